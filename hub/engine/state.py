@@ -86,6 +86,8 @@ class StepRun:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     wake_at: datetime | None = None
+    resolved_edges: int = 0
+    """Incoming edges whose source is terminal; counted by the state machine."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ class ExecutionState:
     error: ErrorInfo | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    open_steps: int | None = None
+    """Steps not terminal yet, counted by the state machine; ``None`` until it counts them."""
 
 
 # Events: what happened. Each carries the instant it happened.

@@ -1,0 +1,19 @@
+"""Running steps and executions: the part shared by the embedded hub and the workers."""
+
+from hub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
+from hub.runtime.executor import StepEnvironment, run_attempt
+from hub.runtime.local import ExecutionResult, LocalExecution
+from hub.runtime.workflows import InvalidWorkflowError, compile_definition, default_registry, run_workflow
+
+__all__ = [
+    "CredentialSource",
+    "ExecutionResult",
+    "InvalidWorkflowError",
+    "LocalExecution",
+    "MappingCredentialSource",
+    "StepEnvironment",
+    "StoredCredential",
+    "compile_definition",
+    "default_registry",
+    "run_workflow",
+]

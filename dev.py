@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The project's two everyday commands, on any machine with Python 3.11+ and pip.
+
+    python3 dev.py run     run the hub's main job on its embedded defaults
+    python3 dev.py test    run the whole test suite
+    python3 dev.py check   lint, format check and type check
+
+uv is bootstrapped when it is missing; it then builds the locked environment
+in .venv on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+BOOTSTRAP = ROOT / ".venv-bootstrap"
+
+
+def _uv() -> list[str]:
+    found = shutil.which("uv")
+    if found:
+        return [found]
+    if subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True).returncode == 0:
+        return [sys.executable, "-m", "uv"]
+    local = BOOTSTRAP / "bin" / "uv"
+    if not local.exists():
+        print("uv is missing: installing it into .venv-bootstrap", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(BOOTSTRAP)], check=True)
+        subprocess.run([str(BOOTSTRAP / "bin" / "python"), "-m", "pip", "install", "-q", "uv"], check=True)
+    return [str(local)]
+
+
+def _uv_run(*args: str) -> int:
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    return subprocess.run([*_uv(), "run", "--locked", *args], cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    task = argv[0] if argv else "help"
+    rest = argv[1:]
+    if task == "run":
+        return _uv_run("hub", "run", "examples/branching.json", "--input", "@examples/inputs/branching.json", *rest)
+    if task == "test":
+        return _uv_run("pytest", *rest)
+    if task == "check":
+        for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+            code = _uv_run(*command)
+            if code:
+                return code
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 0 if task == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

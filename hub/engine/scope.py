@@ -1,0 +1,98 @@
+"""What expressions see: a step's scope and input, and the execution's output.
+
+A step's scope is ``{"input": <execution input>, "steps": {<id>: <output>}}``
+holding the outputs of the step's ancestors that succeeded, plus ``"error"``
+for a handler reached through a catch route. The final scope, which the
+workflow's ``output`` is evaluated against, holds every step that succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hub.engine.expressions import evaluate
+from hub.engine.plan import EdgeKind, Plan, StepPlan
+from hub.engine.state import ErrorInfo, StepRun, StepStatus
+
+
+def error_view(step_id: str, error: ErrorInfo) -> dict[str, Any]:
+    """The ``error`` member of a handler's scope."""
+    return {"step": step_id, "kind": error.kind, "message": error.message, "details": error.details}
+
+
+def caught_error(step: StepPlan, steps: Mapping[str, StepRun]) -> dict[str, Any] | None:
+    """The error that routed execution to ``step`` through a catch, if one did.
+
+    When several failed steps route to the same handler, the first of its
+    incoming error edges (in definition order) that is active wins.
+    """
+    for edge in step.incoming:
+        if edge.kind is EdgeKind.ERROR:
+            source = steps[edge.source]
+            if source.caught_by == step.id and source.error is not None:
+                return error_view(edge.source, source.error)
+    return None
+
+
+def step_scope(step: StepPlan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:
+    """The scope ``step``'s input is evaluated against.
+
+    ``steps`` holds only the ancestors of ``step`` that succeeded, keyed in id
+    order so the same execution always yields the same document.
+    """
+    outputs: dict[str, Any] = {}
+    for ancestor in sorted(step.ancestors):
+        run = steps[ancestor]
+        if run.status is StepStatus.SUCCEEDED:
+            outputs[ancestor] = run.output
+    scope: dict[str, Any] = {"input": execution_input, "steps": outputs}
+    error = caught_error(step, steps)
+    if error is not None:
+        scope["error"] = error
+    return scope
+
+
+def evaluate_mapping(mapping: str | dict[str, str], scope: Any) -> Any:
+    """Evaluates one expression, or an object of expressions, against ``scope``.
+
+    Raises:
+        hub_sdk.ExpressionError: An expression failed.
+    """
+    if isinstance(mapping, str):
+        return evaluate(mapping, scope)
+    return {key: evaluate(text, scope) for key, text in mapping.items()}
+
+
+def step_input(step: StepPlan, scope: dict[str, Any]) -> Any:
+    """The input a step's attempt runs with: its mapping evaluated, or the whole scope.
+
+    Raises:
+        hub_sdk.ExpressionError: An expression of the mapping failed.
+    """
+    if step.input is None:
+        return scope
+    return evaluate_mapping(step.input, scope)
+
+
+def final_scope(plan: Plan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:
+    """``{"input", "steps"}`` with the output of every step that succeeded, in definition order."""
+    outputs = {
+        step_id: steps[step_id].output for step_id in plan.steps if steps[step_id].status is StepStatus.SUCCEEDED
+    }
+    return {"input": execution_input, "steps": outputs}
+
+
+def execution_output(plan: Plan, steps: Mapping[str, StepRun], execution_input: Any) -> Any:
+    """The output of an execution whose steps are all terminal.
+
+    Without an ``output`` in the definition, it is ``{step_id: output}`` of
+    the steps that succeeded.
+
+    Raises:
+        hub_sdk.ExpressionError: An output expression failed.
+    """
+    scope = final_scope(plan, steps, execution_input)
+    if plan.output is None:
+        return scope["steps"]
+    return evaluate_mapping(plan.output, scope)

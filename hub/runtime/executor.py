@@ -1,0 +1,188 @@
+"""Runs one attempt of one step: from a ``RunStep`` command to the event it ends in.
+
+This is the only place a node's ``execute`` is called. Whatever the node
+does (returns, raises, hangs past its deadline, returns the wrong shape), the
+attempt ends in exactly one engine event; nothing a node does reaches the
+caller as an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from hub_sdk import (
+    ConfigError,
+    CredentialAuth,
+    EgressClient,
+    NodeContext,
+    NodeError,
+    NodeType,
+    Progress,
+    Route,
+    Wait,
+)
+
+from hub.engine.expressions import evaluate
+from hub.engine.plan import StepPlan
+from hub.engine.state import (
+    ErrorInfo,
+    Event,
+    RunStep,
+    StepFailed,
+    StepSucceeded,
+    StepSuspended,
+    StepTimedOut,
+)
+from hub.runtime.credentials import CredentialSource
+from hub.runtime.registry import NodeRegistry
+
+logger = logging.getLogger("hub.runtime")
+
+ProgressSink = Callable[[str, int, Progress], Awaitable[None] | None]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current instant, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def idempotency_key(execution_id: str, step_id: str) -> str:
+    """A key stable across every attempt of one step of one execution."""
+    return hashlib.sha256(f"{execution_id}/{step_id}".encode()).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class StepEnvironment:
+    """What every attempt in this process is run with."""
+
+    registry: NodeRegistry
+    http: EgressClient
+    credentials: CredentialSource | None = None
+    on_progress: ProgressSink | None = None
+    clock: Clock = field(default=utc_now)
+
+
+def _error(exc: NodeError) -> ErrorInfo:
+    return ErrorInfo(
+        kind=exc.kind,
+        message=exc.message,
+        retryable=exc.retryable,
+        retry_after=exc.retry_after,
+        details=exc.details,
+    )
+
+
+def _convert(value: Any, target: Any, what: str) -> Any:
+    if target is Any:
+        return value
+    try:
+        return msgspec.convert(value, target, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"the step's {what} does not match the node type: {exc}") from exc
+
+
+def _builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx: NodeContext) -> None:
+    if step.credential is None:
+        return
+    stored = env.credentials.get(step.credential) if env.credentials else None
+    if stored is None:
+        raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
+    if node.credential_types and stored.type not in node.credential_types:
+        allowed = ", ".join(node.credential_types)
+        raise ConfigError(
+            f"credential {step.credential!r} is a {stored.type}; {node.name} accepts {allowed}",
+            kind="credential.type",
+        )
+    try:
+        credential_type = env.registry.credential_type(stored.type)
+    except KeyError as exc:
+        raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
+    fields = _convert(stored.fields, credential_type.Fields, "credential")
+    ctx.credential = stored.fields
+    ctx.credential_auth = CredentialAuth(credential_type, fields)
+
+
+async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:
+    node = env.registry.node(step.type, step.type_version)
+    _attach_credential(env, step, node, ctx)
+    config = _convert(step.config, node.Config, "config")
+    node_input = _convert(command.input, node.Input, "input")
+    result = await node.execute(ctx, config, node_input)
+    now = env.clock()
+    if isinstance(result, Wait):
+        output = _builtins(_convert(result.output, node.Output, "output"))
+        return StepSuspended(step.id, command.attempt, now, until=result.until, output=output)
+    branch: str | None = None
+    if isinstance(result, Route):
+        branch, result = result.branch, result.output
+    try:
+        output = _builtins(msgspec.convert(_builtins(result), node.Output) if node.Output is not Any else result)
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise NodeError(
+            f"{node.name} returned an output that does not match its output schema: {exc}",
+            kind="node.output",
+        ) from exc
+    return StepSucceeded(step.id, command.attempt, now, output=output, branch=branch)
+
+
+async def run_attempt(
+    env: StepEnvironment, step: StepPlan, command: RunStep, execution_id: str, cancelled: asyncio.Event
+) -> Event:
+    """Runs one attempt and returns the event it ended in.
+
+    Args:
+        env: The registry, HTTP client and credentials of this process.
+        step: The step's plan.
+        command: The engine's ``RunStep`` for this attempt.
+        execution_id: The execution the step belongs to.
+        cancelled: Set by the caller to ask the node to stop.
+    """
+    log = logging.LoggerAdapter(
+        logger, {"execution_id": execution_id, "step_id": step.id, "attempt": command.attempt}
+    )
+
+    async def progress(report: Progress) -> None:
+        if env.on_progress is not None:
+            result = env.on_progress(step.id, command.attempt, report)
+            if result is not None:
+                await result
+
+    ctx = NodeContext(
+        execution_id=execution_id,
+        step_id=step.id,
+        attempt=command.attempt,
+        idempotency_key=idempotency_key(execution_id, step.id),
+        logger=log,
+        http=env.http,
+        deadline=command.deadline,
+        cancelled=cancelled,
+        evaluator=evaluate,
+        progress_sink=progress,
+    )
+    timeout = None if command.deadline is None else (command.deadline - env.clock()).total_seconds()
+    try:
+        async with asyncio.timeout(timeout):
+            return await _execute(env, step, command, ctx)
+    except TimeoutError:
+        log.warning("attempt timed out")
+        return StepTimedOut(step.id, command.attempt, env.clock())
+    except NodeError as exc:
+        return StepFailed(step.id, command.attempt, env.clock(), _error(exc))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("node raised an unexpected exception")
+        error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
+        return StepFailed(step.id, command.attempt, env.clock(), error)

@@ -1,0 +1,233 @@
+"""The embedded runtime carries out the engine's commands with real node types."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hub_sdk import EgressClient, EgressPolicy, Progress
+
+from hub.engine.state import ExecutionStatus, StepStatus
+from hub.runtime import InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
+from hub.runtime.executor import StepEnvironment
+from hub.runtime.registry import NodeRegistry
+from tests.runtime.testing_plugin import Calls
+
+
+def workflow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": "test", "steps": list(steps), **extra}
+
+
+def transform(step_id: str, expression: str | None = None, **extra: Any) -> dict[str, Any]:
+    step: dict[str, Any] = {"id": step_id, "type": "core.transform", **extra}
+    if expression is not None:
+        step["config"] = {"expression": expression}
+    return step
+
+
+async def test_a_chain_passes_each_output_to_the_next_step(run) -> None:
+    result = await run(
+        workflow(
+            transform("double", "multiply(n, `2`)", input="input"),
+            transform("plus_one", "add(@, `1`)", needs=["double"], input="steps.double"),
+            output="steps.plus_one",
+        ),
+        {"n": 20},
+    )
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.output == 41
+
+
+async def test_parallel_steps_run_at_the_same_time_and_the_join_sees_all(run, calls: Calls) -> None:
+    barrier = {"type": "test.barrier", "config": {"parties": 3}, "needs": ["start"]}
+    result = await run(
+        workflow(
+            transform("start", "`1`"),
+            {"id": "a", **barrier},
+            {"id": "b", **barrier},
+            {"id": "c", **barrier},
+            transform("join", "[steps.a.step, steps.b.step, steps.c.step]", needs=["a", "b", "c"]),
+            output="steps.join",
+        )
+    )
+    # Each barrier step returns only once all three have started: run one after another, they would time out.
+    assert result.status is ExecutionStatus.SUCCEEDED, result.error
+    assert result.output == ["a", "b", "c"]
+
+
+async def test_branches_not_taken_are_skipped_and_the_join_runs(run) -> None:
+    definition = workflow(
+        {
+            "id": "route",
+            "type": "core.condition",
+            "config": {"branches": [{"name": "big", "when": "input.amount > `100`"}], "default": "small"},
+        },
+        transform("big_path", "'big'", needs=["route:big"]),
+        transform("small_path", "'small'", needs=["route:small"]),
+        transform("after_big", "'after'", needs=["big_path"]),
+        transform("join", "[steps.big_path, steps.small_path]", needs=["after_big", "small_path"]),
+        output="steps.join",
+    )
+    big = await run(definition, {"amount": 500})
+    small = await run(definition, {"amount": 5})
+    assert big.output == ["big", None]
+    assert small.output == [None, "small"]
+    assert small.state.steps["big_path"].status is StepStatus.SKIPPED
+    assert small.state.steps["after_big"].status is StepStatus.SKIPPED
+    assert small.state.steps["join"].status is StepStatus.SUCCEEDED
+    assert big.state.steps["small_path"].status is StepStatus.SKIPPED
+
+
+async def test_a_retryable_failure_is_retried_with_backoff_until_it_succeeds(run, calls: Calls) -> None:
+    retry = {"max_attempts": 4, "interval_seconds": 0.05, "backoff_rate": 2, "max_delay_seconds": 1}
+    result = await run(
+        workflow({"id": "flaky", "type": "test.flaky", "config": {"failures": 2}, "retry": retry}),
+    )
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.output == {"flaky": {"attempt": 3}}
+    assert calls.attempts["flaky"] == [1, 2, 3]
+    first, second, third = calls.started["flaky"]
+    assert second - first >= 0.05 and third - second >= 0.1, "delays follow the backoff"
+    keys = {ctx.idempotency_key for ctx in calls.contexts["flaky"]}
+    assert len(keys) == 1, "the idempotency key is stable across retries"
+
+
+async def test_retries_end_when_the_policy_runs_out(run, calls: Calls) -> None:
+    retry = {"max_attempts": 2, "interval_seconds": 0.01}
+    result = await run(workflow({"id": "flaky", "type": "test.flaky", "config": {"failures": 5}, "retry": retry}))
+    assert result.status is ExecutionStatus.FAILED
+    assert result.error is not None and result.error.kind == "test.flaky"
+    assert calls.attempts["flaky"] == [1, 2]
+
+
+async def test_a_non_retryable_failure_is_never_retried(run, calls: Calls) -> None:
+    retry = {"max_attempts": 5, "interval_seconds": 0.01}
+    step = {"id": "broken", "type": "test.flaky", "config": {"failures": 5, "retryable": False}, "retry": retry}
+    result = await run(workflow(step))
+    assert result.status is ExecutionStatus.FAILED
+    assert calls.attempts["broken"] == [1]
+
+
+async def test_retry_after_from_the_node_stretches_the_delay(run, calls: Calls) -> None:
+    retry = {"max_attempts": 2, "interval_seconds": 0.01, "max_delay_seconds": 5}
+    step = {"id": "flaky", "type": "test.flaky", "config": {"failures": 1, "retry_after": 0.3}, "retry": retry}
+    result = await run(workflow(step))
+    assert result.status is ExecutionStatus.SUCCEEDED
+    first, second = calls.started["flaky"]
+    assert second - first >= 0.3, "the node's retry_after (0.3 s) wins over the policy's 0.01 s"
+
+
+async def test_a_catch_route_hands_the_failure_to_its_handler(run) -> None:
+    result = await run(
+        workflow(
+            {
+                "id": "broken",
+                "type": "test.flaky",
+                "config": {"failures": 9, "retryable": False},
+                "catch": [{"errors": ["test"], "next": "handler"}],
+            },
+            transform("after", "'never'", needs=["broken"]),
+            transform("handler", "{step: step, kind: kind}", input="error"),
+            output="steps.handler",
+        )
+    )
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.output == {"step": "broken", "kind": "test.broken"}
+    assert result.state.steps["broken"].status is StepStatus.FAILED
+    assert result.state.steps["after"].status is StepStatus.SKIPPED
+
+
+async def test_a_step_past_its_timeout_times_out_and_is_retried(run, calls: Calls) -> None:
+    step = {
+        "id": "slow",
+        "type": "test.sleep",
+        "config": {"seconds": 5, "only_first_attempt": True},
+        "timeout_seconds": 0.1,
+        "retry": {"max_attempts": 2, "interval_seconds": 0.01, "retry_on": ["timeout"]},
+    }
+    result = await run(workflow(step))
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.output == {"slow": {"slept": 2}}
+    assert calls.attempts["slow"] == [1, 2]
+
+
+async def test_a_delay_step_waits_without_holding_a_running_node(run) -> None:
+    seen: list[StepStatus] = []
+
+    def observer(event: Any, state: Any) -> None:
+        seen.append(state.steps["pause"].status)
+
+    result = await run(
+        workflow({"id": "pause", "type": "core.delay", "config": {"seconds": 0.2}}, transform("after", "'done'", needs=["pause"])),
+        observer=observer,
+    )
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert StepStatus.WAITING in seen
+    assert result.state.steps["pause"].status is StepStatus.SUCCEEDED
+    assert "until" in result.output["pause"]
+
+
+async def test_an_unexpected_exception_fails_the_step_not_the_runtime(run) -> None:
+    result = await run(workflow({"id": "crash", "type": "test.crash"}))
+    assert result.status is ExecutionStatus.FAILED
+    assert result.error is not None
+    assert result.error.kind == "node.unexpected"
+    assert "ZeroDivisionError" in result.error.message
+
+
+async def test_an_output_that_breaks_the_output_schema_fails_the_step(run) -> None:
+    result = await run(workflow({"id": "wrong", "type": "test.wrong_output"}))
+    assert result.status is ExecutionStatus.FAILED
+    assert result.error is not None and result.error.kind == "node.output"
+
+
+async def test_credentials_reach_the_node_only_through_its_step(run) -> None:
+    credentials = {"api": StoredCredential(type="test.token", fields={"token": "s3cret"})}
+    reports: list[Progress] = []
+    result = await run(
+        workflow({"id": "who", "type": "test.whoami", "credential": "api"}),
+        credentials=credentials,
+        on_progress=lambda step, attempt, report: reports.append(report),
+    )
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.output["who"]["token"] == "s3cret"
+    assert reports == [Progress("looking", 0.5)]
+    missing = await run(workflow({"id": "who", "type": "test.whoami", "credential": "nope"}), credentials={})
+    assert missing.status is ExecutionStatus.FAILED
+    assert missing.error is not None and missing.error.kind == "credential.missing"
+
+
+async def test_cancel_stops_running_steps(registry: NodeRegistry, calls: Calls) -> None:
+    plan = compile_definition(workflow({"id": "slow", "type": "test.sleep", "config": {"seconds": 30}}), registry)
+    http = EgressClient(EgressPolicy())
+    execution = LocalExecution(plan, StepEnvironment(registry=registry, http=http))
+    task = asyncio.create_task(execution.run())
+    while not calls.contexts["slow"]:
+        await asyncio.sleep(0.01)
+    execution.cancel()
+    result = await asyncio.wait_for(task, timeout=5)
+    assert result.status is ExecutionStatus.CANCELLED
+    assert calls.contexts["slow"][0].cancelled.is_set()
+    assert result.state.steps["slow"].status is StepStatus.CANCELLED
+
+
+async def test_the_workflow_timeout_ends_the_execution(run) -> None:
+    result = await run(
+        workflow({"id": "slow", "type": "test.sleep", "config": {"seconds": 30}}, timeout_seconds=0.2),
+    )
+    assert result.status is ExecutionStatus.TIMED_OUT
+
+
+async def test_input_that_breaks_the_input_schema_is_refused_with_a_pointer(run) -> None:
+    definition = workflow(transform("t", "@"), input_schema={"type": "object", "required": ["order_id"]})
+    with pytest.raises(InvalidWorkflowError) as caught:
+        await run(definition, {"order": 1})
+    assert caught.value.problems
+    assert "order_id" in caught.value.problems[0].message
+
+
+async def test_an_invalid_definition_runs_nothing(run) -> None:
+    with pytest.raises(InvalidWorkflowError) as caught:
+        await run(workflow(transform("a", needs=["ghost"])))
+    assert any(p.pointer.startswith("/steps/0/needs") for p in caught.value.problems)

@@ -1,0 +1,152 @@
+"""Node types that exist only to drive the runtime through each path it has."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from typing import Any, ClassVar
+
+import msgspec
+from hub_sdk import (
+    CredentialType,
+    NodeContext,
+    NodeType,
+    NonRetryableError,
+    RetryableError,
+    hookimpl,
+)
+
+
+class Calls:
+    """What the test node types saw, by step id."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, list[int]] = defaultdict(list)
+        self.contexts: dict[str, list[NodeContext]] = defaultdict(list)
+        self.started: dict[str, list[float]] = defaultdict(list)
+        self.barrier_started = 0
+        self.barrier_release = asyncio.Event()
+
+    def record(self, ctx: NodeContext) -> None:
+        self.attempts[ctx.step_id].append(ctx.attempt)
+        self.contexts[ctx.step_id].append(ctx)
+        self.started[ctx.step_id].append(time.monotonic())
+
+
+CALLS = Calls()
+
+
+class FlakyConfig(msgspec.Struct, forbid_unknown_fields=True):
+    failures: int = 1
+    retry_after: float | None = None
+    retryable: bool = True
+
+
+class FlakyNode(NodeType):
+    """Fails its first ``failures`` attempts, then returns the attempt number."""
+
+    name = "test.flaky"
+    Config: ClassVar[type[Any]] = FlakyConfig
+
+    async def execute(self, ctx: NodeContext, config: FlakyConfig, input: Any) -> Any:
+        CALLS.record(ctx)
+        if ctx.attempt <= config.failures:
+            if config.retryable:
+                raise RetryableError(f"attempt {ctx.attempt} failed", kind="test.flaky", retry_after=config.retry_after)
+            raise NonRetryableError("this never works", kind="test.broken")
+        return {"attempt": ctx.attempt}
+
+
+class SleepConfig(msgspec.Struct, forbid_unknown_fields=True):
+    seconds: float
+    only_first_attempt: bool = False
+
+
+class SleepNode(NodeType):
+    """Sleeps (a node that overruns its deadline, or that is cancelled)."""
+
+    name = "test.sleep"
+    Config: ClassVar[type[Any]] = SleepConfig
+
+    async def execute(self, ctx: NodeContext, config: SleepConfig, input: Any) -> Any:
+        CALLS.record(ctx)
+        if not config.only_first_attempt or ctx.attempt == 1:
+            await asyncio.sleep(config.seconds)
+        return {"slept": ctx.attempt}
+
+
+class BarrierConfig(msgspec.Struct, forbid_unknown_fields=True):
+    parties: int
+
+
+class BarrierNode(NodeType):
+    """Returns only once ``parties`` barrier steps run at the same time."""
+
+    name = "test.barrier"
+    Config: ClassVar[type[Any]] = BarrierConfig
+
+    async def execute(self, ctx: NodeContext, config: BarrierConfig, input: Any) -> Any:
+        CALLS.record(ctx)
+        CALLS.barrier_started += 1
+        if CALLS.barrier_started >= config.parties:
+            CALLS.barrier_release.set()
+        await asyncio.wait_for(CALLS.barrier_release.wait(), timeout=5)
+        return {"step": ctx.step_id}
+
+
+class CrashNode(NodeType):
+    """Raises an exception that is not a NodeError."""
+
+    name = "test.crash"
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return {"ratio": 1 / 0}
+
+
+class Typed(msgspec.Struct):
+    count: int
+
+
+class WrongOutputNode(NodeType):
+    """Declares an output schema and returns something else."""
+
+    name = "test.wrong_output"
+    Output: ClassVar[Any] = Typed
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return {"count": "many"}
+
+
+class TokenFields(msgspec.Struct):
+    token: str
+
+
+class TokenCredential(CredentialType):
+    name = "test.token"
+    Fields = TokenFields
+    secret_fields = frozenset({"token"})
+
+    def apply(self, fields: Any, request: Any) -> None:
+        request.headers["X-Token"] = fields.token
+
+
+class WhoAmINode(NodeType):
+    """Reports the credential its step was given, and reports progress."""
+
+    name = "test.whoami"
+    credential_types = ("test.token",)
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        await ctx.report_progress("looking", 0.5)
+        return {"token": (ctx.credential or {}).get("token"), "key": ctx.idempotency_key}
+
+
+@hookimpl
+def hub_node_types() -> list[type[NodeType]]:
+    return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode]
+
+
+@hookimpl
+def hub_credential_types() -> list[type[CredentialType]]:
+    return [TokenCredential]
