@@ -25,12 +25,25 @@ ExpressionText = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=limits.MAX_EXPRESSION_LENGTH,
-        description="A JMESPath expression evaluated against the step's scope.",
+        description="A JMESPath expression evaluated against the scope (see docs/expressions.md).",
     ),
 ]
 Seconds = Annotated[
     float,
     msgspec.Meta(gt=0, le=limits.MAX_TIMEOUT_SECONDS, description="A duration in seconds."),
+]
+ErrorKind = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$",
+        max_length=200,
+        description='An error kind such as "http" or "http.status"; "*" is every kind. '
+        '"http" also matches "http.status" (prefix on dot boundaries).',
+    ),
+]
+Duration = Annotated[
+    float,
+    msgspec.Meta(ge=0, le=limits.MAX_RETRY_DELAY_SECONDS, description="A delay in seconds."),
 ]
 NeedRef = Annotated[
     str,
@@ -51,25 +64,42 @@ class RetryPolicy(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     ``max_delay_seconds``). Errors a node marks non-retryable never retry.
     """
 
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=limits.MAX_ATTEMPTS)] = 3
-    interval_seconds: Annotated[float, msgspec.Meta(ge=0, le=limits.MAX_RETRY_DELAY_SECONDS)] = 1.0
-    backoff_rate: Annotated[float, msgspec.Meta(ge=1, le=limits.MAX_BACKOFF_RATE)] = 2.0
-    max_delay_seconds: Annotated[float, msgspec.Meta(ge=0, le=limits.MAX_RETRY_DELAY_SECONDS)] = 300.0
-    jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
-    retry_on: Annotated[list[str], msgspec.Meta(min_length=1, max_length=32)] = msgspec.field(
-        default_factory=lambda: ["*"]
-    )
-    """Error kinds that retry; ``"*"`` is every retryable kind. A kind ``"http"`` matches ``"http.status"``."""
+    max_attempts: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=limits.MAX_ATTEMPTS, description="Attempts in all, the first included."),
+    ] = 3
+    interval_seconds: Annotated[Duration, msgspec.Meta(description="Delay before the second attempt.")] = 1.0
+    backoff_rate: Annotated[
+        float,
+        msgspec.Meta(ge=1, le=limits.MAX_BACKOFF_RATE, description="Factor by which each delay grows."),
+    ] = 2.0
+    max_delay_seconds: Annotated[Duration, msgspec.Meta(description="Longest delay between attempts.")] = 300.0
+    jitter: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=1, description="Fraction by which a delay may be shortened at random."),
+    ] = 0.0
+    retry_on: Annotated[
+        list[ErrorKind],
+        msgspec.Meta(
+            min_length=1,
+            max_length=32,
+            description='Error kinds that retry; "*" is every retryable kind. Non-retryable errors never retry.',
+        ),
+    ] = msgspec.field(default_factory=lambda: ["*"])
 
 
 class Catch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Routes a failed step to a handler step instead of failing the execution."""
 
-    next: StepId
-    errors: Annotated[list[str], msgspec.Meta(min_length=1, max_length=32)] = msgspec.field(
-        default_factory=lambda: ["*"]
-    )
-    """Error kinds this route catches; ``"*"`` catches every kind."""
+    next: Annotated[StepId, msgspec.Meta(description="The handler step that runs when this route catches.")]
+    errors: Annotated[
+        list[ErrorKind],
+        msgspec.Meta(
+            min_length=1,
+            max_length=32,
+            description='Error kinds this route catches; "*" catches every kind. The first matching route wins.',
+        ),
+    ] = msgspec.field(default_factory=lambda: ["*"])
 
 
 class Step(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -83,30 +113,69 @@ class Step(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
             description="Node type name, <plugin>.<action>.",
         ),
     ]
-    type_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    """Version of the node type the definition was written for; filled in when saved."""
-    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    type_version: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=1,
+                description="Version of the node type the step was written for. Omitted: the newest installed.",
+            ),
+        ]
+        | None
+    ) = None
+    title: Annotated[str, msgspec.Meta(max_length=200, description="A display name.")] | None = None
     description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    config: dict[str, Any] = msgspec.field(default_factory=dict)
-    input: ExpressionText | dict[str, ExpressionText] | None = None
+    config: Annotated[
+        dict[str, Any],
+        msgspec.Meta(description="Settings of the node type, checked against its Config."),
+    ] = msgspec.field(default_factory=dict)
+    input: (
+        ExpressionText
+        | Annotated[
+            dict[str, ExpressionText],
+            msgspec.Meta(max_length=limits.MAX_EXPRESSIONS_PER_STEP, description="An object of expressions."),
+        ]
+        | None
+    ) = None
     """The step's input: one expression, or an object of expressions. Omitted: the whole scope."""
-    needs: Annotated[list[NeedRef], msgspec.Meta(max_length=limits.MAX_NEEDS)] = msgspec.field(
-        default_factory=list
-    )
-    timeout_seconds: Seconds | None = None
+    needs: Annotated[
+        list[NeedRef],
+        msgspec.Meta(
+            max_length=limits.MAX_NEEDS,
+            description="Steps (or branches of routing steps) this step waits for. Empty: it starts at once.",
+        ),
+    ] = msgspec.field(default_factory=list)
+    timeout_seconds: Annotated[Seconds, msgspec.Meta(description="Limit of one attempt.")] | None = None
     retry: RetryPolicy | None = None
-    catch: Annotated[list[Catch], msgspec.Meta(max_length=16)] = msgspec.field(default_factory=list)
-    credential: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    catch: Annotated[
+        list[Catch],
+        msgspec.Meta(max_length=16, description="Where a terminal failure goes instead of failing the execution."),
+    ] = msgspec.field(default_factory=list)
+    credential: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="Name of a stored credential.")] | None
+    ) = None
 
 
 class Workflow(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """A workflow definition: steps joined by ``needs``, run as a graph."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    steps: Annotated[list[Step], msgspec.Meta(min_length=1, max_length=limits.MAX_STEPS)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="The workflow's name.")]
+    steps: Annotated[
+        list[Step],
+        msgspec.Meta(min_length=1, max_length=limits.MAX_STEPS, description="The steps, in any order."),
+    ]
     description: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
-    input_schema: dict[str, Any] | None = None
-    """JSON Schema (2020-12) the execution input must match."""
-    output: ExpressionText | dict[str, ExpressionText] | None = None
+    input_schema: (
+        Annotated[dict[str, Any], msgspec.Meta(description="JSON Schema (2020-12) the execution input must match.")]
+        | None
+    ) = None
+    output: (
+        ExpressionText
+        | Annotated[
+            dict[str, ExpressionText],
+            msgspec.Meta(max_length=limits.MAX_EXPRESSIONS_PER_STEP, description="An object of expressions."),
+        ]
+        | None
+    ) = None
     """The execution's output: an expression over the final scope. Omitted: every step's output."""
-    timeout_seconds: Seconds | None = None
+    timeout_seconds: Annotated[Seconds, msgspec.Meta(description="Limit of the whole execution.")] | None = None

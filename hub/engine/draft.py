@@ -16,11 +16,10 @@ step, once.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
 from datetime import datetime, timedelta
-from hub_sdk import ExpressionError
 
 from hub.engine.plan import EdgeKind, Plan, StepPlan
+from hub.engine.records import evolve, execution_state
 from hub.engine.retry import matching_catch, retry_delay, will_retry
 from hub.engine.scope import execution_output, step_input, step_scope
 from hub.engine.state import (
@@ -35,6 +34,7 @@ from hub.engine.state import (
     StepRun,
     StepStatus,
 )
+from hub_sdk import ExpressionError
 
 _SUCCEEDED = StepStatus.SUCCEEDED
 _PENDING = StepStatus.PENDING
@@ -74,7 +74,7 @@ class Draft:
         self.plan = plan
         self.base = state
         self.now = now
-        self.steps = dict(state.steps)
+        self.steps = state.steps.copy()
         self.status = state.status
         self.output = state.output
         self.error = state.error
@@ -92,31 +92,31 @@ class Draft:
 
     # Steps
 
-    def set(self, step_id: str, run: StepRun) -> None:
-        """Replaces a step's run with a non-terminal one."""
-        self.steps[step_id] = run
-
     def finish(self, step_id: str, run: StepRun) -> None:
         """Records that a step reached a terminal status; its successors are looked at in ``settle``."""
         self.steps[step_id] = run
         self.open_steps -= 1
         self._terminated.append(step_id)
 
-    def schedule(self, step_id: str, attempt: int) -> None:
-        """Schedules ``attempt`` of a step, or fails it when its input cannot be evaluated."""
+    def schedule(self, step_id: str, attempt: int, run: StepRun | None = None) -> None:
+        """Schedules ``attempt`` of a step, or fails it when its input cannot be evaluated.
+
+        ``run`` is the step's run to start from, when the draft does not hold it yet.
+        """
         step = self.plan.steps[step_id]
-        run = self.steps[step_id]
+        if run is None:
+            run = self.steps[step_id]
         scope = step_scope(step, self.steps, self.base.input)
         try:
             data = step_input(step, scope)
         except ExpressionError as exc:
             error = ErrorInfo(kind="expression", message=f"input of step '{step_id}': {exc}", details=exc.details)
-            failed = replace(run, status=StepStatus.FAILED, attempt=attempt, finished_at=self.now, wake_at=None)
+            failed = evolve(run, status=StepStatus.FAILED, attempt=attempt, finished_at=self.now, wake_at=None)
             self.fail(step_id, failed, error)
             return
         if run.status is _PENDING:
             self._fresh.add(step_id)
-        self.steps[step_id] = replace(run, status=StepStatus.SCHEDULED, attempt=attempt, wake_at=None)
+        self.steps[step_id] = evolve(run, status=StepStatus.SCHEDULED, attempt=attempt, wake_at=None)
         deadline = self.now + timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
         self._runs.append(RunStep(step_id, attempt, data, deadline))
 
@@ -132,15 +132,15 @@ class Draft:
                 retry_after=error.retry_after,
             )
             at = self.now + timedelta(seconds=delay)
-            self.steps[step_id] = replace(run, status=StepStatus.RETRY_WAIT, error=error, wake_at=at)
+            self.steps[step_id] = evolve(run, status=StepStatus.RETRY_WAIT, error=error, wake_at=at)
             self.commands.append(StartTimer(step_id, run.attempt, at))
         else:
-            self.fail(step_id, replace(run, status=terminal, finished_at=self.now), error)
+            self.fail(step_id, evolve(run, status=terminal, finished_at=self.now), error)
 
     def fail(self, step_id: str, run: StepRun, error: ErrorInfo) -> None:
         """A step failed for good: route it to its catch handler, or fail the execution."""
         route = matching_catch(self.plan.steps[step_id].catch, error.kind)
-        self.finish(step_id, replace(run, error=error, caught_by=route.next if route else None))
+        self.finish(step_id, evolve(run, error=error, caught_by=route.next if route else None))
         if route is None:
             message = f"step '{step_id}' failed: {error.message}"
             details = {"step": step_id, "attempt": run.attempt}
@@ -157,23 +157,25 @@ class Draft:
             source = self._terminated.popleft()
             for edge in plan_steps[source].outgoing:
                 target = steps[edge.target]
-                resolved = target.resolved_edges + 1
-                steps[edge.target] = replace(target, resolved_edges=resolved)
                 step = plan_steps[edge.target]
-                if resolved == len(step.incoming):
-                    self._ready(step)
-                    if self.status is not running:
-                        return
+                counted = evolve(target, resolved_edges=target.resolved_edges + 1)
+                if counted.resolved_edges < len(step.incoming):
+                    steps[edge.target] = counted
+                    continue
+                self._ready(step, counted)
+                if self.status is not running:
+                    return
         if self.status is running and self.open_steps == 0:
             self._complete()
 
-    def _ready(self, step: StepPlan) -> None:
+    def _ready(self, step: StepPlan, run: StepRun) -> None:
+        """Every source of ``step`` is terminal: run it if an incoming edge is active, else skip it."""
         steps = self.steps
         for edge in step.incoming:
             if edge_active(edge.kind, edge.branch, step.id, steps[edge.source]):
-                self.schedule(step.id, 1)
+                self.schedule(step.id, 1, run)
                 return
-        self.finish(step.id, replace(steps[step.id], status=StepStatus.SKIPPED, finished_at=self.now))
+        self.finish(step.id, evolve(run, status=StepStatus.SKIPPED, finished_at=self.now))
 
     def _complete(self) -> None:
         try:
@@ -203,11 +205,11 @@ class Draft:
             if run.status.terminal:
                 continue
             if run.status is _PENDING or step_id in self._fresh:
-                self.steps[step_id] = replace(run, status=StepStatus.SKIPPED, attempt=0, finished_at=now)
+                self.steps[step_id] = evolve(run, status=StepStatus.SKIPPED, attempt=0, finished_at=now)
                 continue
             if run.status in _ATTEMPT_OPEN:
                 self.commands.append(CancelStep(step_id, run.attempt))
-            self.steps[step_id] = replace(run, status=StepStatus.CANCELLED, finished_at=now, wake_at=None)
+            self.steps[step_id] = evolve(run, status=StepStatus.CANCELLED, finished_at=now, wake_at=None)
         self.open_steps = 0
 
     def result(self) -> tuple[ExecutionState, list[Command]]:
@@ -217,15 +219,15 @@ class Draft:
             commands.extend(self._runs)
         elif not self.base.status.terminal:
             commands.append(FinishExecution(self.status, self.output, self.error))
-        state = ExecutionState(
-            execution_id=self.base.execution_id,
-            status=self.status,
-            input=self.base.input,
-            steps=self.steps,
-            output=self.output,
-            error=self.error,
-            started_at=self.started_at,
-            finished_at=self.finished_at,
-            open_steps=self.open_steps,
+        state = execution_state(
+            self.base.execution_id,
+            self.status,
+            self.base.input,
+            self.steps,
+            self.output,
+            self.error,
+            self.started_at,
+            self.finished_at,
+            self.open_steps,
         )
         return state, commands

@@ -1,22 +1,39 @@
-"""Hard limits of the definition language and of expression evaluation."""
+"""Hard limits of the definition language and of expression evaluation.
+
+``docs/definition-language.md`` lists each one; a test keeps that table true.
+"""
 
 MAX_DEFINITION_BYTES = 1_000_000
+"""Size of a definition as UTF-8 JSON."""
+MAX_DEFINITION_DEPTH = 64
+"""How deeply arrays and objects may nest in a definition (configs included)."""
 MAX_STEPS = 2_000
+"""Steps in one workflow."""
 MAX_NEEDS = 1_000
+"""Entries in one step's ``needs``."""
 MAX_FAN_OUT = 1_000
 """How many steps may wait directly on one step."""
 MAX_EXPRESSION_LENGTH = 4_096
+"""Characters in one expression."""
 MAX_EXPRESSION_DEPTH = 32
-"""How deeply an expression's syntax tree may nest."""
+"""How deeply an expression's syntax tree (and its brackets) may nest."""
 MAX_EXPRESSIONS_PER_STEP = 200
+"""Expressions in one step: its input mapping and its config together."""
 MAX_TIMEOUT_SECONDS = 31 * 24 * 3600.0
+"""Longest timeout of a step or a workflow."""
 MAX_ATTEMPTS = 100
+"""Most attempts a retry policy may allow."""
 MAX_RETRY_DELAY_SECONDS = 24 * 3600.0
+"""Longest delay between two attempts."""
 MAX_BACKOFF_RATE = 10.0
+"""Largest factor by which a retry delay may grow."""
 MAX_EVAL_STEPS = 100_000
 """Interpreter steps one evaluation may take before it fails."""
 MAX_EVAL_SECONDS = 0.5
+"""Wall-clock time one evaluation may take."""
 MAX_VALUE_ITEMS = 100_000
 """Items (list elements, object members, string kilobytes) one evaluation may produce."""
 MAX_STRING_LENGTH = 1_000_000
+"""Characters in one string an evaluation creates."""
 MAX_OUTPUT_BYTES = 1_000_000
+"""Size of an evaluation's result as JSON."""

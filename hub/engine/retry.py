@@ -22,10 +22,7 @@ def kind_matches(patterns: Iterable[str], kind: str) -> bool:
     ``"*"`` matches every kind; ``"http"`` matches ``"http"`` and
     ``"http.status"`` (a prefix on a dot boundary) but not ``"https"``.
     """
-    for pattern in patterns:
-        if pattern == WILDCARD or kind == pattern or kind.startswith(pattern + "."):
-            return True
-    return False
+    return any(pattern == WILDCARD or kind == pattern or kind.startswith(pattern + ".") for pattern in patterns)
 
 
 def will_retry(policy: RetryPolicy, error: ErrorInfo, attempt: int) -> bool:

@@ -9,11 +9,13 @@ workflow's ``output`` is evaluated against, holds every step that succeeded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from hub.engine.expressions import evaluate
 from hub.engine.plan import EdgeKind, Plan, StepPlan
 from hub.engine.state import ErrorInfo, StepRun, StepStatus
+from hub_sdk import ExpressionError
 
 
 def error_view(step_id: str, error: ErrorInfo) -> dict[str, Any]:
@@ -35,17 +37,24 @@ def caught_error(step: StepPlan, steps: Mapping[str, StepRun]) -> dict[str, Any]
     return None
 
 
+@lru_cache(maxsize=1024)
+def _in_id_order(step_ids: frozenset[str]) -> tuple[str, ...]:
+    # Plans are cached and immutable, so their ancestor sets recur: sort each once.
+    return tuple(sorted(step_ids))
+
+
 def step_scope(step: StepPlan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:
     """The scope ``step``'s input is evaluated against.
 
     ``steps`` holds only the ancestors of ``step`` that succeeded, keyed in id
     order so the same execution always yields the same document.
     """
-    outputs: dict[str, Any] = {}
-    for ancestor in sorted(step.ancestors):
-        run = steps[ancestor]
-        if run.status is StepStatus.SUCCEEDED:
-            outputs[ancestor] = run.output
+    succeeded = StepStatus.SUCCEEDED
+    outputs = {
+        ancestor: run.output
+        for ancestor in _in_id_order(step.ancestors)
+        if (run := steps[ancestor]).status is succeeded
+    }
     scope: dict[str, Any] = {"input": execution_input, "steps": outputs}
     error = caught_error(step, steps)
     if error is not None:
@@ -61,7 +70,13 @@ def evaluate_mapping(mapping: str | dict[str, str], scope: Any) -> Any:
     """
     if isinstance(mapping, str):
         return evaluate(mapping, scope)
-    return {key: evaluate(text, scope) for key, text in mapping.items()}
+    result: dict[str, Any] = {}
+    for key, text in mapping.items():
+        try:
+            result[key] = evaluate(text, scope)
+        except ExpressionError as exc:
+            raise ExpressionError(f"{key}: {exc}", details=exc.details) from exc
+    return result
 
 
 def step_input(step: StepPlan, scope: dict[str, Any]) -> Any:

@@ -49,12 +49,30 @@ STEP_TRANSITIONS: tuple[Transition, ...] = (
 `ExecutionTimedOut`, or another step failing with no matching catch."""
 
 EXECUTION_TRANSITIONS: tuple[Transition, ...] = (
-    Transition((_E.PENDING,), "`ExecutionStarted` (what `start` applies)", _E.RUNNING, "`StartExecutionTimer`, `RunStep` of roots"),
-    Transition((_E.RUNNING,), "every step terminal, output evaluates", _E.SUCCEEDED, "`FinishExecution(SUCCEEDED, output)`"),
-    Transition((_E.RUNNING,), "every step terminal, output expression fails", _E.FAILED, "`FinishExecution(FAILED, error)`"),
-    Transition((_E.RUNNING,), "a step fails with no matching catch", _E.FAILED, "`CancelStep`s, `FinishExecution(FAILED, error)`"),
-    Transition((_E.PENDING, _E.RUNNING), "`CancelRequested`", _E.CANCELLED, "`CancelStep`s, `FinishExecution(CANCELLED)`"),
-    Transition((_E.PENDING, _E.RUNNING), "`ExecutionTimedOut`", _E.TIMED_OUT, "`CancelStep`s, `FinishExecution(TIMED_OUT)`"),
+    Transition(
+        (_E.PENDING,),
+        "`ExecutionStarted` (what `start` applies)",
+        _E.RUNNING,
+        "`StartExecutionTimer`, `RunStep` of roots",
+    ),
+    Transition(
+        (_E.RUNNING,), "every step terminal, output evaluates", _E.SUCCEEDED, "`FinishExecution(SUCCEEDED, output)`"
+    ),
+    Transition(
+        (_E.RUNNING,), "every step terminal, output expression fails", _E.FAILED, "`FinishExecution(FAILED, error)`"
+    ),
+    Transition(
+        (_E.RUNNING,),
+        "a step fails with no matching catch",
+        _E.FAILED,
+        "`CancelStep`s, `FinishExecution(FAILED, error)`",
+    ),
+    Transition(
+        (_E.PENDING, _E.RUNNING), "`CancelRequested`", _E.CANCELLED, "`CancelStep`s, `FinishExecution(CANCELLED)`"
+    ),
+    Transition(
+        (_E.PENDING, _E.RUNNING), "`ExecutionTimedOut`", _E.TIMED_OUT, "`CancelStep`s, `FinishExecution(TIMED_OUT)`"
+    ),
 )
 """Every status change of an execution. ``ExecutionStarted`` may pass through
 ``running`` to ``failed`` in one transition when a root step's input fails."""

@@ -9,8 +9,9 @@ others still load.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, distributions
 
 import pluggy
 
@@ -32,6 +33,29 @@ def plugin_name_of(plugin: object) -> str:
     """The name a plugin object is registered under when none is given."""
     name = getattr(plugin, "__name__", None)
     return name if isinstance(name, str) else type(plugin).__name__
+
+
+def _discover(group: str) -> tuple[list[EntryPoint], list[tuple[Distribution, Exception]]]:
+    """The entry points of ``group``, and the distributions whose entry points could not be read.
+
+    Like ``importlib.metadata.entry_points``, the first distribution of a name
+    on ``sys.path`` wins; unlike it, one distribution with a malformed
+    ``entry_points.txt`` does not stop discovery.
+    """
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    broken: list[tuple[Distribution, Exception]] = []
+    for dist in distributions():
+        key = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            found.extend(dist.entry_points.select(group=group))
+        except Exception as exc:
+            if f"[{group}]" in (dist.read_text("entry_points.txt") or ""):
+                broken.append((dist, exc))
+    return found, broken
 
 
 def _load_order(entry_point: EntryPoint) -> tuple[bool, str, str]:
@@ -100,9 +124,12 @@ class HubPluginManager(pluggy.PluginManager):
         """Imports and registers every plugin of the ``hub`` entry-point group.
 
         Built-in plugins come first, then the others by name. Blocked plugins
-        are not imported; a plugin that fails to import is recorded as failed.
+        are not imported; a plugin that fails to import is recorded as failed,
+        and so is a distribution whose entry points cannot be read (under its
+        distribution name, its plugin names being unknown).
         """
-        for entry_point in sorted(entry_points(group=PROJECT_NAME), key=_load_order):
+        found, broken = _discover(PROJECT_NAME)
+        for entry_point in sorted(found, key=_load_order):
             dist = entry_point.dist
             record = self._admit(
                 entry_point.name,
@@ -117,6 +144,11 @@ class HubPluginManager(pluggy.PluginManager):
                 record.fail(f"failed to load {entry_point.value!r}: {describe_error(exc)}", exc=exc)
                 continue
             self._register(record, plugin)
+        for unreadable, error in broken:
+            name = unreadable.metadata["Name"] or "?"
+            record = self._admit(name, name, unreadable.version)
+            if record.state is PluginState.OK:
+                record.fail(f"its entry points could not be read: {describe_error(error)}", exc=error)
 
     def report_unmatched_hookimpls(self) -> None:
         """Records every hook implementation that matches no hub hook against its plugin.
@@ -133,7 +165,7 @@ class HubPluginManager(pluggy.PluginManager):
                     continue
                 for impl in caller.get_hookimpls():
                     if not impl.optionalhook:
-                        self._by_name[impl.plugin_name].problem(
+                        self._by_name[impl.plugin_name].fail(
                             f"hook implementation {hook_name!r} matches no hub hook (known hooks: {known})"
                         )
 
@@ -160,7 +192,7 @@ class HubPluginManager(pluggy.PluginManager):
             record.fail(f"could not be registered: {describe_error(exc)}", exc=exc)
             return
         if not self.get_hookcallers(plugin):
-            record.problem("implements none of the hub's hooks (is `@hookimpl` from hub_sdk missing?)")
+            record.fail("implements none of the hub's hooks (is `@hookimpl` from hub_sdk missing?)")
 
 
 def get_plugin_manager(

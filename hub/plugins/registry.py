@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -21,6 +21,9 @@ from hub.plugins.manager import HubPluginManager, describe_error, get_plugin_man
 from hub.plugins.report import NodeTypeRef, PluginRecord, PluginReport, PluginState
 from hub.plugins.validation import InvalidTypeError, check_credential_type, check_node_type, claimed_name
 from hub_sdk import CredentialType, NodeType
+
+if TYPE_CHECKING:
+    from hub.engine.catalog import NodeCatalog
 
 
 class NodeTypeInfo(msgspec.Struct, frozen=True):
@@ -49,8 +52,14 @@ class NodeTypeInfo(msgspec.Struct, frozen=True):
     output_schema: dict[str, Any]
 
 
-def _hook_results(pm: HubPluginManager, hook_name: str) -> Iterator[tuple[PluginRecord, list[object]]]:
-    """Calls each loaded plugin's implementation of ``hook_name`` on its own, in load order."""
+def _hook_results(
+    pm: HubPluginManager, hook_name: str, failed: set[str]
+) -> Iterator[tuple[PluginRecord, list[object]]]:
+    """Calls each loaded plugin's implementation of ``hook_name`` on its own, in load order.
+
+    Plugins whose implementation raised or returned something unusable are
+    added to ``failed``.
+    """
     by_plugin: dict[str, list[Any]] = {}
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         by_plugin.setdefault(impl.plugin_name, []).append(impl)
@@ -59,19 +68,26 @@ def _hook_results(pm: HubPluginManager, hook_name: str) -> Iterator[tuple[Plugin
             continue  # not registered: blocked, failed to import, or a duplicate name
         for impl in by_plugin[record.name]:
             if impl.hookwrapper or impl.wrapper:
-                record.problem(f"{hook_name} is implemented as a wrapper, which the hub does not support")
+                record.fail(f"{hook_name} is implemented as a wrapper, which the hub does not support")
+                failed.add(record.name)
                 continue
             try:
                 result = impl.function()
             except Exception as exc:
                 record.fail(f"{hook_name}() raised {describe_error(exc)}", exc=exc)
+                failed.add(record.name)
                 continue
             if result is None:
                 continue
             if not isinstance(result, list | tuple):
                 record.fail(f"{hook_name}() returned {result!r}; expected a list of classes")
+                failed.add(record.name)
                 continue
             yield record, list(result)
+
+
+def _registered(pm: HubPluginManager, record: PluginRecord) -> bool:
+    return pm.get_plugin(record.name) is not None and pm.record(record.name) is record
 
 
 class Registry:
@@ -93,17 +109,23 @@ class Registry:
         self._credential_types: dict[str, CredentialType] = {}
         self._credential_owners: dict[str, str] = {}
         self._reasons: dict[str, list[str]] = {}
-        self._collect_node_types(pm)
+        unknown: set[str] = set()
+        self._collect_node_types(pm, unknown)
         self._collect_credential_types(pm)
         self._reports = [record.freeze() for record in pm.records]
+        self._unknown = [
+            f"plugin {r.name!r} failed: {'; '.join(r.errors)}"
+            for r in pm.records
+            if r.state is PluginState.FAILED and (r.name in unknown or not _registered(pm, r))
+        ]
 
     def _reject(self, record: PluginRecord, name: str | None, message: str) -> None:
-        record.problem(message)
+        record.fail(message)
         if name is not None:
             self._reasons.setdefault(name, []).append(message)
 
-    def _collect_node_types(self, pm: HubPluginManager) -> None:
-        for record, items in _hook_results(pm, "hub_node_types"):
+    def _collect_node_types(self, pm: HubPluginManager, unknown: set[str]) -> None:
+        for record, items in _hook_results(pm, "hub_node_types", unknown):
             for item in items:
                 try:
                     cls = check_node_type(item)
@@ -128,7 +150,7 @@ class Registry:
                 record.node_types.append(NodeTypeRef(cls.name, cls.version))
 
     def _collect_credential_types(self, pm: HubPluginManager) -> None:
-        for record, items in _hook_results(pm, "hub_credential_types"):
+        for record, items in _hook_results(pm, "hub_credential_types", set()):
             for item in items:
                 try:
                     cls = check_credential_type(item)
@@ -161,18 +183,17 @@ class Registry:
         """Why ``name`` is missing (or lacks a version), as far as the hub knows.
 
         A rejected claim on ``name`` (a duplicate, a malformed class) names the
-        plugin and the problem. Otherwise, when ``name`` is not installed and
-        some plugins failed, they are listed: what a plugin that failed to
-        import would have provided cannot be known.
+        plugin and the problem. Otherwise, when ``name`` is not installed, the
+        plugins whose node types are unknown are listed (they failed to load,
+        or their ``hub_node_types`` raised), and a blocked plugin of the
+        name's namespace.
         """
         if name in self._reasons:
             return "; ".join(self._reasons[name])
         if name in self._node_types:
             return None
         namespace = name.partition(".")[0]
-        notes = [
-            f"plugin {r.name!r} failed: {'; '.join(r.errors)}" for r in self._reports if r.state is PluginState.FAILED
-        ]
+        notes = list(self._unknown)
         notes += [
             f"plugin {r.name!r} is blocked by the allow/deny lists"
             for r in self._reports
@@ -242,6 +263,12 @@ class Registry:
     def node_type_infos(self) -> list[NodeTypeInfo]:
         """Every installed node type with its schemas, sorted by name and version."""
         return list(self._infos)
+
+
+if TYPE_CHECKING:
+
+    def _implements(registry: Registry) -> NodeCatalog:
+        return registry  # the type checker proves Registry meets the engine's protocol
 
 
 def build_registry(

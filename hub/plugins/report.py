@@ -18,9 +18,10 @@ class PluginState(enum.StrEnum):
     """Where a plugin got to while the hub loaded it."""
 
     OK = "ok"
-    """Imported and registered; its hooks were called (see ``errors`` for anything rejected)."""
+    """Imported and registered, and everything it returned was accepted."""
     FAILED = "failed"
-    """Could not be imported or registered, or one of its hooks raised."""
+    """It did not import or register, a hook raised, or something it returned was
+    rejected (``errors`` says what). Node types it registered regardless still run."""
     BLOCKED = "blocked"
     """Left out by the allow/deny lists; never imported."""
 
@@ -46,7 +47,7 @@ class PluginReport(msgspec.Struct, frozen=True):
         state: ``ok``, ``failed`` or ``blocked``.
         errors: Every problem found, attributed to this plugin: import
             errors, hooks that raised, rejected node or credential types,
-            hook implementations that match no hook.
+            hook implementations that match no hook. Empty unless failed.
         node_types: The node types it registered (rejected ones excluded).
         credential_types: The credential types it registered.
     """
@@ -61,8 +62,8 @@ class PluginReport(msgspec.Struct, frozen=True):
 
     @property
     def healthy(self) -> bool:
-        """True when the plugin is blocked on purpose, or loaded without any problem."""
-        return self.state is PluginState.BLOCKED or (self.state is PluginState.OK and not self.errors)
+        """True unless the plugin failed: blocking one is a choice, not a problem."""
+        return self.state is not PluginState.FAILED
 
 
 @dataclass(slots=True)
@@ -78,12 +79,8 @@ class PluginRecord:
     credential_types: list[str] = field(default_factory=list)
 
     def fail(self, message: str, *, exc: BaseException | None = None) -> None:
-        """Marks the plugin failed with ``message``, and logs it at ERROR."""
+        """Records a problem: the plugin is ``failed`` with ``message``, logged at ERROR."""
         self.state = PluginState.FAILED
-        self.problem(message, exc=exc)
-
-    def problem(self, message: str, *, exc: BaseException | None = None) -> None:
-        """Records a problem that leaves the plugin loaded, and logs it at ERROR."""
         self.errors.append(message)
         log.error("plugin %r: %s", self.name, message, exc_info=exc)
 

@@ -1,0 +1,33 @@
+"""A test kit for node types: run one in isolation, or a whole workflow on the embedded hub.
+
+The pytest plugin (registered through the ``pytest11`` entry point, so it is
+active wherever ``hub-sdk`` is installed) offers the same as fixtures:
+``node_runner`` and ``workflow_runner``.
+
+``hub_sdk`` never imports the hub at import time. ``ctx.evaluate`` uses the
+hub's expression evaluator when the hub is installed; without it, pass an
+``evaluator`` or expect ``ExpressionError``. ``workflow_runner`` needs the
+hub and skips the test without it.
+"""
+
+from hub_sdk.testing._runner import (
+    OutputError,
+    check_output,
+    hub_evaluator,
+    idempotency_key,
+    make_context,
+    run_node,
+)
+from hub_sdk.testing._runners import NodeRunner, WorkflowRunner, load_run_workflow
+
+__all__ = [
+    "NodeRunner",
+    "OutputError",
+    "WorkflowRunner",
+    "check_output",
+    "hub_evaluator",
+    "idempotency_key",
+    "load_run_workflow",
+    "make_context",
+    "run_node",
+]

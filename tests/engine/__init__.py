@@ -1,0 +1,1 @@
+"""Tests of the pure engine: definitions, plans, expressions and the execution state machine."""

@@ -1,0 +1,347 @@
+"""The expression language: checks when compiled, bounds when evaluated, step references."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import jmespath
+import pytest
+
+from hub.engine import limits
+from hub.engine.expression_bounds import Budget
+from hub.engine.expressions import (
+    FUNCTION_NAMES,
+    ExpressionSyntaxError,
+    compile_expression,
+    evaluate,
+    referenced_steps,
+)
+from hub_sdk import ExpressionError
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "expressions.md"
+
+SCOPE: dict[str, Any] = {
+    "input": {
+        "order_id": 7,
+        "customer": {"name": "Ada", "tier": "gold"},
+        "items": [{"sku": "a", "price": 2, "qty": 3}, {"sku": "b", "price": 5, "qty": 1}],
+    },
+    "steps": {"fetch": {"status": 200, "body": {"total": 150}}},
+}
+
+
+def doubling(times: int) -> str:
+    """``[@,@]`` applied ``times`` times: a value of 2**times leaves in a few bytes of memory."""
+    return "[@,@]" + " | [@,@]" * (times - 1)
+
+
+def syntax_error(text: str) -> ExpressionSyntaxError:
+    with pytest.raises(ExpressionSyntaxError) as caught:
+        compile_expression(text)
+    return caught.value
+
+
+# -- plain JMESPath keeps its meaning --
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "steps.fetch.body.total > `100`",
+        "input.items[?qty > `1`].sku",
+        "{id: input.order_id, name: input.customer.name}",
+        "input.items[*].price | sum(@)",
+        "sort_by(input.items, &price)[-1].sku",
+        "length(input.items) == `2` && input.customer.tier == 'gold'",
+        "input.missing.deeper",
+        "`1` == `true`",
+        "[`1`] == [`true`]",
+        "contains(input.items[*].sku, 'b')",
+        "to_string(input.customer)",
+        "join(', ', input.items[*].sku)",
+        "merge(input.customer, {tier: 'platinum'})",
+        "input.items[].sku",
+        "keys(input.customer)",
+    ],
+)
+def test_evaluation_matches_jmespath(text: str) -> None:
+    assert evaluate(text, SCOPE) == jmespath.search(text, SCOPE)
+
+
+def test_compiling_twice_returns_the_cached_expression() -> None:
+    assert compile_expression("input.order_id") is compile_expression("input.order_id")
+
+
+# -- the hub's functions --
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("add(`2`, `3`)", 5),
+        ("subtract(`2`, `3.5`)", -1.5),
+        ("multiply(input.items[0].price, input.items[0].qty)", 6),
+        ("divide(`6`, `3`)", 2),
+        ("divide(`7`, `2`)", 3.5),
+        ("mod(`-7`, `3`)", 2),
+        ("round(`2.675`, `2`)", 2.68),
+        ("round(`2.5`, `0`)", 3),
+        ("concat('order-', to_string(input.order_id))", "order-7"),
+        ("lower('MiXeD')", "mixed"),
+        ("upper('MiXeD')", "MIXED"),
+        ("trim('  padded \n')", "padded"),
+        ("split('a,b,,c', ',')", ["a", "b", "", "c"]),
+        ("replace('a.b.c', '.', '::')", "a::b::c"),
+        ("default(input.missing, 'fallback')", "fallback"),
+        ("default(input.order_id, 'fallback')", 7),
+        ("from_entries([['a', `1`], ['b', `2`]])", {"a": 1, "b": 2}),
+        ("from_entries([{key: 'a', value: `1`}])", {"a": 1}),
+        ("to_entries(input.customer)", [{"key": "name", "value": "Ada"}, {"key": "tier", "value": "gold"}]),
+        ("input.items[*].multiply(price, qty) | sum(@)", 11),
+    ],
+)
+def test_hub_functions(text: str, expected: Any) -> None:
+    assert evaluate(text, SCOPE) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("divide(`1`, `0`)", "divide() by zero"),
+        ("mod(`1`, `0`)", "mod() by zero"),
+        ("concat('a', 'b', `1`)", "concat() takes strings; argument 3 is number"),
+        ("split('abc', '')", "split() needs a separator"),
+        ("replace('abc', '', 'x')", "replace() needs a substring"),
+        ("from_entries([`1`])", "entry 0 is neither"),
+        ("round(`1.5`, `-1`)", "round() takes a whole number of digits"),
+        ("multiply(`9223372036854775807`, `2`)", "outside the 64-bit range"),
+        ("multiply(`1e308`, `10`)", "not a JSON number"),
+        ("abs('text')", "abs() got string, expected number"),
+    ],
+)
+def test_hub_function_errors(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        evaluate(text, SCOPE)
+
+
+def test_every_function_is_documented() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)\(", DOCS.read_text(), flags=re.MULTILINE))
+    assert documented == set(FUNCTION_NAMES)
+
+
+# -- checks when compiled --
+
+
+def test_unknown_function_is_rejected_with_a_suggestion() -> None:
+    error = syntax_error("lowr(input.customer.name)")
+    assert error.code == "unknown-function"
+    assert "unknown function lowr(); did you mean lower()" in str(error)
+
+
+def test_wrong_number_of_arguments_is_rejected() -> None:
+    error = syntax_error("add(`1`)")
+    assert (error.code, str(error)) == ("function-arity", "add() takes 2 arguments, got 1")
+
+
+def test_parse_error_names_the_column() -> None:
+    error = syntax_error("input.items[?qty >]")
+    assert error.code == "expression-syntax"
+    assert error.column == 18
+    assert "column 18" in str(error)
+
+
+def test_incomplete_expression() -> None:
+    assert "incomplete" in str(syntax_error("input."))
+
+
+def test_empty_expression() -> None:
+    assert syntax_error("   ").code == "expression-empty"
+
+
+def test_bare_word_literal_is_rejected() -> None:
+    assert "is not JSON" in str(syntax_error("`foo`"))
+
+
+def test_zero_slice_step_is_rejected() -> None:
+    assert "slice step cannot be 0" in str(syntax_error("input.items[::0]"))
+
+
+def test_length_limit() -> None:
+    error = syntax_error("a" * (limits.MAX_EXPRESSION_LENGTH + 1))
+    assert error.code == "expression-too-long"
+    assert "MAX_EXPRESSION_LENGTH" in str(error)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 40 + "a" + ")" * 40,
+        "[" * 40 + "a" + "]" * 40,
+        "`" + "[" * 40 + "]" * 40 + "`",
+        "!" * 3000 + "a",
+        "a" + "[*]" * 1300,
+        " | ".join(["a"] * 40),
+    ],
+    ids=["parentheses", "lists", "literal", "not-chain", "projections", "pipes"],
+)
+def test_nesting_limit(text: str) -> None:
+    error = syntax_error(text)
+    assert error.code == "expression-too-deep"
+    assert "MAX_EXPRESSION_DEPTH" in str(error)
+
+
+def test_nesting_at_the_limit_compiles() -> None:
+    depth = limits.MAX_EXPRESSION_DEPTH - 1
+    assert evaluate("[" * depth + "`1`" + "]" * depth, {}) is not None
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    assert evaluate("'" + "(" * 100 + "'", {}) == "(" * 100
+
+
+def test_evaluate_reports_an_invalid_expression_as_expression_error() -> None:
+    with pytest.raises(ExpressionError, match="invalid expression"):
+        evaluate("nope(", {})
+
+
+# -- bounds when evaluated --
+
+
+def test_exponential_value_fails_on_output_size() -> None:
+    with pytest.raises(ExpressionError, match="MAX_OUTPUT_BYTES"):
+        evaluate(doubling(28), 1)
+
+
+def test_to_string_of_exponential_value_fails_fast() -> None:
+    with pytest.raises(ExpressionError, match="to_string"):
+        evaluate(f"to_string({doubling(28)})", 1)
+
+
+def test_equality_of_exponential_values_is_bounded_by_steps() -> None:
+    text = f"({doubling(28)}) == ({doubling(28)})"
+    with pytest.raises(ExpressionError, match="MAX_EVAL_STEPS"):
+        evaluate(text, 1)
+
+
+def test_contains_of_exponential_values_is_bounded_by_steps() -> None:
+    text = f"contains([{doubling(28)}], {doubling(28)})"
+    with pytest.raises(ExpressionError, match="MAX_EVAL_STEPS"):
+        evaluate(text, 1)
+
+
+def test_identical_values_compare_without_walking() -> None:
+    assert evaluate(f"{doubling(28)} | @ == @", 1) is True
+
+
+def test_flatten_growth_fails_on_created_items() -> None:
+    grow = "[@,@,@,@,@,@,@,@,@,@] | []"
+    with pytest.raises(ExpressionError, match="MAX_VALUE_ITEMS"):
+        evaluate(" | ".join([grow] * 6), [1])
+
+
+def test_string_length_cap() -> None:
+    text = "join('', [input, input, input])"
+    with pytest.raises(ExpressionError, match="MAX_STRING_LENGTH"):
+        evaluate(text, {"input": "x" * (limits.MAX_STRING_LENGTH // 2)})
+
+
+def test_replace_is_sized_before_building() -> None:
+    with pytest.raises(ExpressionError, match="MAX_STRING_LENGTH"):
+        evaluate("replace(@, 'x', @)", "x" * 2000)
+
+
+def test_step_limit() -> None:
+    with pytest.raises(ExpressionError, match="MAX_EVAL_STEPS"):
+        evaluate("[*].[@, @, @]", list(range(limits.MAX_EVAL_STEPS)))
+
+
+def test_deadline() -> None:
+    compiled = compile_expression("[*].add(@, `1`)")
+    with pytest.raises(ExpressionError, match="MAX_EVAL_SECONDS"):
+        compiled.evaluate(list(range(1000)), Budget(seconds=0.0))
+
+
+def test_deeply_nested_data_is_an_expression_error() -> None:
+    data: Any = 1
+    for _ in range(5000):
+        data = [data]
+    with pytest.raises(ExpressionError, match="nests too deeply"):
+        evaluate("to_string(@)", data)
+
+
+def test_non_finite_result_is_rejected() -> None:
+    with pytest.raises(ExpressionError, match="not a JSON number"):
+        evaluate("sum(@)", [1e308, 1e308])
+
+
+def test_type_error_does_not_print_the_value() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(f"abs({doubling(28)})", 1)
+    assert str(caught.value) == "abs() got array, expected number"
+
+
+def test_hostile_evaluation_leaves_the_process_healthy() -> None:
+    # Run in a thread with a small stack: a recursion would crash, not raise.
+    results: list[Any] = []
+
+    def hostile() -> None:
+        for text in (f"to_string({doubling(30)})", f"({doubling(30)}) == ({doubling(30)})", doubling(30)):
+            try:
+                evaluate(text, 1)
+            except ExpressionError as exc:
+                results.append(type(exc))
+        results.append(evaluate("input.order_id", SCOPE))
+
+    size = threading.stack_size(512 * 1024)
+    try:
+        worker = threading.Thread(target=hostile)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(size)
+    assert results == [ExpressionError, ExpressionError, ExpressionError, 7]
+
+
+# -- step references --
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("steps.fetch.body.total", {"fetch"}),
+        ('steps."fetch".body', {"fetch"}),
+        ("steps.a.x && steps.b.y", {"a", "b"}),
+        ("steps.[a, b]", {"a", "b"}),
+        ("steps | a.x", {"a"}),
+        ("{x: steps.a, y: input.y}", {"a"}),
+        ("length(steps.a.items) > `1`", {"a"}),
+        ("input.items[?steps.a]", set()),
+        ("map(&steps.a, input.xs)", set()),
+        ("sort_by(steps.a.items, &steps.b)", {"a"}),
+        ("input.order_id", set()),
+        ("error.message", set()),
+    ],
+)
+def test_referenced_steps(text: str, expected: set[str]) -> None:
+    assert referenced_steps(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "steps",
+        "@",
+        "steps.*",
+        "keys(steps)",
+        "values(@)",
+        "*.a",
+        "[@][0].steps.a",
+        "steps.a || steps",
+        "merge(@).steps.a",
+    ],
+)
+def test_dynamic_step_access_cannot_be_listed(text: str) -> None:
+    assert referenced_steps(text) is None

@@ -1,0 +1,452 @@
+"""Properties of the state machine over random graphs, outcomes and deliveries.
+
+A simulated worker pool answers every command the machine emits with a
+random outcome, in a random order, and now and then delivers an event
+twice, an event that was never valid, a cancel or the execution timeout.
+Every transition is checked against rules computed here, independently of
+the engine's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.engine.definition import RetryPolicy
+from hub.engine.machine import apply, prepare
+from hub.engine.plan import Edge, EdgeKind, Plan
+from hub.engine.state import (
+    CancelRequested,
+    CancelStep,
+    Command,
+    ErrorInfo,
+    Event,
+    ExecutionStarted,
+    ExecutionState,
+    ExecutionStatus,
+    ExecutionTimedOut,
+    FinishExecution,
+    IllegalTransitionError,
+    RunStep,
+    StartExecutionTimer,
+    StartTimer,
+    StepFailed,
+    StepRun,
+    StepStarted,
+    StepStatus,
+    StepSucceeded,
+    StepSuspended,
+    StepTimedOut,
+    TimerFired,
+)
+from hub.engine.transitions import step_pairs
+from tests.engine.machine_helpers import T0, snapshot
+from tests.engine.strategies import BAD_INPUT, ERROR_KINDS, EXECUTION_INPUT, GOOD_INPUT, PlanCase, plan_cases
+
+S = StepStatus
+TERMINAL_FAILURES = {S.FAILED, S.TIMED_OUT}
+ALLOWED_PAIRS = step_pairs()
+
+
+# Rules, written here from the language's definition
+
+
+def matches(patterns: list[str] | tuple[str, ...], kind: str) -> bool:
+    return any(p == "*" or kind == p or kind.startswith(p + ".") for p in patterns)
+
+
+def should_retry(policy: RetryPolicy, error: ErrorInfo, attempt: int) -> bool:
+    return error.retryable and matches(policy.retry_on, error.kind) and attempt < policy.max_attempts
+
+
+def delay_bounds(policy: RetryPolicy, attempt: int, retry_after: float | None) -> tuple[float, float]:
+    base = min(policy.interval_seconds * policy.backoff_rate ** (attempt - 1), policy.max_delay_seconds)
+    low, high = base * (1 - policy.jitter), base
+    if retry_after:
+        floor = min(retry_after, policy.max_delay_seconds)
+        low, high = max(low, floor), max(high, floor)
+    return low, high
+
+
+def active(edge: Edge, runs: dict[str, StepRun]) -> bool:
+    source = runs[edge.source]
+    if edge.kind is EdgeKind.OK:
+        return source.status is S.SUCCEEDED
+    if edge.kind is EdgeKind.BRANCH:
+        return source.status is S.SUCCEEDED and source.branch == edge.branch
+    return source.status in TERMINAL_FAILURES and source.caught_by == edge.target
+
+
+def ancestors_of(plan: Plan, step_id: str) -> set[str]:
+    found: set[str] = set()
+    frontier = [e.source for e in plan.steps[step_id].incoming]
+    while frontier:
+        current = frontier.pop()
+        if current not in found:
+            found.add(current)
+            frontier.extend(e.source for e in plan.steps[current].incoming)
+    return found
+
+
+def sources_terminal(plan: Plan, step_id: str, runs: dict[str, StepRun]) -> bool:
+    return all(runs[e.source].status.terminal for e in plan.steps[step_id].incoming)
+
+
+def may_run(plan: Plan, step_id: str, runs: dict[str, StepRun]) -> bool:
+    incoming = plan.steps[step_id].incoming
+    return not incoming or any(active(e, runs) for e in incoming)
+
+
+# The simulated world
+
+
+@dataclass
+class World:
+    """Delivers events for the commands the machine emits, checking every transition."""
+
+    case: PlanCase
+    rnd: random.Random
+    reliability: float = 0.7
+    """The chance that an attempt succeeds (a wait counts as a failure here)."""
+    state: ExecutionState | None = None
+    now: Any = T0
+    work: list[tuple[str, Any]] = field(default_factory=list)
+    applied: list[Event] = field(default_factory=list)
+    issued: set[tuple[str, int]] = field(default_factory=set)
+    finishes: int = 0
+    cancel_sent: bool = False
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> Plan:
+        return self.case.plan
+
+    def count(self, name: str) -> None:
+        self.stats[name] = self.stats.get(name, 0) + 1
+
+    # Delivering
+
+    def deliver(self, event: Event, *, expect: str) -> bool:
+        """Applies ``event``; ``expect`` is "legal", "stale", "illegal" or "any"."""
+        assert self.state is not None
+        before = snapshot(self.state)
+        try:
+            new, commands = apply(self.plan, self.state, event)
+        except IllegalTransitionError as exc:
+            assert self.state == before, "an illegal event changed the state"
+            assert expect != "legal", f"{event} was refused: {exc}"
+            if expect == "stale":
+                assert exc.stale, f"{event} should be stale: {exc}"
+            elif expect == "illegal":
+                assert not exc.stale, f"{event} should not be stale: {exc}"
+            self.count("refused")
+            return False
+        assert expect in ("legal", "any"), f"{event} was accepted, expected {expect}"
+        assert self.state == before, "apply mutated the state it was given"
+        self.check(self.state, event, new, commands)
+        self.state = new
+        self.applied.append(event)
+        self.absorb(commands)
+        self.count("applied")
+        return True
+
+    def absorb(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, RunStep):
+                self.work.append(("run", command))
+            elif isinstance(command, StartTimer):
+                self.work.append(("timer", command))
+            elif isinstance(command, StartExecutionTimer):
+                self.work.append(("execution-timer", command))
+
+    def tick(self) -> None:
+        self.now += timedelta(seconds=self.rnd.choice([0, 0.25, 1, 7]))
+
+    def running(self) -> bool:
+        assert self.state is not None
+        return not self.state.status.terminal
+
+    def outcome(self, command: RunStep) -> Event:
+        step_id, attempt = command.step_id, command.attempt
+        branches = self.plan.steps[step_id].branches
+        if self.rnd.random() < self.reliability:
+            branch = self.rnd.choice(branches) if branches else None
+            return StepSucceeded(step_id, attempt, self.now, {"by": step_id, "attempt": attempt}, branch)
+        roll = self.rnd.random()
+        if roll < 0.45:
+            retry_after = self.rnd.choice([None, None, 0.5, 100.0])
+            error = ErrorInfo(self.rnd.choice(ERROR_KINDS), "flaky", retryable=True, retry_after=retry_after)
+            return StepFailed(step_id, attempt, self.now, error)
+        if roll < 0.6:
+            return StepFailed(step_id, attempt, self.now, ErrorInfo(self.rnd.choice(ERROR_KINDS), "broken"))
+        if roll < 0.8 or branches:
+            return StepTimedOut(step_id, attempt, self.now)
+        until = self.now + timedelta(seconds=self.rnd.choice([0, 60, 86400]))
+        return StepSuspended(step_id, attempt, self.now, until, {"woke": step_id})
+
+    def step_once(self) -> None:
+        roll = self.rnd.random()
+        if roll < 0.05 and self.applied:
+            self.duplicate()
+            return
+        if roll < 0.07:
+            self.bogus()
+            return
+        kind, item = self.work.pop(self.rnd.randrange(len(self.work)))
+        self.tick()
+        expect = "legal" if self.running() else "stale"
+        if kind == "run":
+            if self.rnd.random() < 0.6:
+                self.deliver(StepStarted(item.step_id, item.attempt, self.now), expect=expect)
+                self.work.append(("result", item))
+            else:
+                self.deliver(self.outcome(item), expect=expect)
+        elif kind == "result":
+            self.deliver(self.outcome(item), expect=expect)
+        elif kind == "timer":
+            self.now = max(self.now, item.at)
+            self.deliver(TimerFired(item.step_id, item.attempt, self.now), expect=expect)
+        elif kind == "execution-timer":
+            if self.work and self.rnd.random() < 0.9:
+                self.work.append((kind, item))  # an execution timeout is rare: usually it has not come due
+            else:
+                self.now = max(self.now, item.at)
+                self.deliver(ExecutionTimedOut(self.now), expect=expect)
+
+    def duplicate(self) -> None:
+        event = self.rnd.choice(self.applied)
+        self.count("duplicates")
+        expect = "illegal" if isinstance(event, (CancelRequested, ExecutionStarted)) else "stale"
+        self.deliver(event, expect=expect)
+
+    def bogus(self) -> None:
+        assert self.state is not None
+        step_id = self.rnd.choice(list(self.plan.steps))
+        run = self.state.steps[step_id]
+        event = self.rnd.choice(
+            [
+                StepStarted("no_such_step", 1, self.now),
+                StepSucceeded(step_id, run.attempt + 1, self.now),
+                TimerFired(step_id, run.attempt + 1, self.now),
+                StepFailed(step_id, 0, self.now, ErrorInfo("x", "y")),
+            ]
+        )
+        self.count("bogus")
+        self.deliver(event, expect="illegal")
+
+    def cancel(self) -> None:
+        self.cancel_sent = True
+        self.tick()
+        self.deliver(CancelRequested(self.now, "stop"), expect="legal" if self.running() else "illegal")
+
+    # Checking one transition
+
+    def check(self, old: ExecutionState, event: Event, new: ExecutionState, commands: list[Command]) -> None:
+        plan = self.plan
+        assert not old.status.terminal
+        changed = {s for s in plan.steps if new.steps[s] != old.steps[s]}
+        for step_id in changed:
+            before, after = old.steps[step_id].status, new.steps[step_id].status
+            assert before == after or (before, after) in ALLOWED_PAIRS, f"{step_id}: {before} -> {after} on {event}"
+
+        finished = [c for c in commands if isinstance(c, FinishExecution)]
+        if new.status.terminal:
+            assert len(finished) == 1
+            assert finished[0].status is new.status
+            self.finishes += 1
+            assert all(run.status.terminal for run in new.steps.values())
+            assert new.open_steps == 0
+        else:
+            assert not finished
+            assert new.open_steps == sum(not r.status.terminal for r in new.steps.values())
+            for step_id in plan.steps:
+                if new.steps[step_id].status is S.PENDING:
+                    assert not sources_terminal(plan, step_id, new.steps), f"{step_id} was left undecided"
+
+        self.check_runs(old, event, new, commands)
+        self.check_skips(old, new)
+        if isinstance(event, (StepFailed, StepTimedOut)):
+            self.check_failure(old, event, new, commands)
+        if isinstance(event, (CancelRequested, ExecutionTimedOut)):
+            expected = ExecutionStatus.CANCELLED if isinstance(event, CancelRequested) else ExecutionStatus.TIMED_OUT
+            assert new.status is expected
+            in_flight = {(s, r.attempt) for s, r in old.steps.items() if r.status in (S.SCHEDULED, S.RUNNING)}
+            assert {(c.step_id, c.attempt) for c in commands if isinstance(c, CancelStep)} == in_flight
+            self.count(f"ended-{expected}")
+        if isinstance(event, StepSuspended):
+            assert commands == [StartTimer(event.step_id, event.attempt, event.until)]
+            assert new.steps[event.step_id].status is S.WAITING
+        if isinstance(event, TimerFired) and old.steps[event.step_id].status is S.WAITING:
+            assert new.steps[event.step_id].status is S.SUCCEEDED
+            assert new.steps[event.step_id].output == old.steps[event.step_id].output
+
+    def check_runs(self, old: ExecutionState, event: Event, new: ExecutionState, commands: list[Command]) -> None:
+        plan = self.plan
+        started = {c.step_id: c for c in commands if isinstance(c, RunStep)}
+        for step_id, command in started.items():
+            key = (step_id, command.attempt)
+            assert key not in self.issued, f"RunStep {key} issued twice"
+            self.issued.add(key)
+            run = new.steps[step_id]
+            assert run.status is S.SCHEDULED
+            assert run.attempt == command.attempt
+            assert sources_terminal(plan, step_id, new.steps), f"{step_id} started before its sources finished"
+            assert may_run(plan, step_id, new.steps), f"{step_id} started with no active incoming edge"
+            if command.attempt > 1:
+                assert isinstance(event, TimerFired)
+                assert (event.step_id, event.attempt) == (step_id, command.attempt - 1)
+                assert old.steps[step_id].status is S.RETRY_WAIT
+            mapping = plan.steps[step_id].input
+            assert mapping != BAD_INPUT, "a step whose input fails was run"
+            succeeded = {a for a in ancestors_of(plan, step_id) if new.steps[a].status is S.SUCCEEDED}
+            catches = any(e.kind is EdgeKind.ERROR and active(e, new.steps) for e in plan.steps[step_id].incoming)
+            if mapping == GOOD_INPUT:
+                assert command.input["x"] == EXECUTION_INPUT["x"]
+                assert set(command.input["seen"]) == succeeded
+            else:
+                assert set(command.input["steps"]) == succeeded
+                assert ("error" in command.input) is catches
+            if catches:
+                self.count("handler-runs")
+        for step_id in plan.steps:
+            run = new.steps[step_id]
+            if run.status is S.SCHEDULED and old.steps[step_id].status is not S.SCHEDULED:
+                assert step_id in started, f"{step_id} was scheduled without a RunStep"
+            if run.status is S.FAILED and old.steps[step_id].status in (S.PENDING, S.RETRY_WAIT):
+                assert plan.steps[step_id].input == BAD_INPUT
+                assert run.error is not None
+                assert run.error.kind == "expression"
+                self.count("input-failures")
+
+    def check_skips(self, old: ExecutionState, new: ExecutionState) -> None:
+        ended_early = new.status in (ExecutionStatus.FAILED, ExecutionStatus.CANCELLED, ExecutionStatus.TIMED_OUT)
+        for step_id in self.plan.steps:
+            if new.steps[step_id].status is not S.SKIPPED or old.steps[step_id].status is S.SKIPPED:
+                continue
+            assert old.steps[step_id].status is S.PENDING
+            self.count("skips")
+            if not ended_early:
+                assert sources_terminal(self.plan, step_id, new.steps)
+                assert not may_run(self.plan, step_id, new.steps), f"{step_id} was skipped but could run"
+
+    def check_failure(
+        self, old: ExecutionState, event: StepFailed | StepTimedOut, new: ExecutionState, commands: list[Command]
+    ) -> None:
+        step = self.plan.steps[event.step_id]
+        error = event.error if isinstance(event, StepFailed) else ErrorInfo("timeout", "", retryable=True)
+        run = new.steps[event.step_id]
+        timers = [c for c in commands if isinstance(c, StartTimer)]
+        if should_retry(step.retry, error, event.attempt):
+            assert run.status is S.RETRY_WAIT
+            assert timers == [StartTimer(event.step_id, event.attempt, timers[0].at)]
+            low, high = delay_bounds(step.retry, event.attempt, error.retry_after)
+            waited = (timers[0].at - event.at).total_seconds()
+            assert low - 1e-6 <= waited <= high + 1e-6, (waited, low, high)
+            self.count("retries")
+            return
+        assert not timers
+        assert run.status is (S.FAILED if isinstance(event, StepFailed) else S.TIMED_OUT)
+        route = next((c for c in step.catch if matches(c.errors, error.kind)), None)
+        assert run.caught_by == (route.next if route else None)
+        if route is None:
+            assert new.status is ExecutionStatus.FAILED
+        else:
+            self.count("caught")
+
+    # The whole run
+
+    def run(self, *, cancel_before_start: bool, cancel_at: int | None) -> None:
+        self.state = prepare(self.plan, "ex-prop", EXECUTION_INPUT)
+        if cancel_before_start:
+            self.cancel()
+            assert self.state.status is ExecutionStatus.CANCELLED
+            return
+        assert self.deliver(ExecutionStarted(T0), expect="legal")
+        rounds = 0
+        while self.work:
+            rounds += 1
+            assert rounds < 10_000, "the execution did not terminate"
+            if cancel_at is not None and rounds >= cancel_at and not self.cancel_sent:
+                self.cancel()
+            self.step_once()
+        if cancel_at is not None and not self.cancel_sent:
+            self.cancel()
+        assert self.state.status.terminal, "no work is left but the execution has not ended"
+        assert self.finishes == 1
+        if self.state.status is ExecutionStatus.SUCCEEDED:
+            self.check_final_classification()
+
+    def check_final_classification(self) -> None:
+        """Which steps ran and which were skipped follows from the final statuses alone."""
+        assert self.state is not None
+        runs = self.state.steps
+        for step_id in self.plan.order:
+            status = runs[step_id].status
+            assert status in (S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.SKIPPED)
+            assert (status is not S.SKIPPED) is may_run(self.plan, step_id, runs), step_id
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+@given(
+    case=plan_cases(),
+    seed=st.integers(0, 2**32 - 1),
+    cancel=st.sampled_from(["never"] * 6 + ["before-start", "during"]),
+    cancel_at=st.integers(1, 40),
+    reliability=st.sampled_from([0.6, 0.85, 0.97]),
+)
+def test_every_execution_terminates_and_every_transition_follows_the_rules(
+    case: PlanCase, seed: int, cancel: str, cancel_at: int, reliability: float
+) -> None:
+    world = World(case, random.Random(seed), reliability)
+    world.run(cancel_before_start=cancel == "before-start", cancel_at=cancel_at if cancel == "during" else None)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.large_base_example])
+@given(case=plan_cases(), seed=st.integers(0, 2**32 - 1), prefix=st.integers(0, 30))
+def test_cancel_works_from_every_reachable_state(case: PlanCase, seed: int, prefix: int) -> None:
+    world = World(case, random.Random(seed))
+    world.state = prepare(case.plan, "ex-prop", EXECUTION_INPUT)
+    world.deliver(ExecutionStarted(T0), expect="legal")
+    for _ in range(prefix):
+        if not world.work or not world.running():
+            break
+        world.step_once()
+    assert world.state is not None
+    was_running = world.running()
+    world.cancel()
+    assert world.state.status.terminal
+    if was_running:
+        assert world.state.status is ExecutionStatus.CANCELLED
+        assert all(run.status.terminal for run in world.state.steps.values())
+    while world.work:
+        world.step_once()  # every late delivery is refused as stale
+
+
+def test_the_simulation_reaches_every_kind_of_situation() -> None:
+    """Guards the generators: the random worlds do exercise retries, catches, skips, waits and cancels."""
+    seen: dict[str, int] = {}
+    statuses: set[StepStatus] = set()
+
+    @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.large_base_example])
+    @given(case=plan_cases(), seed=st.integers(0, 2**32 - 1), cancel=st.booleans())
+    def explore(case: PlanCase, seed: int, cancel: bool) -> None:
+        world = World(case, random.Random(seed))
+        world.run(cancel_before_start=False, cancel_at=5 if cancel else None)
+        for name, count in world.stats.items():
+            seen[name] = seen.get(name, 0) + count
+        assert world.state is not None
+        for event in world.applied:
+            if isinstance(event, StepSuspended):
+                seen["waits"] = seen.get("waits", 0) + 1
+        statuses.update(run.status for run in world.state.steps.values())
+
+    explore()
+    for name in ("retries", "caught", "skips", "handler-runs", "input-failures", "duplicates", "bogus", "waits"):
+        assert seen.get(name, 0) > 0, f"never saw {name}: {seen}"
+    assert "ended-cancelled" in seen
+    assert {S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.SKIPPED, S.CANCELLED} <= statuses

@@ -1,0 +1,79 @@
+"""Small plugins, well-behaved and not, to load in the plugin-system tests."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+import msgspec
+
+from hub_sdk import CredentialType, NodeContext, NodeType, hookimpl
+
+
+class EchoConfig(msgspec.Struct, forbid_unknown_fields=True):
+    prefix: str = ""
+
+
+class EchoOutput(msgspec.Struct):
+    text: str
+
+
+class Echo(NodeType):
+    name = "good.echo"
+    version = 1
+    title = "Echo"
+    description = "Returns its input text with a prefix."
+    Config: ClassVar[type[Any]] = EchoConfig
+    Output: ClassVar[Any] = EchoOutput
+
+    async def execute(self, ctx: NodeContext, config: EchoConfig, input: Any) -> EchoOutput:
+        return EchoOutput(config.prefix + str(input))
+
+
+class EchoV2(Echo):
+    version = 2
+
+
+class TokenFields(msgspec.Struct):
+    token: str
+
+
+class Token(CredentialType):
+    name = "good.token"
+    Fields = TokenFields
+    secret_fields = frozenset({"token"})
+
+    def apply(self, fields: TokenFields, request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {fields.token}"
+
+
+class GoodPlugin:
+    """Two versions of one node type and a credential type."""
+
+    @hookimpl
+    def hub_node_types(self) -> list[type[NodeType]]:
+        return [Echo, EchoV2]
+
+    @hookimpl
+    def hub_credential_types(self) -> list[type[CredentialType]]:
+        return [Token]
+
+
+def node_type(name: str = "bad.node", **attributes: Any) -> type[NodeType]:
+    """A well-formed node type, with ``attributes`` overriding what the test breaks."""
+
+    async def execute(self: NodeType, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return input
+
+    namespace: dict[str, Any] = {"name": name, "version": 1, "execute": execute}
+    namespace.update(attributes)
+    return type("Sample", (NodeType,), namespace)
+
+
+def plugin_returning(*items: Any, plugin_name: str = "Returning") -> type:
+    """A plugin class whose ``hub_node_types`` returns ``items``."""
+
+    def hub_node_types() -> list[Any]:
+        return list(items)
+
+    return type(plugin_name, (), {"hub_node_types": staticmethod(hookimpl(hub_node_types))})

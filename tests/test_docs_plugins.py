@@ -1,0 +1,177 @@
+"""docs/plugins.md stays true to the code: every hook, every SDK name, and the tutorial plugin itself."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import hub_sdk
+import hub_sdk.testing
+from hub.plugins import PluginState, build_registry
+from hub.plugins.hookdocs import current_reference, render_reference
+from hub_sdk import hookspecs
+from hub_sdk.testing import NodeRunner, WorkflowRunner, load_run_workflow
+
+DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+DOC = DOC_PATH.read_text()
+REGENERATE = "run `uv run python -m hub.plugins.hookdocs docs/plugins.md`"
+
+# A hook's entry: its heading, then a python block of `@hookimpl` and the signature line.
+HOOK_ENTRY = re.compile(r"^### `(?P<name>\w+)`\n\n```python\n@hookimpl\n(?P<signature>def [^\n]+)\n```", re.M)
+CODE_BLOCK = re.compile(r"^```python\n(?P<code>.*?)^```", re.M | re.S)
+
+
+def hook_functions() -> list[Callable[..., Any]]:
+    """The hook specifications, found in the module by pluggy's marker."""
+    return [f for _, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "hub_spec")]
+
+
+def expected_signature(function: Callable[..., Any]) -> str:
+    """The documented form: ``def name(p: T, ...) -> R`` with annotations as written in the source.
+
+    ``hub_sdk.hookspecs`` postpones annotations, so ``inspect.signature`` holds each one as the
+    source text; it is shown without quotes.
+    """
+    signature = inspect.signature(function)
+
+    def text(annotation: Any) -> str:
+        return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+    params = ", ".join(
+        p.name if p.annotation is inspect.Parameter.empty else f"{p.name}: {text(p.annotation)}"
+        for p in signature.parameters.values()
+    )
+    returns = (
+        "" if signature.return_annotation is inspect.Signature.empty else f" -> {text(signature.return_annotation)}"
+    )
+    return f"def {function.__name__}({params}){returns}"
+
+
+def documented_hooks() -> dict[str, str]:
+    return {m["name"]: m["signature"] for m in HOOK_ENTRY.finditer(DOC)}
+
+
+def test_the_hooks_are_found() -> None:
+    assert {f.__name__ for f in hook_functions()} >= {"hub_node_types", "hub_credential_types"}
+
+
+@pytest.mark.parametrize("hook", hook_functions(), ids=lambda f: f.__name__)
+def test_every_hook_is_documented_with_its_signature(hook: Callable[..., Any]) -> None:
+    documented = documented_hooks()
+    assert hook.__name__ in documented, f"{hook.__name__} is missing from docs/plugins.md: {REGENERATE}"
+    assert documented[hook.__name__] == expected_signature(hook), f"the signature differs: {REGENERATE}"
+
+
+def test_no_documented_hook_is_gone_from_the_code() -> None:
+    assert set(documented_hooks()) == {f.__name__ for f in hook_functions()}
+
+
+def test_the_hook_reference_is_the_generated_one() -> None:
+    """Docstrings and calling conventions too, not only signatures."""
+    assert current_reference(DOC) == render_reference(), REGENERATE
+
+
+def test_the_signature_convention_matches_an_example() -> None:
+    def sample(config: dict[str, int], *, strict: bool) -> list[str]:
+        raise NotImplementedError
+
+    assert expected_signature(sample) == "def sample(config: dict[str, int], strict: bool) -> list[str]"
+
+
+@pytest.mark.parametrize("name", hub_sdk.__all__)
+def test_every_sdk_name_is_documented(name: str) -> None:
+    assert f"`{name}`" in DOC, f"hub_sdk.{name} is not mentioned in docs/plugins.md"
+
+
+@pytest.mark.parametrize("name", hub_sdk.testing.__all__)
+def test_every_testing_kit_name_is_documented(name: str) -> None:
+    assert f"`{name}`" in DOC, f"hub_sdk.testing.{name} is not mentioned in docs/plugins.md"
+
+
+@pytest.mark.parametrize("fixture", ["node_runner", "workflow_runner"])
+def test_the_fixtures_are_documented(fixture: str) -> None:
+    assert f"**`{fixture}`**" in DOC
+
+
+def python_blocks() -> list[str]:
+    reference = current_reference(DOC) or ""
+    return [m["code"] for m in CODE_BLOCK.finditer(DOC.replace(reference, ""))]
+
+
+@pytest.mark.parametrize("code", python_blocks(), ids=lambda code: code.splitlines()[0])
+def test_every_python_example_parses(code: str) -> None:
+    ast.parse(code)
+
+
+def test_the_pyproject_example_declares_the_entry_point_the_hub_reads() -> None:
+    [block] = re.findall(r"^```toml\n(.*?)^```", DOC, re.M | re.S)
+    project = tomllib.loads(block)["project"]
+    assert project["entry-points"][hub_sdk.PROJECT_NAME] == {"acme": "acme_hub.plugin"}
+    assert [d.split(">")[0] for d in project["dependencies"]] == ["hub-sdk"]
+
+
+def tutorial_files() -> dict[str, str]:
+    """The tutorial's files: python blocks whose first line is a ``# path`` comment."""
+    files = {}
+    for code in python_blocks():
+        first = code.splitlines()[0]
+        if first.startswith("# ") and first.endswith(".py"):
+            files[first[2:]] = code
+    return files
+
+
+@pytest.fixture
+def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The tutorial's ``acme_hub`` package, written out and imported."""
+    package = tmp_path / "acme_hub"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for path, code in tutorial_files().items():
+        if path.startswith("acme_hub/"):
+            (tmp_path / path).write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield importlib.import_module("acme_hub.plugin")
+    for name in [m for m in sys.modules if m == "acme_hub" or m.startswith("acme_hub.")]:
+        del sys.modules[name]
+
+
+def test_the_tutorial_plugin_loads_cleanly(acme: ModuleType) -> None:
+    registry = build_registry([acme])
+    [report] = registry.plugins
+    assert (report.state, report.errors) == (PluginState.OK, ())
+    assert {(ref.name, ref.version) for ref in report.node_types} == {
+        ("acme.create_ticket", 2),
+        ("acme.triage", 1),
+        ("acme.follow_up", 1),
+    }
+    assert report.credential_types == ("acme.api_key",)
+
+
+async def test_the_tutorial_tests_pass(acme: ModuleType) -> None:
+    code = tutorial_files()["tests/test_nodes.py"]
+    namespace: dict[str, Any] = {"__name__": "acme_tutorial_tests"}
+    exec(compile(code, "docs/plugins.md:tests/test_nodes.py", "exec"), namespace)
+    run_workflow = load_run_workflow()
+    tests = {name: f for name, f in namespace.items() if name.startswith("test_")}
+    assert len(tests) == 4
+    for test in tests.values():
+        fixtures = inspect.signature(test).parameters
+        if "workflow_runner" in fixtures and run_workflow is None:
+            continue
+        kwargs = {
+            "node_runner": NodeRunner(),
+            "workflow_runner": WorkflowRunner(run_workflow) if run_workflow else None,
+        }
+        result = test(**{k: kwargs[k] for k in fixtures})
+        if inspect.isawaitable(result):
+            await result
