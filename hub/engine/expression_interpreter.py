@@ -35,7 +35,7 @@ class BoundedInterpreter(TreeInterpreter):
         super().__init_subclass__(**kwargs)
         cls._methods = _visit_methods(cls)
 
-    def visit(self, node: Any, *args: Any, **kwargs: Any) -> Any:
+    def visit(self, node: Any, value: Any = None, *args: Any, **kwargs: Any) -> Any:
         """Visits one node, charging a step (and now and then looking at the clock)."""
         budget = self.budget
         budget.steps = steps = budget.steps + 1
@@ -44,17 +44,21 @@ class BoundedInterpreter(TreeInterpreter):
         method = self._methods.get(node["type"])
         if method is None:
             self.default_visit(node)
-        return method(self, node, *args, **kwargs)
+        return method(self, node, value)
 
     def visit_comparator(self, node: Any, value: Any) -> Any:
-        """``==`` and ``!=`` compare on the budget; ordering is JMESPath's."""
+        """``==`` and ``!=`` compare on the budget; ordering compares numbers and strings only, as in JMESPath."""
         operator = node["value"]
-        if operator not in ("eq", "ne"):
-            return super().visit_comparator(node, value)
-        equal = bounded_equal(
-            self.visit(node["children"][0], value), self.visit(node["children"][1], value), self.budget
-        )
-        return equal if operator == "eq" else not equal
+        children = node["children"]
+        left = self.visit(children[0], value)
+        right = self.visit(children[1], value)
+        if operator == "eq":
+            return bounded_equal(left, right, self.budget)
+        if operator == "ne":
+            return not bounded_equal(left, right, self.budget)
+        if not (_comparable(left) and _comparable(right)):
+            return None
+        return self.COMPARATOR_FUNC[operator](left, right)
 
     def visit_flatten(self, node: Any, value: Any) -> Any:
         """Flattens one level, after checking the result's size against the budget."""
@@ -69,6 +73,11 @@ class BoundedInterpreter(TreeInterpreter):
             else:
                 merged.append(element)
         return merged
+
+
+def _comparable(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or kind is float or kind is str or (isinstance(value, int | float | str) and kind is not bool)
 
 
 def _visit_methods(cls: type[TreeInterpreter]) -> dict[str, Callable[..., Any]]:

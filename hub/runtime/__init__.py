@@ -15,5 +15,6 @@ __all__ = [
     "StoredCredential",
     "compile_definition",
     "default_registry",
+    "run_attempt",
     "run_workflow",
 ]

@@ -9,25 +9,10 @@ caller as an exception.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import msgspec
-from hub_sdk import (
-    ConfigError,
-    CredentialAuth,
-    EgressClient,
-    NodeContext,
-    NodeError,
-    NodeType,
-    Progress,
-    Route,
-    Wait,
-)
 
 from hub.engine.expressions import evaluate
 from hub.engine.plan import StepPlan
@@ -42,6 +27,18 @@ from hub.engine.state import (
 )
 from hub.runtime.credentials import CredentialSource
 from hub.runtime.registry import NodeRegistry
+from hub_sdk import (
+    ConfigError,
+    CredentialAuth,
+    EgressClient,
+    NodeContext,
+    NodeError,
+    NodeType,
+    Progress,
+    Route,
+    Wait,
+)
+from hub_sdk._invoke import decode, encode_output, idempotency_key
 
 logger = logging.getLogger("hub.runtime")
 
@@ -52,11 +49,6 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current instant, timezone-aware."""
     return datetime.now(UTC)
-
-
-def idempotency_key(execution_id: str, step_id: str) -> str:
-    """A key stable across every attempt of one step of one execution."""
-    return hashlib.sha256(f"{execution_id}/{step_id}".encode()).hexdigest()[:32]
 
 
 @dataclass(slots=True)
@@ -80,19 +72,6 @@ def _error(exc: NodeError) -> ErrorInfo:
     )
 
 
-def _convert(value: Any, target: Any, what: str) -> Any:
-    if target is Any:
-        return value
-    try:
-        return msgspec.convert(value, target, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"the step's {what} does not match the node type: {exc}") from exc
-
-
-def _builtins(value: Any) -> Any:
-    return msgspec.to_builtins(value)
-
-
 def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx: NodeContext) -> None:
     if step.credential is None:
         return
@@ -109,7 +88,7 @@ def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
         raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
-    fields = _convert(stored.fields, credential_type.Fields, "credential")
+    fields = decode(stored.fields, credential_type.Fields, f"credential {step.credential!r}")
     ctx.credential = stored.fields
     ctx.credential_auth = CredentialAuth(credential_type, fields)
 
@@ -117,24 +96,17 @@ def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx
 async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:
     node = env.registry.node(step.type, step.type_version)
     _attach_credential(env, step, node, ctx)
-    config = _convert(step.config, node.Config, "config")
-    node_input = _convert(command.input, node.Input, "input")
+    config = decode(step.config, node.Config, f"config of step {step.id!r}")
+    node_input = decode(command.input, node.Input, f"input of step {step.id!r}")
     result = await node.execute(ctx, config, node_input)
     now = env.clock()
     if isinstance(result, Wait):
-        output = _builtins(_convert(result.output, node.Output, "output"))
+        output = encode_output(node, result.output)
         return StepSuspended(step.id, command.attempt, now, until=result.until, output=output)
     branch: str | None = None
     if isinstance(result, Route):
         branch, result = result.branch, result.output
-    try:
-        output = _builtins(msgspec.convert(_builtins(result), node.Output) if node.Output is not Any else result)
-    except (msgspec.ValidationError, TypeError) as exc:
-        raise NodeError(
-            f"{node.name} returned an output that does not match its output schema: {exc}",
-            kind="node.output",
-        ) from exc
-    return StepSucceeded(step.id, command.attempt, now, output=output, branch=branch)
+    return StepSucceeded(step.id, command.attempt, now, output=encode_output(node, result), branch=branch)
 
 
 async def run_attempt(
@@ -149,9 +121,7 @@ async def run_attempt(
         execution_id: The execution the step belongs to.
         cancelled: Set by the caller to ask the node to stop.
     """
-    log = logging.LoggerAdapter(
-        logger, {"execution_id": execution_id, "step_id": step.id, "attempt": command.attempt}
-    )
+    log = logging.LoggerAdapter(logger, {"execution_id": execution_id, "step_id": step.id, "attempt": command.attempt})
 
     async def progress(report: Progress) -> None:
         if env.on_progress is not None:

@@ -23,6 +23,7 @@ from hub.engine.state import (
     Command,
     ErrorInfo,
     Event,
+    ExecutionStarted,
     ExecutionState,
     ExecutionStatus,
     ExecutionTimedOut,
@@ -73,7 +74,9 @@ class LocalExecution:
 
     async def run(self) -> ExecutionResult:
         """Runs the execution until it reaches a terminal status."""
-        state, commands = machine.start(self.plan, self.execution_id, self.input, self.env.clock())
+        now = self.env.clock()
+        state, commands = machine.start(self.plan, self.execution_id, self.input, now)
+        await self._notify(ExecutionStarted(now), state)
         finished = self._carry_out(commands)
         try:
             while finished is None:
@@ -149,4 +152,3 @@ class LocalExecution:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hub_sdk import CredentialType, NodeType
-
 from hub.engine.catalog import NodeCatalog
+from hub_sdk import CredentialType, NodeType
 
 
 class NodeRegistry(NodeCatalog, Protocol):

@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub_sdk import EgressClient, EgressPolicy
-
 from hub.engine.plan import Plan
 from hub.engine.validation import Problem, validate_definition, validate_input
 from hub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
 from hub.runtime.executor import ProgressSink, StepEnvironment
 from hub.runtime.local import ExecutionResult, LocalExecution, Observer
 from hub.runtime.registry import NodeRegistry
+from hub_sdk import EgressClient, EgressPolicy
 
 
 class InvalidWorkflowError(ValueError):
@@ -95,9 +94,7 @@ async def run_workflow(
     http = EgressClient(egress)
     try:
         env = StepEnvironment(registry=registry, http=http, credentials=source, on_progress=on_progress)
-        execution = LocalExecution(
-            plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer
-        )
+        execution = LocalExecution(plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer)
         return await execution.run()
     finally:
         await http.aclose()

@@ -77,7 +77,7 @@ async def test_an_instance_runs_as_well_as_a_class_and_config_defaults_to_empty(
 
 async def test_a_config_that_does_not_fit_is_a_config_error_naming_the_field() -> None:
     with pytest.raises(
-        ConfigError, match=r"config does not match kit\.adder v1: Expected `int`, got `str` - at `\$\.scale`"
+        ConfigError, match=r"config of kit\.adder v1 does not match: Expected `int`, got `str` - at `\$\.scale`"
     ):
         await run_node(Adder, config={"scale": "x"}, input={"x": 1})
     with pytest.raises(ConfigError, match="unknown field `colour`"):
@@ -85,7 +85,7 @@ async def test_a_config_that_does_not_fit_is_a_config_error_naming_the_field() -
 
 
 async def test_an_input_that_does_not_fit_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"input does not match kit\.adder v1: Object missing required field `x`"):
+    with pytest.raises(ConfigError, match=r"input of kit\.adder v1 does not match: Object missing required field `x`"):
         await run_node(Adder, input={"y": 1})
 
 

@@ -10,14 +10,8 @@ hub's expression evaluator when the hub is installed; without it, pass an
 hub and skips the test without it.
 """
 
-from hub_sdk.testing._runner import (
-    OutputError,
-    check_output,
-    hub_evaluator,
-    idempotency_key,
-    make_context,
-    run_node,
-)
+from hub_sdk._invoke import OutputError, idempotency_key
+from hub_sdk.testing._runner import check_output, hub_evaluator, make_context, run_node
 from hub_sdk.testing._runners import NodeRunner, WorkflowRunner, load_run_workflow
 
 __all__ = [

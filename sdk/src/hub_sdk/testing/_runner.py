@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -11,25 +10,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-import msgspec
-
 from hub_sdk._credentials import CredentialAuth, CredentialType
-from hub_sdk._errors import ConfigError, NonRetryableError, RetryableError
+from hub_sdk._errors import ConfigError, RetryableError
 from hub_sdk._http import EgressClient, EgressPolicy
+from hub_sdk._invoke import decode, encode_output, idempotency_key
 from hub_sdk._node import NodeContext, NodeType, Progress
 from hub_sdk._results import Route, Wait
 
 Evaluator = Callable[[str, Any], Any]
 ProgressSink = Callable[[Progress], Awaitable[None] | None]
-
-
-class OutputError(NonRetryableError):
-    """What a node returned does not match its ``Output`` type.
-
-    The hub fails the step with the same kind, ``node.output``.
-    """
-
-    kind = "node.output"
 
 
 @cache
@@ -47,35 +36,13 @@ def hub_evaluator() -> Evaluator | None:
     return cast(Evaluator, module.evaluate)
 
 
-def idempotency_key(execution_id: str, step_id: str) -> str:
-    """The key the hub gives every attempt of one step of one execution."""
-    return hashlib.sha256(f"{execution_id}/{step_id}".encode()).hexdigest()[:32]
-
-
-def _convert(value: Any, target: Any, what: str, node: str) -> Any:
-    if target is Any:
-        return value
-    try:
-        return msgspec.convert(value, target, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"the {what} does not match {node}: {exc}") from exc
-
-
 def check_output(node: NodeType, value: Any) -> None:
     """Checks ``value`` against the node type's ``Output``, as the hub does.
-
-    The value goes through msgspec's builtins first, as it would on its way
-    to the database.
 
     Raises:
         OutputError: Naming the field that does not match.
     """
-    if node.Output is Any:
-        return
-    try:
-        msgspec.convert(msgspec.to_builtins(value), node.Output)
-    except (msgspec.ValidationError, TypeError) as exc:
-        raise OutputError(f"{node.name} v{node.version} returned an output that does not match Output: {exc}") from exc
+    encode_output(node, value)
 
 
 def make_context(
@@ -105,7 +72,7 @@ def make_context(
             raise ConfigError(
                 f"{node.name} accepts {', '.join(node.credential_types)}, not {instance.name}", kind="credential.type"
             )
-        auth = CredentialAuth(instance, _convert(credential, instance.Fields, "credential", instance.name))
+        auth = CredentialAuth(instance, decode(credential, instance.Fields, f"credential of {instance.name}"))
     logger = logging.LoggerAdapter(
         logging.getLogger(f"hub.node.{node.name}"),
         {"execution_id": execution_id, "step_id": step_id, "attempt": attempt},
@@ -179,8 +146,8 @@ async def run_node(
     """
     instance = node() if isinstance(node, type) else node
     label = f"{instance.name} v{instance.version}"
-    parsed_config = _convert({} if config is None else config, instance.Config, "config", label)
-    parsed_input = _convert(input, instance.Input, "input", label)
+    parsed_config = decode({} if config is None else config, instance.Config, f"config of {label}")
+    parsed_input = decode(input, instance.Input, f"input of {label}")
     http = EgressClient(egress_policy)
     try:
         ctx = make_context(

@@ -1,0 +1,55 @@
+"""How one attempt of a node is invoked: shared by the hub's runtime and the test kit.
+
+Keeping these in one place means a node tested with ``hub_sdk.testing``
+sees its config, input and output treated exactly as the hub treats them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from hub_sdk._errors import ConfigError, NonRetryableError
+from hub_sdk._node import NodeType
+
+
+class OutputError(NonRetryableError):
+    """What a node returned does not match its ``Output`` type."""
+
+    kind = "node.output"
+
+
+def idempotency_key(execution_id: str, step_id: str) -> str:
+    """The key every attempt of one step of one execution shares."""
+    return hashlib.sha256(f"{execution_id}/{step_id}".encode()).hexdigest()[:32]
+
+
+def decode(value: Any, target: Any, what: str) -> Any:
+    """Converts a step's ``what`` (config, input, credential) into ``target``.
+
+    Raises:
+        ConfigError: Naming the field that does not fit.
+    """
+    if target is Any:
+        return value
+    try:
+        return msgspec.convert(value, target, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"the {what} does not match: {exc}") from exc
+
+
+def encode_output(node: NodeType, value: Any) -> Any:
+    """Checks ``value`` against the node type's ``Output`` and returns it as JSON-ready builtins.
+
+    Raises:
+        OutputError: Naming the field that does not match.
+    """
+    try:
+        builtins = msgspec.to_builtins(value)
+        if node.Output is not Any:
+            msgspec.convert(builtins, node.Output)
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise OutputError(f"{node.name} v{node.version} returned an output that does not match Output: {exc}") from exc
+    return builtins
