@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import msgspec
 
+from hub.engine.pinning import pin_versions
 from hub.engine.validation import validate_definition
 from hub.runtime import default_registry
 
@@ -15,10 +16,19 @@ from hub.runtime import default_registry
 @click.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-def validate_command(file: Path, as_json: bool) -> None:
+@click.option(
+    "--pin",
+    is_flag=True,
+    help="When valid, print the definition with each step's node-type version recorded (configs migrated).",
+)
+def validate_command(file: Path, as_json: bool, pin: bool) -> None:
     """Check a workflow definition; exit 1 when it has problems."""
-    report = validate_definition(file.read_bytes(), default_registry())
-    if as_json:
+    source = file.read_bytes()
+    report = validate_definition(source, default_registry())
+    if pin and report.plan is not None:
+        pinned = pin_versions(msgspec.json.decode(source), report.plan)
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(pinned)).decode() + "\n")
+    elif as_json:
         problems = [{"pointer": p.pointer, "code": p.code, "message": p.message} for p in report.problems]
         sys.stdout.write(msgspec.json.encode({"valid": not report.problems, "problems": problems}).decode() + "\n")
     elif report.problems:

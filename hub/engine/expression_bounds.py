@@ -87,6 +87,10 @@ class Budget:
         self.charge_items(length // 1024)
 
 
+class TooLargeError(ExpressionError):
+    """A size walk went past its limit; the message is ``"more than N bytes as JSON"``."""
+
+
 def _number_size(value: int | float) -> int:
     if isinstance(value, int):
         # str() of a huge int is slow (and capped by Python); its digit count is not.
@@ -104,8 +108,9 @@ def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
     ``limit`` whatever the value's shape.
 
     Raises:
-        ExpressionError: The value is larger than ``limit``, holds a number
-            that is not finite, or the budget's deadline passed.
+        TooLargeError: The value is larger than ``limit``.
+        ExpressionError: The value holds a number that is not finite, or
+            the budget's deadline passed.
     """
     total = 0
     stack: list[Any] = [value]
@@ -129,7 +134,7 @@ def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
             total += _other_size(item, stack)
         visited += 1
         if total > limit:
-            raise ExpressionError(f"more than {limit} bytes as JSON")
+            raise TooLargeError(f"more than {limit} bytes as JSON")
         if budget is not None and not visited % _DEADLINE_CHECK_EVERY:
             budget.check_clock()
     return total

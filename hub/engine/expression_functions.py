@@ -18,7 +18,7 @@ from jmespath import exceptions, functions
 from jmespath.functions import signature
 
 from hub.engine import limits
-from hub.engine.expression_bounds import Budget, bounded_contains, json_size
+from hub.engine.expression_bounds import Budget, TooLargeError, bounded_contains, json_size
 from hub_sdk import ExpressionError
 
 _INT_LIMIT = 2**63
@@ -95,8 +95,8 @@ class HubFunctions(functions.Functions):
             return arg
         try:
             size = json_size(arg, limits.MAX_STRING_LENGTH, self.budget)
-        except ExpressionError as exc:
-            raise ExpressionError(f"to_string() would create a string of {exc}") from None
+        except TooLargeError as exc:
+            raise ExpressionError(f"to_string() would create a string of {exc} (limit MAX_STRING_LENGTH)") from None
         self.budget.charge_string(size)
         return json.dumps(arg, separators=(",", ":"), ensure_ascii=False, default=str)
 

@@ -18,7 +18,7 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 
 from hub.engine import limits
-from hub.engine.expression_bounds import Budget, json_size
+from hub.engine.expression_bounds import Budget, TooLargeError, json_size
 from hub.engine.expression_functions import FUNCTION_NAMES
 from hub.engine.expression_interpreter import BoundedInterpreter
 from hub.engine.expression_static import (
@@ -91,7 +91,7 @@ class CompiledExpression:
             raise ExpressionError(f"the expression failed: {_shorten(str(exc))}") from exc
         try:
             json_size(result, limits.MAX_OUTPUT_BYTES, budget)
-        except ExpressionError as exc:
+        except TooLargeError as exc:
             raise ExpressionError(f"the expression's result is {exc} (limit MAX_OUTPUT_BYTES)") from None
         return result
 
@@ -166,6 +166,8 @@ def _parse(text: str, too_deep: ExpressionSyntaxError) -> dict[str, Any]:
         else:
             reason = exc.msg.rstrip(".")
             message = f'the expression does not parse at column {exc.lex_position}: {reason} (at "{exc.token_value}")'
+        if exc.token_type == "NUMBER":  # noqa: S105 - a token type, not a password
+            message += f"; a number is a literal: write `{exc.token_value}`"
         raise ExpressionSyntaxError(message, column=exc.lex_position) from exc
     except jmespath_errors.JMESPathError as exc:
         raise ExpressionSyntaxError(f"the expression does not parse: {exc}") from exc

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from hub.engine.expressions import evaluate
+from hub.engine.expressions import ExpressionSyntaxError, evaluate, referenced_steps
 from hub.engine.plan import EdgeKind, Plan, StepPlan
 from hub.engine.state import ErrorInfo, StepRun, StepStatus
 from hub_sdk import ExpressionError
@@ -43,18 +43,46 @@ def _in_id_order(step_ids: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(step_ids))
 
 
+@lru_cache(maxsize=4096)
+def _read_steps(texts: tuple[str, ...], ancestors: frozenset[str]) -> tuple[str, ...] | None:
+    """The ancestors these expressions read, in id order; ``None`` when they cannot be listed."""
+    found: set[str] = set()
+    for text in texts:
+        try:
+            references = referenced_steps(text)
+        except ExpressionSyntaxError:
+            return None
+        if references is None:
+            return None
+        found |= references
+    return tuple(sorted(found & ancestors))
+
+
+def _visible(step: StepPlan) -> tuple[str, ...]:
+    """The ancestors whose outputs ``step``'s scope must hold.
+
+    All of them for a step without an input mapping (its input is the whole
+    scope); for a mapping whose expressions name the steps they read
+    (``steps.fetch.body``), only those, since nothing else can be observed.
+    """
+    mapping = step.input
+    if mapping is not None:
+        texts = (mapping,) if isinstance(mapping, str) else tuple(mapping.values())
+        read = _read_steps(texts, step.ancestors)
+        if read is not None:
+            return read
+    return _in_id_order(step.ancestors)
+
+
 def step_scope(step: StepPlan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:
     """The scope ``step``'s input is evaluated against.
 
-    ``steps`` holds only the ancestors of ``step`` that succeeded, keyed in id
-    order so the same execution always yields the same document.
+    ``steps`` holds the ancestors of ``step`` that succeeded (those its input
+    mapping can read), keyed in id order so the same execution always
+    yields the same document.
     """
     succeeded = StepStatus.SUCCEEDED
-    outputs = {
-        ancestor: run.output
-        for ancestor in _in_id_order(step.ancestors)
-        if (run := steps[ancestor]).status is succeeded
-    }
+    outputs = {ancestor: run.output for ancestor in _visible(step) if (run := steps[ancestor]).status is succeeded}
     scope: dict[str, Any] = {"input": execution_input, "steps": outputs}
     error = caught_error(step, steps)
     if error is not None:

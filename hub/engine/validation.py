@@ -20,7 +20,7 @@ from hub.engine.catalog import NodeCatalog
 from hub.engine.definition import Step, Workflow
 from hub.engine.jsonsource import parse_document
 from hub.engine.plan import Plan, build_plan
-from hub.engine.problems import Problem, join, pointer, sort_key
+from hub.engine.problems import Problem, escape_token, join, pointer, sort_key
 from hub.engine.schema import definition_schema
 from hub.engine.schema_errors import SchemaErrorWriter, problems_from_msgspec
 from hub.engine.validation_expressions import check_expressions
@@ -125,10 +125,15 @@ def _decode(raw: dict[str, Any], problems: list[Problem]) -> tuple[Workflow | No
         problems.extend(found or [problems_from_msgspec(str(exc), "")])
     else:
         return workflow, list(enumerate(workflow.steps))
+    flagged: dict[int, set[str]] = {}
+    for problem in problems:
+        tokens = problem.pointer.split("/")
+        if len(tokens) > 2 and tokens[1] == "steps" and tokens[2].isdigit():
+            flagged.setdefault(int(tokens[2]), set()).add(tokens[3] if len(tokens) > 3 else "")
     steps: list[tuple[int, Step]] = []
     raw_steps: Any = raw.get("steps")
     for index, item in enumerate(raw_steps if isinstance(raw_steps, list) else []):
-        step = _salvage_step(item, index, problems)
+        step = _salvage_step(item, index, flagged.get(index), problems)
         if step is not None:
             steps.append((index, step))
     return None, steps
@@ -139,24 +144,32 @@ _DROPPABLE = frozenset({"title", "description", "timeout_seconds", "retry", "cre
 """Step fields that, when wrong, can be set aside to check the rest of the step."""
 
 
-def _salvage_step(item: Any, index: int, problems: list[Problem]) -> Step | None:
+def _salvage_step(item: Any, index: int, flagged: set[str] | None, problems: list[Problem]) -> Step | None:
     """Decodes one step of a definition that did not decode as a whole.
 
     Unknown fields, and wrong fields that play no part in the other checks,
     are set aside (they are already reported), so the step's type, config,
     graph and expressions are still checked.
+
+    Args:
+        item: The step as written.
+        index: Its position in ``steps``.
+        flagged: The (escaped) names of its fields already reported, if any.
+        problems: Where a problem is added if msgspec rejects what the
+            JSON Schema accepted.
     """
-    at = pointer("steps", index)
     try:
         return msgspec.convert(item, Step)
     except msgspec.ValidationError as exc:
-        if not any(problem.pointer == at or problem.pointer.startswith(at + "/") for problem in problems):
-            problems.append(problems_from_msgspec(str(exc), at))
+        if not flagged:
+            problems.append(problems_from_msgspec(str(exc), pointer("steps", index)))
     if not isinstance(item, dict):
         return None
-    broken = {key for key in item if any(p.pointer.startswith(join(at, key)) for p in problems)}
+    broken = flagged or set()
     kept = {
-        key: value for key, value in item.items() if key in _STEP_FIELDS and not (key in broken and key in _DROPPABLE)
+        key: value
+        for key, value in item.items()
+        if key in _STEP_FIELDS and not (key in _DROPPABLE and escape_token(key) in broken)
     }
     try:
         return msgspec.convert(kept, Step)
@@ -170,6 +183,12 @@ def _raw_output(raw: dict[str, Any]) -> str | dict[str, str] | None:
     if isinstance(output, str) or (isinstance(output, dict) and all(isinstance(v, str) for v in output.values())):
         return output
     return None
+
+
+@cache
+def _meta_validator() -> Draft202012Validator:
+    """Checks schemas the way ``Draft202012Validator.check_schema`` does, but lists every error."""
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def schema_problems(schema: dict[str, Any], at: str) -> list[Problem]:
@@ -188,7 +207,7 @@ def schema_problems(schema: dict[str, Any], at: str) -> list[Problem]:
                 "invalid-input-schema",
             )
         ]
-    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    meta = _meta_validator()
     writer = SchemaErrorWriter(Draft202012Validator.META_SCHEMA, at, "the input schema")
     found = writer.problems(meta.iter_errors(schema))
     return [
@@ -223,8 +242,7 @@ def validate_input(plan: Plan, value: Any, *, at: str = "") -> list[Problem]:
     """
     if plan.input_schema is None:
         return []
-    schema_text = msgspec.json.encode(plan.input_schema)
-    validator = _input_validator(schema_text)
+    validator = _input_validator(msgspec.json.encode(plan.input_schema))
     writer = SchemaErrorWriter(plan.input_schema, at, "the input")
     try:
         found = writer.problems(validator.iter_errors(value))

@@ -39,9 +39,26 @@ class GraphFacts:
     complete: bool = False
 
 
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f' Did you mean "{close[0]}"?' if close else ""
+class _Suggestions:
+    """ "Did you mean" hints for unknown step ids, for the first few names only.
+
+    Finding a close match costs a pass over every id, so a definition with
+    thousands of bad references gets hints for the first ``budget`` names.
+    """
+
+    def __init__(self, known: list[str], budget: int = 50) -> None:
+        self.known = known
+        self.budget = budget
+        self.found: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.found:
+            if self.budget <= 0:
+                return ""
+            self.budget -= 1
+            close = difflib.get_close_matches(name, self.known, n=1)
+            self.found[name] = f' Did you mean "{close[0]}"?' if close else ""
+        return self.found[name]
 
 
 def covers(earlier: str, kind: str) -> bool:
@@ -93,11 +110,11 @@ def check_graph(
             first[step_id] = index
     all_ids = set(first)
     by_id = {step.id: step for index, step in steps if first.get(step.id) == index}
-    known = sorted(all_ids)
+    suggest = _Suggestions(sorted(all_ids))
     edges: list[tuple[Edge, str]] = []
     for index, step in steps:
-        declared = _check_needs(index, step, all_ids, known, by_id, branches, problems)
-        declared += _check_catch(index, step, all_ids, known, problems)
+        declared = _check_needs(index, step, all_ids, suggest, by_id, branches, problems)
+        declared += _check_catch(index, step, all_ids, suggest, problems)
         if first[step.id] == index:
             edges += declared  # a step with a duplicate id joins no graph: its id means another step
     fan_out: dict[str, int] = {}
@@ -128,7 +145,7 @@ def _check_needs(
     index: int,
     step: Step,
     all_ids: set[str],
-    known: list[str],
+    suggest: _Suggestions,
     by_id: Mapping[str, Step],
     branches: Mapping[str, tuple[str, ...] | None],
     problems: list[Problem],
@@ -143,7 +160,7 @@ def _check_needs(
         seen.add(need)
         source, branch = parse_need(need)
         if source not in all_ids:
-            message = f'The step needs "{source}", but there is no step with that id.{_suggest(source, known)}'
+            message = f'The step needs "{source}", but there is no step with that id.{suggest(source)}'
             problems.append(Problem(at, message, "unknown-step"))
             continue
         if branch is not None and source in by_id:
@@ -172,16 +189,13 @@ def _check_needs(
 
 
 def _check_catch(
-    index: int, step: Step, all_ids: set[str], known: list[str], problems: list[Problem]
+    index: int, step: Step, all_ids: set[str], suggest: _Suggestions, problems: list[Problem]
 ) -> list[tuple[Edge, str]]:
     edges: list[tuple[Edge, str]] = []
     for position, route in enumerate(step.catch):
         at = pointer("steps", index, "catch", position)
         if route.next not in all_ids:
-            message = (
-                f'The catch route goes to "{route.next}", but there is no step with that id.'
-                f"{_suggest(route.next, known)}"
-            )
+            message = f'The catch route goes to "{route.next}", but there is no step with that id.{suggest(route.next)}'
             problems.append(Problem(at + "/next", message, "unknown-step"))
             continue
         if _shadowed(step.catch, position):

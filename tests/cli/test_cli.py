@@ -78,3 +78,22 @@ def test_run_quiet_prints_only_the_result(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr == ""
     assert json.loads(result.stdout) == {"status": "succeeded", "output": {"a": 7}}
+
+
+def test_validate_pin_records_the_version_each_step_resolved_to(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        {
+            "name": "pinned",
+            "steps": [
+                {"id": "a", "type": "core.transform"},
+                {"id": "newest", "type": "example.slugify", "config": {"separator": "_"}},
+                {"id": "kept", "type": "example.slugify", "type_version": 1, "config": {"separator": "_"}},
+            ],
+        },
+    )
+    result = CliRunner().invoke(cli, ["validate", path, "--pin"])
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.stdout)["steps"]
+    assert [step["type_version"] for step in steps] == [1, 2, 1]
+    assert steps[1]["config"] == {"separator": "_"}

@@ -79,7 +79,10 @@ def plan_cases(draw: st.DrawFn, max_steps: int = 10) -> PlanCase:
         if i < n - 1 and draw(st.integers(0, 2)) == 0:
             handlers = draw(st.lists(st.sampled_from(ids[i + 1 :]), min_size=1, max_size=2, unique=True))
             step["catch"] = [
-                {"errors": draw(st.sampled_from([["*"], ["*"], ["http"], ["timeout", "db"], ["expression"]])), "next": h}
+                {
+                    "errors": draw(st.sampled_from([["*"], ["*"], ["http"], ["timeout", "db"], ["expression"]])),
+                    "next": h,
+                }
                 for h in handlers
             ]
         steps.append(step)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.engine.machine import apply, prepare, start
+from hub.engine.plan import Plan
 from hub.engine.records import evolve, with_steps
 from hub.engine.retry import jitter_fraction, kind_matches, retry_delay
 from hub.engine.state import (
@@ -132,7 +133,9 @@ def test_a_fast_worker_may_report_success_without_a_started_event() -> None:
 
 
 def test_fan_out_and_join_waits_for_every_source() -> None:
-    plan = make_plan([step("root"), step("x", "root"), step("y", "root"), step("z", "root"), step("join", "x", "y", "z")])
+    plan = make_plan(
+        [step("root"), step("x", "root"), step("y", "root"), step("z", "root"), step("join", "x", "y", "z")]
+    )
     state, _ = start(plan, "ex-1", None, T0)
     state, commands = succeed(plan, state, "root", 0)
     assert sorted(runs(commands)) == ["x", "y", "z"]
@@ -158,7 +161,11 @@ def test_a_step_sees_only_its_succeeded_ancestors() -> None:
 
 def test_input_mapping_is_evaluated_against_the_scope() -> None:
     plan = make_plan(
-        [step("a"), step("b", "a", input={"id": "input.order_id", "total": "steps.a.total"}), step("c", "b", input="steps.b")]
+        [
+            step("a"),
+            step("b", "a", input={"id": "input.order_id", "total": "steps.a.total"}),
+            step("c", "b", input="steps.b"),
+        ]
     )
     state, _ = start(plan, "ex-1", {"order_id": 42}, T0)
     state, commands = succeed(plan, state, "a", {"total": 99})
@@ -202,7 +209,9 @@ def test_a_join_after_branches_runs_once_the_chosen_branch_finishes() -> None:
 
 
 def test_a_plain_need_on_a_routing_step_runs_whatever_branch_it_chose() -> None:
-    plan = make_plan([step("route"), step("log", "route"), step("big", "route:big")], branches={"route": ("big", "small")})
+    plan = make_plan(
+        [step("route"), step("log", "route"), step("big", "route:big")], branches={"route": ("big", "small")}
+    )
     state, _ = start(plan, "ex-1", None, T0)
     state, commands = succeed(plan, state, "route", None, branch="small")
     assert list(runs(commands)) == ["log"]
@@ -257,7 +266,9 @@ def test_retries_wait_interval_times_backoff_and_run_the_next_attempt() -> None:
         assert timer == StartTimer("a", attempt, state.steps["a"].wake_at)  # type: ignore[arg-type]
         delays.append((timer.at - at(100 * attempt)).total_seconds())
         state, commands = apply(plan, state, TimerFired("a", attempt, timer.at))
-        assert runs(commands) == {"a": RunStep("a", attempt + 1, {"input": None, "steps": {}}, timer.at + timedelta(seconds=5))}
+        assert runs(commands) == {
+            "a": RunStep("a", attempt + 1, {"input": None, "steps": {}}, timer.at + timedelta(seconds=5))
+        }
         assert state.steps["a"].status is S.SCHEDULED
         assert state.steps["a"].attempt == attempt + 1
     assert delays == [1, 2, 4, 8]
@@ -427,7 +438,9 @@ def test_a_handler_is_skipped_when_its_source_succeeds() -> None:
 
 
 def test_catch_applies_after_retries_are_exhausted_and_to_timeouts() -> None:
-    plan = make_plan([step("a", retry=retrying(max_attempts=2), catch=[{"errors": ["timeout"], "next": "h"}]), step("h")])
+    plan = make_plan(
+        [step("a", retry=retrying(max_attempts=2), catch=[{"errors": ["timeout"], "next": "h"}]), step("h")]
+    )
     state, _ = start(plan, "ex-1", None, T0)
     state, commands = apply(plan, state, StepTimedOut("a", 1, at(1)))
     assert state.steps["a"].status is S.RETRY_WAIT
@@ -454,10 +467,15 @@ def test_an_uncaught_failure_fails_the_execution_cancelling_attempts_and_skippin
 
     assert state.status is ExecutionStatus.FAILED
     assert state.finished_at == at(2)
-    assert sorted(of_type(commands, CancelStep), key=lambda c: c.step_id) == [CancelStep("busy", 1), CancelStep("queued", 1)]
+    assert sorted(of_type(commands, CancelStep), key=lambda c: c.step_id) == [
+        CancelStep("busy", 1),
+        CancelStep("queued", 1),
+    ]
     (finish,) = of_type(commands, FinishExecution)
     assert finish.status is ExecutionStatus.FAILED
-    assert finish.error == ErrorInfo("db.down", "step 'bad' failed: db.down happened", details={"step": "bad", "attempt": 1})
+    assert finish.error == ErrorInfo(
+        "db.down", "step 'bad' failed: db.down happened", details={"step": "bad", "attempt": 1}
+    )
     assert {k: r.status for k, r in state.steps.items()} == {
         "bad": S.FAILED,
         "busy": S.CANCELLED,
@@ -475,7 +493,9 @@ def test_an_input_expression_error_fails_that_step_without_retry_and_catch_appli
     plan = make_plan(
         [
             step("a"),
-            step("b", "a", input={"n": "abs(steps.a)"}, retry=retrying(), catch=[{"errors": ["expression"], "next": "h"}]),
+            step(
+                "b", "a", input={"n": "abs(steps.a)"}, retry=retrying(), catch=[{"errors": ["expression"], "next": "h"}]
+            ),
             step("h", input="error.kind"),
         ]
     )
@@ -552,7 +572,7 @@ MIXED = [
 ]
 
 
-def mixed_state() -> tuple[object, ExecutionState]:
+def mixed_state() -> tuple[Plan, ExecutionState]:
     plan = make_plan(MIXED)
     state, _ = start(plan, "ex-1", None, T0)
     state, _ = apply(plan, state, StepStarted("running", 1, at(1)))
@@ -663,7 +683,11 @@ def test_events_after_the_execution_ended_are_stale() -> None:
     plan = make_plan([step("a"), step("b")])
     state, _ = start(plan, "ex-1", None, T0)
     state, _ = apply(plan, state, CancelRequested(at(1)))
-    for event in (StepStarted("a", 1, at(2)), StepSucceeded("b", 1, at(2)), StepFailed("a", 1, at(2), ErrorInfo("x", "y"))):
+    for event in (
+        StepStarted("a", 1, at(2)),
+        StepSucceeded("b", 1, at(2)),
+        StepFailed("a", 1, at(2), ErrorInfo("x", "y")),
+    ):
         with pytest.raises(IllegalTransitionError) as caught:
             apply(plan, state, event)
         assert caught.value.stale
@@ -684,7 +708,7 @@ def test_a_state_without_a_counted_open_steps_is_counted_on_the_next_event() -> 
     plan = make_plan([step("a")])
     state, _ = start(plan, "ex-1", None, T0)
     state = dataclasses.replace(state, open_steps=None)
-    state, commands = succeed(plan, state, "a", 1)
+    state, _ = succeed(plan, state, "a", 1)
     assert state.status is ExecutionStatus.SUCCEEDED
     assert state.open_steps == 0
 
@@ -720,12 +744,12 @@ def test_evolve_and_with_steps_match_dataclasses_replace_for_every_field() -> No
 
 
 def test_the_documented_transition_tables_are_the_ones_in_the_code() -> None:
-    text = (ROOT / "docs" / "engine.md").read_text()
+    text = (ROOT / "docs" / "engine.md").read_text(encoding="utf-8")
     assert render_markdown(STEP_TRANSITIONS) in text
     assert render_markdown(EXECUTION_TRANSITIONS) in text
 
 
 def test_every_status_is_documented() -> None:
-    text = (ROOT / "docs" / "engine.md").read_text()
+    text = (ROOT / "docs" / "engine.md").read_text(encoding="utf-8")
     for status in [*ExecutionStatus, *StepStatus]:
         assert f"| `{status.value}` |" in text, status

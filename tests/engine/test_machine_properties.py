@@ -135,15 +135,18 @@ class World:
         """Applies ``event``; ``expect`` is "legal", "stale", "illegal" or "any"."""
         assert self.state is not None
         before = snapshot(self.state)
+        refusal: IllegalTransitionError | None = None
         try:
             new, commands = apply(self.plan, self.state, event)
         except IllegalTransitionError as exc:
+            refusal = exc
+        if refusal is not None:
             assert self.state == before, "an illegal event changed the state"
-            assert expect != "legal", f"{event} was refused: {exc}"
+            assert expect != "legal", f"{event} was refused: {refusal}"
             if expect == "stale":
-                assert exc.stale, f"{event} should be stale: {exc}"
+                assert refusal.stale, f"{event} should be stale: {refusal}"
             elif expect == "illegal":
-                assert not exc.stale, f"{event} should not be stale: {exc}"
+                assert not refusal.stale, f"{event} should not be stale: {refusal}"
             self.count("refused")
             return False
         assert expect in ("legal", "any"), f"{event} was accepted, expected {expect}"
@@ -228,14 +231,13 @@ class World:
         assert self.state is not None
         step_id = self.rnd.choice(list(self.plan.steps))
         run = self.state.steps[step_id]
-        event = self.rnd.choice(
-            [
-                StepStarted("no_such_step", 1, self.now),
-                StepSucceeded(step_id, run.attempt + 1, self.now),
-                TimerFired(step_id, run.attempt + 1, self.now),
-                StepFailed(step_id, 0, self.now, ErrorInfo("x", "y")),
-            ]
-        )
+        candidates: list[Event] = [
+            StepStarted("no_such_step", 1, self.now),
+            StepSucceeded(step_id, run.attempt + 1, self.now),
+            TimerFired(step_id, run.attempt + 1, self.now),
+            StepFailed(step_id, 0, self.now, ErrorInfo("x", "y")),
+        ]
+        event = self.rnd.choice(candidates)
         self.count("bogus")
         self.deliver(event, expect="illegal")
 

@@ -148,8 +148,10 @@ def test_valid_definition_compiles_to_a_plan() -> None:
         input_schema={"type": "object", "required": ["order"]},
     )
     report = validate(json.dumps(definition))
-    assert report.ok and report.problems == []
-    assert report.workflow is not None and report.plan is not None
+    assert report.ok
+    assert report.problems == []
+    assert report.workflow is not None
+    assert report.plan is not None
     plan = report.plan
     assert plan.order == ("fetch", "decide", "big", "small", "join", "hello")
     assert plan.steps["decide"].branches == ("big", "otherwise")
@@ -184,7 +186,10 @@ def test_nan_is_not_json() -> None:
 
 
 def test_duplicate_keys_are_reported_at_the_key() -> None:
-    text = '{"name": "x", "steps": [{"id": "a", "type": "test.transform", "config": {"expression": "a", "expression": "b"}}]}'
+    text = (
+        '{"name": "x", "steps": [{"id": "a", "type": "test.transform", '
+        '"config": {"expression": "a", "expression": "b"}}]}'
+    )
     problem = only(validate(text))
     assert problem == Problem(
         "/steps/0/config/expression",
@@ -237,22 +242,41 @@ def test_missing_and_unknown_fields() -> None:
             "config, input, needs, timeout_seconds, retry, catch, credential.",
             "unknown-field",
         ),
-        Problem("/steps/0/config", 'The field "expression" is missing from the config of "test.transform"; it is required.', "missing-field"),
+        Problem(
+            "/steps/0/config",
+            'The field "expression" is missing from the config of "test.transform"; it is required.',
+            "missing-field",
+        ),
     ]
 
 
 @pytest.mark.parametrize(
     ("step_fields", "pointer", "message", "code"),
     [
-        ({"id": "Fetch"}, "/steps/0/id", '"Fetch" does not match the pattern ^[a-z][a-z0-9_]{0,63}$: Stable id of a step', "invalid-format"),
+        (
+            {"id": "Fetch"},
+            "/steps/0/id",
+            '"Fetch" does not match the pattern ^[a-z][a-z0-9_]{0,63}$: Stable id of a step',
+            "invalid-format",
+        ),
         ({"timeout_seconds": 0}, "/steps/0/timeout_seconds", "Must be greater than 0, got 0.", "out-of-range"),
         ({"retry": {"max_attempts": 0}}, "/steps/0/retry/max_attempts", "Must be at least 1, got 0.", "out-of-range"),
-        ({"retry": {"retry_on": ["http.*"]}}, "/steps/0/retry/retry_on/0", '"http.*" does not match the pattern', "invalid-format"),
+        (
+            {"retry": {"retry_on": ["http.*"]}},
+            "/steps/0/retry/retry_on/0",
+            '"http.*" does not match the pattern',
+            "invalid-format",
+        ),
         ({"needs": "a"}, "/steps/0/needs", 'Expected an array, got "a".', "wrong-type"),
         ({"input": {"a": 5}}, "/steps/0/input/a", "Expected a string, got 5.", "wrong-type"),
         ({"input": 5}, "/steps/0/input", "Expected a string, an object or null, got 5.", "wrong-type"),
         ({"type_version": 1.5}, "/steps/0/type_version", "Expected an integer or null, got 1.5.", "wrong-type"),
-        ({"catch": [{"errors": []}]}, "/steps/0/catch/0", 'The field "next" is missing from a catch route', "missing-field"),
+        (
+            {"catch": [{"errors": []}]},
+            "/steps/0/catch/0",
+            'The field "next" is missing from a catch route',
+            "missing-field",
+        ),
     ],
 )
 def test_shape_problems(step_fields: dict[str, Any], pointer: str, message: str, code: str) -> None:
@@ -275,7 +299,8 @@ def test_one_bad_step_does_not_hide_the_others() -> None:
         ("/steps/1/retry/jitter", "out-of-range"),
         ("/steps/2/config/labl", "unknown-field"),
     }
-    assert report.workflow is None and report.plan is None
+    assert report.workflow is None
+    assert report.plan is None
 
 
 # -- the step graph --
@@ -327,7 +352,12 @@ def test_unknown_branch() -> None:
 
 def test_cycle_names_its_steps() -> None:
     report = validate(
-        workflow(transform("start"), transform("a", needs=["start", "c"]), transform("b", needs=["a"]), transform("c", needs=["b"]))
+        workflow(
+            transform("start"),
+            transform("a", needs=["start", "c"]),
+            transform("b", needs=["a"]),
+            transform("c", needs=["b"]),
+        )
     )
     assert only(report) == Problem(
         "/steps/1/needs/1", 'Steps "a" → "b" → "c" → "a" form a cycle: none of them can ever start.', "cycle"
@@ -350,7 +380,10 @@ def test_step_that_waits_on_itself() -> None:
 def test_shadowed_catch_route_and_the_step_it_leaves_unreachable() -> None:
     report = validate(
         workflow(
-            transform("call", catch=[{"errors": ["http"], "next": "retry_later"}, {"errors": ["http.status"], "next": "alert"}]),
+            transform(
+                "call",
+                catch=[{"errors": ["http"], "next": "retry_later"}, {"errors": ["http.status"], "next": "alert"}],
+            ),
             transform("retry_later"),
             transform("alert"),
             transform("after_alert", needs=["alert"]),
@@ -435,7 +468,9 @@ def test_older_version_is_migrated_step_by_step() -> None:
 
 def test_missing_migration_names_both_versions() -> None:
     catalog = Catalog({"test.greet": {3: GreetV3}})
-    report = validate(workflow({"id": "g", "type": "test.greet", "type_version": 1, "config": {"greeting": "hi"}}), catalog)
+    report = validate(
+        workflow({"id": "g", "type": "test.greet", "type_version": 1, "config": {"greeting": "hi"}}), catalog
+    )
     assert only(report) == Problem(
         "/steps/0/type_version",
         'The step was written for version 1 of node type "test.greet", but only version 3 and later is installed '
@@ -446,9 +481,7 @@ def test_missing_migration_names_both_versions() -> None:
 
 def test_migrated_config_that_does_not_fit_says_so() -> None:
     catalog = Catalog({"test.greet": {2: GreetV2}})
-    definition = workflow(
-        {"id": "g", "type": "test.greet", "type_version": 1, "config": {"greeting": 5}}
-    )
+    definition = workflow({"id": "g", "type": "test.greet", "type_version": 1, "config": {"greeting": 5}})
     problem = only(validate(definition, catalog))
     assert problem.pointer == "/steps/0/config/message"
     assert problem.message == "Expected a string, got 5 (after upgrading the config from version 1 to 2)."
@@ -466,11 +499,19 @@ def test_newer_version_than_installed() -> None:
 def test_config_problems_point_into_the_config() -> None:
     report = validate(
         workflow(
-            {"id": "r", "type": "test.route", "config": {"branches": [{"name": "a", "when": "x"}, {"name": 3}], "default": []}}
+            {
+                "id": "r",
+                "type": "test.route",
+                "config": {"branches": [{"name": "a", "when": "x"}, {"name": 3}], "default": []},
+            }
         )
     )
     assert report.problems == [
-        Problem("/steps/0/config/branches/1", 'The field "when" is missing from the config of "test.route"; it is required.', "missing-field"),
+        Problem(
+            "/steps/0/config/branches/1",
+            'The field "when" is missing from the config of "test.route"; it is required.',
+            "missing-field",
+        ),
         Problem("/steps/0/config/branches/1/name", "Expected a string, got 3.", "wrong-type"),
         Problem("/steps/0/config/default", "Expected a string, got an array.", "wrong-type"),
     ]
@@ -488,7 +529,9 @@ def test_expression_syntax_in_input_output_and_config() -> None:
         )
     )
     assert report.problems == [
-        Problem("/output", "Invalid expression: unknown function frobnicate(); did you mean concat()?", "unknown-function"),
+        Problem(
+            "/output", "Invalid expression: unknown function frobnicate(); did you mean concat()?", "unknown-function"
+        ),
         Problem(
             "/steps/0/config/expression",
             'Invalid expression: the expression does not parse at column 20: invalid token (at "]").',
@@ -582,7 +625,7 @@ def test_input_schema_must_be_a_json_schema() -> None:
     assert report.problems == [
         Problem(
             "/input_schema/properties/n/minimum",
-            "The input schema is not valid JSON Schema: Expected a number, got \"0\".",
+            'The input schema is not valid JSON Schema: Expected a number, got "0".',
             "invalid-input-schema",
         ),
         Problem(
@@ -612,7 +655,9 @@ def test_validate_input_points_into_the_input() -> None:
     problems = validate_input(report.plan, {"lines": [1, "two"], "extra": True}, at="/input")
     assert problems == [
         Problem("/input", 'The field "order_id" is missing from the input; it is required.', "invalid-input"),
-        Problem("/input/extra", 'Unknown field "extra" in the input; expected one of: order_id, lines.', "invalid-input"),
+        Problem(
+            "/input/extra", 'Unknown field "extra" in the input; expected one of: order_id, lines.', "invalid-input"
+        ),
         Problem("/input/lines/1", 'Expected an integer, got "two".', "invalid-input"),
     ]
     assert validate_input(report.plan, {"order_id": "A-1"}) == []
@@ -628,24 +673,27 @@ def test_validate_input_without_a_schema_accepts_anything() -> None:
 
 
 def test_many_problems_are_reported_at_once() -> None:
-    text = json.dumps(
-        {
-            "name": "orders",
-            "input_schema": {"type": 5},
-            "output": "steps.nowhere",
-            "steps": [
-                {**transform("fetch", "input.order"), "colour": "red"},
-                {**transform("fetch", "input")},
-                {"id": "sign", "type": "acme.sign"},
-                {"id": "greet", "type": "test.greet", "type_version": 9},
-                route("decide", "big", needs=["fetch", "missing", "fetch:yes"]),
-                transform("big", "steps.later", needs=["decide:huge"]),
-                transform("loop_a", needs=["loop_b"]),
-                transform("loop_b", needs=["loop_a"], input="input.items[?"),
-                transform("later"),
-            ],
-        }
-    )[:-1] + ', "name": "again"}'
+    text = (
+        json.dumps(
+            {
+                "name": "orders",
+                "input_schema": {"type": 5},
+                "output": "steps.nowhere",
+                "steps": [
+                    {**transform("fetch", "input.order"), "colour": "red"},
+                    {**transform("fetch", "input")},
+                    {"id": "sign", "type": "acme.sign"},
+                    {"id": "greet", "type": "test.greet", "type_version": 9},
+                    route("decide", "big", needs=["fetch", "missing", "fetch:yes"]),
+                    transform("big", "steps.later", needs=["decide:huge"]),
+                    transform("loop_a", needs=["loop_b"]),
+                    transform("loop_b", needs=["loop_a"], input="input.items[?"),
+                    transform("later"),
+                ],
+            }
+        )[:-1]
+        + ', "name": "again"}'
+    )
     report = validate(text)
     assert located(report) == {
         ("/name", "duplicate-key"),

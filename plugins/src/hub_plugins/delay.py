@@ -21,7 +21,7 @@ class DelayConfig(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DelayInput(msgspec.Struct):
-    """The step's mapped input may set the delay at run time; it wins over the config."""
+    """The step's mapped input may set the delay at run time; when it sets either field, the config's are ignored."""
 
     seconds: Duration | None = None
     until: datetime | None = None
@@ -45,8 +45,8 @@ class DelayNode(NodeType):
     Output: ClassVar[Any] = DelayOutput
 
     async def execute(self, ctx: NodeContext, config: DelayConfig, input: DelayInput) -> Wait:
-        seconds = input.seconds if input.seconds is not None else config.seconds
-        until = input.until if input.until is not None else config.until
+        given_by_input = input.seconds is not None or input.until is not None
+        seconds, until = (input.seconds, input.until) if given_by_input else (config.seconds, config.until)
         if (seconds is None) == (until is None):
             raise ConfigError("core.delay needs exactly one of 'seconds' or 'until'")
         if until is None:
