@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -49,7 +49,11 @@ def test_fan_out_and_join_combines_the_parallel_lookups() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "route", "decision", "skipped"),
-    [(820, "review", "review", "auto_approve"), (40, "approve", "approved", "manual_review"), (0, "reject", "rejected", "auto_approve")],
+    [
+        (820, "review", "review", "auto_approve"),
+        (40, "approve", "approved", "manual_review"),
+        (0, "reject", "rejected", "auto_approve"),
+    ],
 )
 def test_branching_takes_one_branch_and_skips_the_others(amount: int, route: str, decision: str, skipped: str) -> None:
     result, body = hub_run(str(EXAMPLES / "branching.json"), "--input", json.dumps({"amount": amount}))
@@ -67,7 +71,7 @@ def test_branching_refuses_input_that_breaks_its_schema() -> None:
 class FlakyPaymentAPI(BaseHTTPRequestHandler):
     """Answers 503 with Retry-After to the first two charges, then 201."""
 
-    calls: list[dict[str, Any]] = []
+    calls: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -16,7 +16,9 @@ from hub.cli.validate import validate_command
 @click.version_option(package_name="hub")
 def cli(verbose: bool) -> None:
     """Workflow automation and integration hub."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 cli.add_command(run_command)

@@ -6,9 +6,8 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
-from hub_sdk import Progress
-
 from hub.engine.state import Event, ExecutionState, StepRun, StepStatus
+from hub_sdk import Progress
 
 _MARKS = {
     StepStatus.SCHEDULED: "·",

@@ -55,7 +55,10 @@ def test_validate_accepts_a_good_definition(tmp_path: Path) -> None:
 def test_run_exits_non_zero_and_prints_the_error_when_the_execution_fails(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        {"name": "fails", "steps": [{"id": "stop", "type": "core.fail", "config": {"message": "no stock", "kind": "stock.empty"}}]},
+        {
+            "name": "fails",
+            "steps": [{"id": "stop", "type": "core.fail", "config": {"message": "no stock", "kind": "stock.empty"}}],
+        },
     )
     result = CliRunner().invoke(cli, ["run", path])
     assert result.exit_code == 1
@@ -73,7 +76,9 @@ def test_run_refuses_input_that_is_not_json(tmp_path: Path) -> None:
 
 
 def test_run_quiet_prints_only_the_result(tmp_path: Path) -> None:
-    path = write(tmp_path, {"name": "ok", "steps": [{"id": "a", "type": "core.transform", "config": {"expression": "`7`"}}]})
+    path = write(
+        tmp_path, {"name": "ok", "steps": [{"id": "a", "type": "core.transform", "config": {"expression": "`7`"}}]}
+    )
     result = CliRunner().invoke(cli, ["run", path, "--quiet"])
     assert result.exit_code == 0
     assert result.stderr == ""

@@ -23,6 +23,9 @@ ERROR_KINDS = ("http.status", "http.timeout", "db.lock", "node.failed", "node.co
 PATTERNS = ("*", "http", "http.status", "db", "timeout", "expression", "node")
 
 GOOD_INPUT = {"x": "input.x", "seen": "keys(steps)"}
+"""Reads the whole ``steps`` object: the engine must gather every succeeded ancestor."""
+NAMED_INPUT = {"x": "input.x", "s0": "steps.s0.by"}
+"""Names the one step it reads: the engine may gather only that one."""
 BAD_INPUT = "abs(input)"
 """Fails whenever it runs: the execution input is an object."""
 EXECUTION_INPUT = {"x": 1}
@@ -71,9 +74,11 @@ def plan_cases(draw: st.DrawFn, max_steps: int = 10) -> PlanCase:
             step["retry"] = draw(retry_policies())
         if draw(st.integers(0, 3)) == 0:
             step["timeout_seconds"] = draw(st.sampled_from([1, 30]))
-        mapping = draw(st.sampled_from(["none"] * 16 + ["good"] * 3 + ["bad"]))
+        mapping = draw(st.sampled_from(["none"] * 16 + ["good"] * 2 + ["named"] * 2 + ["bad"]))
         if mapping == "good":
             step["input"] = GOOD_INPUT
+        elif mapping == "named":
+            step["input"] = NAMED_INPUT
         elif mapping == "bad":
             step["input"] = BAD_INPUT
         if i < n - 1 and draw(st.integers(0, 2)) == 0:

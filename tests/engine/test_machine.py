@@ -174,6 +174,22 @@ def test_input_mapping_is_evaluated_against_the_scope() -> None:
     assert runs(commands)["c"].input == {"ok": True}
 
 
+def test_a_mapping_that_names_its_steps_sees_the_same_values_as_with_the_whole_scope() -> None:
+    plan = make_plan(
+        [
+            step("a"),
+            step("side"),
+            step("b", "a", input={"a": "steps.a.v", "side": "steps.side.v", "all": "keys(steps)"}),
+            step("c", "a", input={"a": "steps.a.v", "side": "steps.side.v"}),
+        ]
+    )
+    state, _ = start(plan, "ex-1", None, T0)
+    state, _ = succeed(plan, state, "side", {"v": "not an ancestor"})
+    _, commands = succeed(plan, state, "a", {"v": 1})
+    assert runs(commands)["b"].input == {"a": 1, "side": None, "all": ["a"]}
+    assert runs(commands)["c"].input == {"a": 1, "side": None}
+
+
 # Branching
 
 

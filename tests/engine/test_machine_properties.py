@@ -46,7 +46,15 @@ from hub.engine.state import (
 )
 from hub.engine.transitions import step_pairs
 from tests.engine.machine_helpers import T0, snapshot
-from tests.engine.strategies import BAD_INPUT, ERROR_KINDS, EXECUTION_INPUT, GOOD_INPUT, PlanCase, plan_cases
+from tests.engine.strategies import (
+    BAD_INPUT,
+    ERROR_KINDS,
+    EXECUTION_INPUT,
+    GOOD_INPUT,
+    NAMED_INPUT,
+    PlanCase,
+    plan_cases,
+)
 
 S = StepStatus
 TERMINAL_FAILURES = {S.FAILED, S.TIMED_OUT}
@@ -190,7 +198,7 @@ class World:
         if roll < 0.8 or branches:
             return StepTimedOut(step_id, attempt, self.now)
         until = self.now + timedelta(seconds=self.rnd.choice([0, 60, 86400]))
-        return StepSuspended(step_id, attempt, self.now, until, {"woke": step_id})
+        return StepSuspended(step_id, attempt, self.now, until, {"by": step_id, "woke": True})
 
     def step_once(self) -> None:
         roll = self.rnd.random()
@@ -310,6 +318,8 @@ class World:
             if mapping == GOOD_INPUT:
                 assert command.input["x"] == EXECUTION_INPUT["x"]
                 assert set(command.input["seen"]) == succeeded
+            elif mapping == NAMED_INPUT:
+                assert command.input == {"x": EXECUTION_INPUT["x"], "s0": "s0" if "s0" in succeeded else None}
             else:
                 assert set(command.input["steps"]) == succeeded
                 assert ("error" in command.input) is catches

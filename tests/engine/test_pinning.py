@@ -23,6 +23,11 @@ def test_pin_versions_writes_versions_and_migrated_configs_into_a_copy() -> None
         configs={"a": {"text": "hi", "loud": False}, "b": {}},
     )
     pinned = pin_versions(definition, plan)
-    assert pinned["steps"][0] == {"id": "a", "type": "acme.greet", "type_version": 3, "config": {"text": "hi", "loud": False}}
+    assert pinned["steps"][0] == {
+        "id": "a",
+        "type": "acme.greet",
+        "type_version": 3,
+        "config": {"text": "hi", "loud": False},
+    }
     assert pinned["steps"][1] == {"id": "b", "type": "acme.plain", "needs": ["a"], "type_version": 1}
     assert "type_version" not in definition["steps"][0], "the original is not changed"

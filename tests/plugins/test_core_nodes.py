@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
+
 from hub_plugins.condition import Branch, ConditionConfig, ConditionNode
 from hub_plugins.delay import DelayNode
 from hub_plugins.fail import FailNode
@@ -35,7 +36,10 @@ async def test_condition_routes_to_the_first_matching_branch_or_the_default(
     node_runner: NodeRunner, amount: int, branch: str
 ) -> None:
     config = {
-        "branches": [{"name": "big", "when": "input.amount > `500`"}, {"name": "medium", "when": "input.amount > `100`"}],
+        "branches": [
+            {"name": "big", "when": "input.amount > `500`"},
+            {"name": "medium", "when": "input.amount > `100`"},
+        ],
         "default": "small",
     }
     result = await node_runner(ConditionNode, config=config, input={"input": {"amount": amount}})
@@ -72,9 +76,7 @@ async def test_delay_for_seconds_returns_a_wait_instead_of_sleeping(node_runner:
 
 
 async def test_delay_until_an_instant_and_input_overrides_config(node_runner: NodeRunner) -> None:
-    result = await node_runner(
-        DelayNode, config={"seconds": 10}, input={"until": "2030-01-01T09:00:00Z"}
-    )
+    result = await node_runner(DelayNode, config={"seconds": 10}, input={"until": "2030-01-01T09:00:00Z"})
     assert result.until == datetime(2030, 1, 1, 9, tzinfo=UTC)
     assert msgspec.to_builtins(result.output) == {"until": "2030-01-01T09:00:00Z"}
 

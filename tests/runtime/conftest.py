@@ -4,12 +4,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from hub_sdk import EgressPolicy
-from hub_plugins import core
 
 from hub.plugins import build_registry
 from hub.runtime import ExecutionResult, run_workflow
 from hub.runtime.registry import NodeRegistry
+from hub_plugins import core
+from hub_sdk import EgressPolicy
 from tests.runtime import testing_plugin
 
 

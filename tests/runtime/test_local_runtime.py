@@ -6,12 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from hub_sdk import EgressClient, EgressPolicy, Progress
 
 from hub.engine.state import ExecutionStatus, StepStatus
 from hub.runtime import InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
 from hub.runtime.executor import StepEnvironment
 from hub.runtime.registry import NodeRegistry
+from hub_sdk import EgressClient, EgressPolicy, Progress
 from tests.runtime.testing_plugin import Calls
 
 
@@ -88,7 +88,8 @@ async def test_a_retryable_failure_is_retried_with_backoff_until_it_succeeds(run
     assert result.output == {"flaky": {"attempt": 3}}
     assert calls.attempts["flaky"] == [1, 2, 3]
     first, second, third = calls.started["flaky"]
-    assert second - first >= 0.05 and third - second >= 0.1, "delays follow the backoff"
+    assert second - first >= 0.05, "the first retry waits interval_seconds"
+    assert third - second >= 0.1, "the second waits interval_seconds * backoff_rate"
     keys = {ctx.idempotency_key for ctx in calls.contexts["flaky"]}
     assert len(keys) == 1, "the idempotency key is stable across retries"
 
@@ -97,7 +98,8 @@ async def test_retries_end_when_the_policy_runs_out(run, calls: Calls) -> None:
     retry = {"max_attempts": 2, "interval_seconds": 0.01}
     result = await run(workflow({"id": "flaky", "type": "test.flaky", "config": {"failures": 5}, "retry": retry}))
     assert result.status is ExecutionStatus.FAILED
-    assert result.error is not None and result.error.kind == "test.flaky"
+    assert result.error is not None
+    assert result.error.kind == "test.flaky"
     assert calls.attempts["flaky"] == [1, 2]
 
 
@@ -159,7 +161,10 @@ async def test_a_delay_step_waits_without_holding_a_running_node(run) -> None:
         seen.append(state.steps["pause"].status)
 
     result = await run(
-        workflow({"id": "pause", "type": "core.delay", "config": {"seconds": 0.2}}, transform("after", "'done'", needs=["pause"])),
+        workflow(
+            {"id": "pause", "type": "core.delay", "config": {"seconds": 0.2}},
+            transform("after", "'done'", needs=["pause"]),
+        ),
         observer=observer,
     )
     assert result.status is ExecutionStatus.SUCCEEDED
@@ -179,7 +184,8 @@ async def test_an_unexpected_exception_fails_the_step_not_the_runtime(run) -> No
 async def test_an_output_that_breaks_the_output_schema_fails_the_step(run) -> None:
     result = await run(workflow({"id": "wrong", "type": "test.wrong_output"}))
     assert result.status is ExecutionStatus.FAILED
-    assert result.error is not None and result.error.kind == "node.output"
+    assert result.error is not None
+    assert result.error.kind == "node.output"
 
 
 async def test_credentials_reach_the_node_only_through_its_step(run) -> None:
@@ -195,7 +201,8 @@ async def test_credentials_reach_the_node_only_through_its_step(run) -> None:
     assert reports == [Progress("looking", 0.5)]
     missing = await run(workflow({"id": "who", "type": "test.whoami", "credential": "nope"}), credentials={})
     assert missing.status is ExecutionStatus.FAILED
-    assert missing.error is not None and missing.error.kind == "credential.missing"
+    assert missing.error is not None
+    assert missing.error.kind == "credential.missing"
 
 
 async def test_cancel_stops_running_steps(registry: NodeRegistry, calls: Calls) -> None:
@@ -203,7 +210,7 @@ async def test_cancel_stops_running_steps(registry: NodeRegistry, calls: Calls) 
     http = EgressClient(EgressPolicy())
     execution = LocalExecution(plan, StepEnvironment(registry=registry, http=http))
     task = asyncio.create_task(execution.run())
-    while not calls.contexts["slow"]:
+    while not calls.contexts["slow"]:  # noqa: ASYNC110  # the node under test offers no event to wait on
         await asyncio.sleep(0.01)
     execution.cancel()
     result = await asyncio.wait_for(task, timeout=5)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import Any, ClassVar
 
 import msgspec
+
 from hub_sdk import (
     CredentialType,
     NodeContext,

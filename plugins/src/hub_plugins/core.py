@@ -6,14 +6,13 @@ plugin is; nothing here is known to the hub by any other way.
 
 from __future__ import annotations
 
-from hub_sdk import CredentialType, NodeType, hookimpl
-
 from hub_plugins.condition import ConditionNode
 from hub_plugins.credentials import CREDENTIAL_TYPES
 from hub_plugins.delay import DelayNode
 from hub_plugins.fail import FailNode
 from hub_plugins.http import HttpNode
 from hub_plugins.transform import TransformNode
+from hub_sdk import CredentialType, NodeType, hookimpl
 
 
 @hookimpl

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
 import msgspec
+
 from hub_sdk import ConfigError, NodeContext, NodeType, Wait
 
 MAX_DELAY_SECONDS = 366 * 24 * 3600.0

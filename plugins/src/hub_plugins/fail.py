@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 
 import msgspec
+
 from hub_sdk import NodeContext, NodeError, NodeType
 
 
