@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from hub.engine.definition import Workflow
@@ -10,7 +12,7 @@ from hub.engine.plan import build_plan
 
 
 def test_pin_versions_writes_versions_and_migrated_configs_into_a_copy() -> None:
-    definition = {
+    definition: dict[str, Any] = {
         "name": "w",
         "steps": [
             {"id": "a", "type": "acme.greet", "config": {"greeting": "hi"}},

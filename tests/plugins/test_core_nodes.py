@@ -85,7 +85,9 @@ async def test_delay_until_an_instant_and_input_overrides_config(node_runner: No
     ("config", "message"),
     [({}, "exactly one"), ({"seconds": 1, "until": "2030-01-01T00:00:00Z"}, "exactly one")],
 )
-async def test_delay_needs_exactly_one_of_seconds_or_until(node_runner: NodeRunner, config: dict, message: str) -> None:
+async def test_delay_needs_exactly_one_of_seconds_or_until(
+    node_runner: NodeRunner, config: dict[str, object], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         await node_runner(DelayNode, config=config, input={})
 

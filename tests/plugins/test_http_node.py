@@ -7,7 +7,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import msgspec
@@ -33,11 +33,7 @@ from hub_sdk import (
     RetryableError,
 )
 from hub_sdk.testing import idempotency_key, make_context, run_node
-
-if TYPE_CHECKING:
-    from conftest import LocalServer
-
-LOOPBACK = EgressPolicy(allow_networks=("127.0.0.0/8",))
+from tests.support.local_http import LOOPBACK, LocalServer
 
 
 async def call(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ def registry() -> NodeRegistry:
 
 
 @pytest.fixture
-def run(registry: NodeRegistry):  # type: ignore[no-untyped-def]
+def run(registry: NodeRegistry) -> Callable[..., Awaitable[ExecutionResult]]:
     async def run(definition: dict[str, Any], input: Any = None, **kwargs: Any) -> ExecutionResult:
         kwargs.setdefault("egress", EgressPolicy())
         return await asyncio.wait_for(run_workflow(definition, input, registry=registry, **kwargs), timeout=20)

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Sequence
 
 import httpx
 import pytest
 
 from hub_sdk import EgressClient, EgressDeniedError, EgressPolicy, NonRetryableError
 from hub_sdk._egress import denial_reason
-
-if TYPE_CHECKING:
-    from conftest import LocalServer
-
-LOOPBACK = EgressPolicy(allow_networks=("127.0.0.0/8",))
+from tests.support.local_http import LOOPBACK, LocalServer
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -386,7 +381,7 @@ async def test_a_redirect_into_a_forbidden_address_is_refused(server: LocalServe
 
 
 class HeaderAuth(httpx.Auth):
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["X-Api-Key"] = "k3y"
         yield request
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -47,6 +47,6 @@ class CredentialAuth(httpx.Auth):
         self._type = credential_type
         self._fields = fields
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]  # httpx's generator protocol
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self._type.apply(self._fields, request)
         yield request
