@@ -28,11 +28,16 @@ def _uv() -> list[str]:
     if subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True).returncode == 0:
         return [sys.executable, "-m", "uv"]
     local = BOOTSTRAP / "bin" / "uv"
-    if not local.exists():
-        print("uv is missing: installing it into .venv-bootstrap", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(BOOTSTRAP)], check=True)
+    if local.exists():
+        return [str(local)]
+    print("uv is missing: installing it into .venv-bootstrap", file=sys.stderr)
+    made = subprocess.run([sys.executable, "-m", "venv", str(BOOTSTRAP)]).returncode == 0
+    if made:
         subprocess.run([str(BOOTSTRAP / "bin" / "python"), "-m", "pip", "install", "-q", "uv"], check=True)
-    return [str(local)]
+        return [str(local)]
+    # No venv module (Debian without python3-venv): fall back to a user install.
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--user", "uv"], check=True)
+    return [sys.executable, "-m", "uv"]
 
 
 def _uv_run(*args: str) -> int:
