@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from hub.engine.expressions import evaluate
 from hub.engine.plan import StepPlan
@@ -99,14 +100,34 @@ async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: 
     config = decode(step.config, node.Config, f"config of step {step.id!r}")
     node_input = decode(command.input, node.Input, f"input of step {step.id!r}")
     result = await node.execute(ctx, config, node_input)
+    _check_routing(step, node, result)
     now = env.clock()
     if isinstance(result, Wait):
+        if result.until.tzinfo is None:
+            raise NodeError(f"{node.name} returned a Wait without a timezone", kind="node.result")
         output = encode_output(node, result.output)
         return StepSuspended(step.id, command.attempt, now, until=result.until, output=output)
     branch: str | None = None
     if isinstance(result, Route):
         branch, result = result.branch, result.output
     return StepSucceeded(step.id, command.attempt, now, output=encode_output(node, result), branch=branch)
+
+
+def _check_routing(step: StepPlan, node: NodeType, result: Any) -> None:
+    """A routing step must end in a ``Route`` to one of its branches; any other step must not.
+
+    The engine would refuse anything else as an illegal event; here it fails the step instead,
+    naming the node type, so a misbehaving plugin cannot stop the execution's driver.
+    """
+    if step.branches is None:
+        if isinstance(result, Route):
+            raise NodeError(f"{node.name} returned a Route, but it names no branches", kind="node.result")
+        return
+    if not isinstance(result, Route):
+        raise NodeError(f"{node.name} is a routing node type and must return a Route", kind="node.result")
+    if result.branch not in step.branches:
+        choices = ", ".join(step.branches)
+        raise NodeError(f"{node.name} chose branch {result.branch!r}; its branches are {choices}", kind="node.result")
 
 
 async def run_attempt(

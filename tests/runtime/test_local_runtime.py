@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from hub.engine.state import ExecutionStatus, StepStatus
-from hub.runtime import InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
+from hub.runtime import ExecutionResult, InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
 from hub.runtime.executor import StepEnvironment
 from hub.runtime.registry import NodeRegistry
 from hub_sdk import EgressClient, EgressPolicy, Progress
@@ -238,3 +239,23 @@ async def test_an_invalid_definition_runs_nothing(run) -> None:
     with pytest.raises(InvalidWorkflowError) as caught:
         await run(workflow(transform("a", needs=["ghost"])))
     assert any(p.pointer.startswith("/steps/0/needs") for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"type": "test.misroute", "config": {"returns": "unknown-branch"}}, "chose branch 'middle'"),
+        ({"type": "test.misroute", "config": {"returns": "plain"}}, "must return a Route"),
+        ({"type": "test.misroute", "config": {"returns": "wait"}}, "must return a Route"),
+        ({"type": "test.stray_route"}, "names no branches"),
+    ],
+)
+async def test_a_node_that_breaks_the_routing_contract_fails_its_step(
+    run: Callable[..., Awaitable[ExecutionResult]], step: dict[str, Any], message: str
+) -> None:
+    result = await run(workflow({"id": "route", **step}, transform("after", "'x'", needs=["route"])))
+    assert result.status is ExecutionStatus.FAILED
+    assert result.error is not None
+    assert result.error.kind == "node.result"
+    assert message in result.error.message
+    assert result.state.steps["after"].status is StepStatus.SKIPPED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -15,6 +16,8 @@ from hub_sdk import (
     NodeType,
     NonRetryableError,
     RetryableError,
+    Route,
+    Wait,
     hookimpl,
 )
 
@@ -143,9 +146,41 @@ class WhoAmINode(NodeType):
         return {"token": (ctx.credential or {}).get("token"), "key": ctx.idempotency_key}
 
 
+class MisrouteConfig(msgspec.Struct, forbid_unknown_fields=True):
+    returns: str
+    """"unknown-branch", "plain" or "wait"."""
+
+
+class MisrouteNode(NodeType):
+    """A routing node type that breaks the routing contract in the way its config asks."""
+
+    name = "test.misroute"
+    Config: ClassVar[type[Any]] = MisrouteConfig
+
+    @classmethod
+    def branches(cls, config: Any) -> list[str]:
+        return ["left", "right"]
+
+    async def execute(self, ctx: NodeContext, config: MisrouteConfig, input: Any) -> Any:
+        if config.returns == "unknown-branch":
+            return Route("middle")
+        if config.returns == "wait":
+            return Wait(until=datetime.now(UTC))
+        return {"no": "route"}
+
+
+class StrayRouteNode(NodeType):
+    """Names no branches, yet returns a Route."""
+
+    name = "test.stray_route"
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return Route("left")
+
+
 @hookimpl
 def hub_node_types() -> list[type[NodeType]]:
-    return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode]
+    return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode, MisrouteNode, StrayRouteNode]
 
 
 @hookimpl
