@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
+from hub.cli.logs import configure
 from hub.cli.plugins import plugins_group
 from hub.cli.run import run_command
 from hub.cli.validate import validate_command
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log at INFO (DEBUG with -vv).")
+@click.option("-v", "--verbose", count=True, help="Log at INFO (DEBUG with -vv).")
 @click.version_option(package_name="hub")
-def cli(verbose: bool) -> None:
+def cli(verbose: int) -> None:
     """Workflow automation and integration hub."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure(verbose)
 
 
 cli.add_command(run_command)

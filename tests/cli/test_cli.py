@@ -102,3 +102,14 @@ def test_validate_pin_records_the_version_each_step_resolved_to(tmp_path: Path) 
     steps = json.loads(result.stdout)["steps"]
     assert [step["type_version"] for step in steps] == [1, 2, 1]
     assert steps[1]["config"] == {"separator": "_"}
+
+
+def test_log_lines_from_a_node_name_the_execution_step_and_attempt() -> None:
+    import logging
+
+    from hub.cli.logs import ContextFormatter
+
+    record = logging.LogRecord("hub.runtime", logging.WARNING, __file__, 1, "attempt timed out", None, None)
+    record.execution_id, record.step_id, record.attempt = "ex-1", "fetch", 2
+    line = ContextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert line == "WARNING hub.runtime: attempt timed out [ex-1 fetch#2]"
