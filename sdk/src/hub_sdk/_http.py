@@ -13,12 +13,14 @@ import http.cookiejar
 import ipaddress
 import re
 import ssl
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from hub_sdk._decoding import ACCEPT_ENCODING, BoundedDecoder, BudgetExceededError
 from hub_sdk._egress import (
     ALLOWED_SCHEMES,
     IPAddress,
@@ -134,7 +136,7 @@ class EgressClient:
             trust_env=False,
             follow_redirects=False,
             cookies=_no_cookies(),
-            headers={"User-Agent": user_agent},
+            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=self.policy.timeout_seconds,
         )
 
@@ -353,16 +355,24 @@ async def _read(
     try:
         if "content-encoding" not in response.headers and declared.isdigit() and int(declared) > limit:
             raise _too_large(shown, limit)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():  # decoded: the limit applies after decompression
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(shown, limit)
-            chunks.append(chunk)
+        try:
+            preread: bytes | None = response.content  # a transport may hand back a body it already decoded
+        except httpx.ResponseNotRead:
+            preread = None
+        decoder = BoundedDecoder("" if preread is not None else response.headers.get("content-encoding", ""), limit)
+        if preread is not None:
+            decoder.feed(preread)
+        else:
+            async for chunk in response.aiter_raw():  # decoded here, so the limit applies after decompression
+                decoder.feed(chunk)
+        body = decoder.finish()
+    except BudgetExceededError:
+        raise _too_large(shown, limit) from None
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the response body is not valid for its encoding: {exc}", request=shown) from exc
     finally:
         await response.aclose()
-    return _loaded(response, shown, b"".join(chunks), history)
+    return _loaded(response, shown, body, history)
 
 
 def _too_large(request: httpx.Request, limit: int) -> NonRetryableError:
