@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,13 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import sqlalchemy.orm\n")
     assert "sqlalchemy.orm" in imported_modules(sample)
+
+
+def test_importing_the_sdk_loads_nothing_of_the_hub_or_its_service_dependencies() -> None:
+    code = (
+        "import sys, hub_sdk, hub_sdk.testing, hub_plugins.core\n"
+        "banned = {'hub', 'jmespath', 'jsonschema', 'asyncpg', 'redis', 'sqlalchemy', 'litestar', 'taskiq'}\n"
+        "print(sorted(banned & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT.parent)
+    assert result.stdout.strip() == "[]"
