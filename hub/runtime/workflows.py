@@ -8,10 +8,12 @@ from typing import Any
 
 from hub.engine.plan import Plan
 from hub.engine.validation import Problem, validate_definition, validate_input
+from hub.plugins import build_registry
 from hub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
 from hub.runtime.executor import ProgressSink, StepEnvironment
 from hub.runtime.local import ExecutionResult, LocalExecution, Observer
 from hub.runtime.registry import NodeRegistry
+from hub.settings import Settings
 from hub_sdk import EgressClient, EgressPolicy
 
 
@@ -38,9 +40,6 @@ def compile_definition(definition: str | bytes | dict[str, Any], registry: NodeR
 
 def default_registry(plugins: Sequence[object] = (), *, include_installed: bool = True) -> NodeRegistry:
     """The registry of installed plugins (per settings), plus ``plugins`` given in code."""
-    from hub.plugins import build_registry
-    from hub.settings import Settings
-
     settings = Settings.from_env()
     return build_registry(
         extra_plugins=plugins,
@@ -87,8 +86,6 @@ async def run_workflow(
     if problems:
         raise InvalidWorkflowError("the execution input", problems)
     if egress is None:
-        from hub.settings import Settings
-
         egress = Settings.from_env().egress_policy
     source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
     http = EgressClient(egress)
