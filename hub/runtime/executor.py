@@ -30,7 +30,6 @@ from hub.runtime.credentials import CredentialSource
 from hub.runtime.registry import NodeRegistry
 from hub_sdk import (
     ConfigError,
-    CredentialAuth,
     EgressClient,
     NodeContext,
     NodeError,
@@ -39,7 +38,7 @@ from hub_sdk import (
     Route,
     Wait,
 )
-from hub_sdk._invoke import decode, encode_output, idempotency_key
+from hub_sdk._invoke import credential_auth, decode, encode_output, idempotency_key
 
 logger = logging.getLogger("hub.runtime")
 
@@ -79,19 +78,12 @@ def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx
     stored = env.credentials.get(step.credential) if env.credentials else None
     if stored is None:
         raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
-    if node.credential_types and stored.type not in node.credential_types:
-        allowed = ", ".join(node.credential_types)
-        raise ConfigError(
-            f"credential {step.credential!r} is a {stored.type}; {node.name} accepts {allowed}",
-            kind="credential.type",
-        )
     try:
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
         raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
-    fields = decode(stored.fields, credential_type.Fields, f"credential {step.credential!r}")
+    ctx.credential_auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
     ctx.credential = stored.fields
-    ctx.credential_auth = CredentialAuth(credential_type, fields)
 
 
 async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:

@@ -7,10 +7,12 @@ sees its config, input and output treated exactly as the hub treats them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
+from hub_sdk._credentials import CredentialAuth, CredentialType
 from hub_sdk._errors import ConfigError, NonRetryableError
 from hub_sdk._node import NodeType
 
@@ -53,3 +55,26 @@ def encode_output(node: NodeType, value: Any) -> Any:
     except (msgspec.ValidationError, TypeError) as exc:
         raise OutputError(f"{node.name} v{node.version} returned an output that does not match Output: {exc}") from exc
     return builtins
+
+
+def credential_auth(
+    node: NodeType, credential_type: CredentialType, fields: Mapping[str, Any], label: str
+) -> CredentialAuth:
+    """The auth a step's credential puts on the node's requests, once the node type accepts it.
+
+    Args:
+        node: The node type the step runs.
+        credential_type: The credential's type.
+        fields: The credential's fields, secrets included.
+        label: How messages name the credential, e.g. ``"credential 'crm'"``.
+
+    Raises:
+        ConfigError: Kind ``credential.type`` when the node type does not accept
+            this credential type; kind ``node.config`` when the fields do not fit.
+    """
+    if node.credential_types and credential_type.name not in node.credential_types:
+        accepted = ", ".join(node.credential_types)
+        raise ConfigError(
+            f"{node.name} accepts {accepted}, not {credential_type.name} ({label})", kind="credential.type"
+        )
+    return CredentialAuth(credential_type, decode(fields, credential_type.Fields, label))

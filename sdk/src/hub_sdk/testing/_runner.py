@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from hub_sdk._credentials import CredentialAuth, CredentialType
-from hub_sdk._errors import ConfigError, RetryableError
+from hub_sdk._credentials import CredentialType
+from hub_sdk._errors import RetryableError
 from hub_sdk._http import EgressClient, EgressPolicy
-from hub_sdk._invoke import decode, encode_output, idempotency_key
+from hub_sdk._invoke import credential_auth, decode, encode_output, idempotency_key
 from hub_sdk._node import NodeContext, NodeType, Progress
 from hub_sdk._results import Route, Wait
 
@@ -68,11 +68,7 @@ def make_context(
     auth = None
     if credential is not None and credential_type is not None:
         instance = credential_type() if isinstance(credential_type, type) else credential_type
-        if node.credential_types and instance.name not in node.credential_types:
-            raise ConfigError(
-                f"{node.name} accepts {', '.join(node.credential_types)}, not {instance.name}", kind="credential.type"
-            )
-        auth = CredentialAuth(instance, decode(credential, instance.Fields, f"credential of {instance.name}"))
+        auth = credential_auth(node, instance, credential, "the credential")
     logger = logging.LoggerAdapter(
         logging.getLogger(f"hub.node.{node.name}"),
         {"execution_id": execution_id, "step_id": step_id, "attempt": attempt},
