@@ -8,7 +8,7 @@ from typing import Any
 
 from hub.engine.plan import Plan
 from hub.engine.validation import Problem, validate_definition, validate_input
-from hub.plugins import build_registry
+from hub.plugins import build_registry, load_registry
 from hub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
 from hub.runtime.executor import ProgressSink, StepEnvironment
 from hub.runtime.local import ExecutionResult, LocalExecution, Observer
@@ -38,15 +38,20 @@ def compile_definition(definition: str | bytes | dict[str, Any], registry: NodeR
     return report.plan
 
 
-def default_registry(plugins: Sequence[object] = (), *, include_installed: bool = True) -> NodeRegistry:
-    """The registry of installed plugins (per settings), plus ``plugins`` given in code."""
-    settings = Settings.from_env()
-    return build_registry(
-        extra_plugins=plugins,
-        load_entry_points=include_installed,
-        allow=frozenset(settings.plugins_allow) or None,
-        deny=frozenset(settings.plugins_deny),
-    )
+def default_registry(
+    plugins: Sequence[object] = (), *, include_installed: bool = True, settings: Settings | None = None
+) -> NodeRegistry:
+    """The registry of installed plugins (per settings), plus ``plugins`` given in code.
+
+    Without extra plugins this is the process's cached registry (``load_registry``),
+    so entry points are scanned once however many workflows run.
+    """
+    settings = settings or Settings.from_env()
+    allow = frozenset(settings.plugins_allow) or None
+    deny = frozenset(settings.plugins_deny)
+    if include_installed and not plugins:
+        return load_registry(allow=allow, deny=deny)
+    return build_registry(extra_plugins=plugins, load_entry_points=include_installed, allow=allow, deny=deny)
 
 
 async def run_workflow(
@@ -79,14 +84,15 @@ async def run_workflow(
     Raises:
         InvalidWorkflowError: The definition or the input is not valid.
     """
+    settings = Settings.from_env()
     if registry is None:
-        registry = default_registry(plugins, include_installed=include_installed)
+        registry = default_registry(plugins, include_installed=include_installed, settings=settings)
     plan = compile_definition(definition, registry)
     problems = validate_input(plan, input)
     if problems:
         raise InvalidWorkflowError("the execution input", problems)
     if egress is None:
-        egress = Settings.from_env().egress_policy
+        egress = settings.egress_policy
     source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
     http = EgressClient(egress)
     try:
