@@ -7,7 +7,7 @@ machine only reads it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hub.engine.definition import Catch, RetryPolicy, Step, Workflow
@@ -69,7 +69,6 @@ class Plan:
     output: str | dict[str, str] | None = None
     timeout_seconds: float | None = None
     input_schema: dict[str, Any] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_need(need: str) -> tuple[str, str | None]:
