@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
     rest = argv[1:]
     if task == "run":
-        return _uv_run("hub", "run", "examples/branching.json", "--input", "@examples/inputs/branching.json", *rest)
+        return _uv_run("wirehub", "run", "examples/branching.json", "--input", "@examples/inputs/branching.json", *rest)
     if task == "test":
         return _uv_run("pytest", *rest)
     if task == "check":

@@ -21,10 +21,10 @@ from typing import Any
 
 import msgspec
 
-from hub.engine.definition import Workflow
-from hub.engine.machine import apply, start
-from hub.engine.plan import Plan, build_plan
-from hub.engine.state import ExecutionStatus, FinishExecution, RunStep, StepStarted, StepSucceeded
+from wirehub.engine.execution.machine import apply, start
+from wirehub.engine.execution.state import ExecutionStatus, FinishExecution, RunStep, StepStarted, StepSucceeded
+from wirehub.engine.language.definition import Workflow
+from wirehub.engine.plan import Plan, build_plan
 
 FLOOR = 20_000.0
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,11 +15,11 @@ import os
 import statistics
 import time
 
-from hub.plugins import build_registry
-from hub.runtime import LocalExecution, compile_definition
-from hub.runtime.executor import StepEnvironment
-from hub_plugins import core
-from hub_sdk import EgressClient
+from wirehub.plugins import build_registry
+from wirehub.runtime import LocalExecution, compile_definition
+from wirehub.runtime.executor import StepEnvironment
+from wirehub_core import core
+from wirehub_sdk import EgressClient
 
 
 def chain(steps: int) -> dict[str, object]:

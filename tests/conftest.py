@@ -1,7 +1,7 @@
 """Shared fixtures: the real services, used whenever they are reachable.
 
 Locally a service that is down skips the tests that need it; in CI
-(``CI=true`` or ``HUB_TEST_REQUIRE_SERVICES=1``) it fails them.
+(``CI=true`` or ``WIREHUB_TEST_REQUIRE_SERVICES=1``) it fails them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _require_services() -> bool:
-    return os.environ.get("HUB_TEST_REQUIRE_SERVICES") == "1" or os.environ.get("CI") == "true"
+    return os.environ.get("WIREHUB_TEST_REQUIRE_SERVICES") == "1" or os.environ.get("CI") == "true"
 
 
 def _reachable(url: str) -> bool:
@@ -42,10 +42,10 @@ def _service_url(variable: str, default: str, name: str) -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """The PostgreSQL URL to test against."""
-    return _service_url("HUB_TEST_DATABASE_URL", DEFAULT_DATABASE_URL, "PostgreSQL")
+    return _service_url("WIREHUB_TEST_DATABASE_URL", DEFAULT_DATABASE_URL, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The Redis URL to test against."""
-    return _service_url("HUB_TEST_REDIS_URL", DEFAULT_REDIS_URL, "Redis")
+    return _service_url("WIREHUB_TEST_REDIS_URL", DEFAULT_REDIS_URL, "Redis")

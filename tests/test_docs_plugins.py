@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
-import hub_sdk
-import hub_sdk.testing
-from hub.plugins import PluginState, build_registry
-from hub.plugins.hookdocs import current_reference, render_reference
-from hub_sdk import hookspecs
-from hub_sdk.testing import NodeRunner, WorkflowRunner, load_run_workflow
+import wirehub_sdk
+import wirehub_sdk.testing
+from wirehub.plugins import PluginState, build_registry
+from wirehub.plugins.hookdocs import current_reference, render_reference
+from wirehub_sdk import hookspecs
+from wirehub_sdk.testing import NodeRunner, WorkflowRunner, load_run_workflow
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 DOC = DOC_PATH.read_text()
-REGENERATE = "run `uv run python -m hub.plugins.hookdocs docs/plugins.md`"
+REGENERATE = "run `uv run python -m wirehub.plugins.hookdocs docs/plugins.md`"
 
 # A hook's entry: its heading, then a python block of `@hookimpl` and the signature line.
 HOOK_ENTRY = re.compile(r"^### `(?P<name>\w+)`\n\n```python\n@hookimpl\n(?P<signature>def [^\n]+)\n```", re.M)
@@ -33,13 +33,13 @@ CODE_BLOCK = re.compile(r"^```python\n(?P<code>.*?)^```", re.M | re.S)
 
 def hook_functions() -> list[Callable[..., Any]]:
     """The hook specifications, found in the module by pluggy's marker."""
-    return [f for _, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "hub_spec")]
+    return [f for _, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "wirehub_spec")]
 
 
 def expected_signature(function: Callable[..., Any]) -> str:
     """The documented form: ``def name(p: T, ...) -> R`` with annotations as written in the source.
 
-    ``hub_sdk.hookspecs`` postpones annotations, so ``inspect.signature`` holds each one as the
+    ``wirehub_sdk.hookspecs`` postpones annotations, so ``inspect.signature`` holds each one as the
     source text; it is shown without quotes.
     """
     signature = inspect.signature(function)
@@ -62,7 +62,7 @@ def documented_hooks() -> dict[str, str]:
 
 
 def test_the_hooks_are_found() -> None:
-    assert {f.__name__ for f in hook_functions()} >= {"hub_node_types", "hub_credential_types"}
+    assert {f.__name__ for f in hook_functions()} >= {"wirehub_node_types", "wirehub_credential_types"}
 
 
 @pytest.mark.parametrize("hook", hook_functions(), ids=lambda f: f.__name__)
@@ -88,14 +88,14 @@ def test_the_signature_convention_matches_an_example() -> None:
     assert expected_signature(sample) == "def sample(config: dict[str, int], strict: bool) -> list[str]"
 
 
-@pytest.mark.parametrize("name", hub_sdk.__all__)
+@pytest.mark.parametrize("name", wirehub_sdk.__all__)
 def test_every_sdk_name_is_documented(name: str) -> None:
-    assert f"`{name}`" in DOC, f"hub_sdk.{name} is not mentioned in docs/plugins.md"
+    assert f"`{name}`" in DOC, f"wirehub_sdk.{name} is not mentioned in docs/plugins.md"
 
 
-@pytest.mark.parametrize("name", hub_sdk.testing.__all__)
+@pytest.mark.parametrize("name", wirehub_sdk.testing.__all__)
 def test_every_testing_kit_name_is_documented(name: str) -> None:
-    assert f"`{name}`" in DOC, f"hub_sdk.testing.{name} is not mentioned in docs/plugins.md"
+    assert f"`{name}`" in DOC, f"wirehub_sdk.testing.{name} is not mentioned in docs/plugins.md"
 
 
 @pytest.mark.parametrize("fixture", ["node_runner", "workflow_runner"])
@@ -116,8 +116,8 @@ def test_every_python_example_parses(code: str) -> None:
 def test_the_pyproject_example_declares_the_entry_point_the_hub_reads() -> None:
     [block] = re.findall(r"^```toml\n(.*?)^```", DOC, re.M | re.S)
     project = tomllib.loads(block)["project"]
-    assert project["entry-points"][hub_sdk.PROJECT_NAME] == {"acme": "acme_hub.plugin"}
-    assert [d.split(">")[0] for d in project["dependencies"]] == ["hub-sdk"]
+    assert project["entry-points"][wirehub_sdk.PROJECT_NAME] == {"acme": "acme_hub.plugin"}
+    assert [d.split(">")[0] for d in project["dependencies"]] == ["wirehub-sdk"]
 
 
 def tutorial_files() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Every workflow in examples/ runs with `hub run` and ends the way it says it will."""
+"""Every workflow in examples/ runs with `wirehub run` and ends the way it says it will."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from click.testing import CliRunner, Result
 
-from hub.cli.main import cli
+from wirehub.cli.main import cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -104,7 +104,7 @@ def payment_api() -> Iterator[str]:
 
 
 def test_retry_with_backoff_survives_two_transient_failures(payment_api: str) -> None:
-    env = {"HUB_EGRESS_ALLOW_NETWORKS": "127.0.0.0/8"}
+    env = {"WIREHUB_EGRESS_ALLOW_NETWORKS": "127.0.0.0/8"}
     result, body = hub_run(
         str(EXAMPLES / "retry-backoff.json"), "--input", json.dumps({"url": payment_api, "amount": 25}), env=env
     )

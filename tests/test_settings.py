@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.settings import Settings
+from wirehub.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 
@@ -20,10 +20,10 @@ def test_every_setting_is_documented_in_operations() -> None:
 def test_settings_read_lists_numbers_and_paths() -> None:
     settings = Settings.from_env(
         {
-            "HUB_PLUGINS_DENY": "bad, worse",
-            "HUB_EGRESS_ALLOW_NETWORKS": "10.0.0.0/8",
-            "HUB_EGRESS_MAX_RESPONSE_BYTES": "2048",
-            "HUB_CREDENTIALS_FILE": "/tmp/creds.json",
+            "WIREHUB_PLUGINS_DENY": "bad, worse",
+            "WIREHUB_EGRESS_ALLOW_NETWORKS": "10.0.0.0/8",
+            "WIREHUB_EGRESS_MAX_RESPONSE_BYTES": "2048",
+            "WIREHUB_CREDENTIALS_FILE": "/tmp/creds.json",
         }
     )
     assert settings.plugins_deny == ("bad", "worse")
@@ -34,5 +34,5 @@ def test_settings_read_lists_numbers_and_paths() -> None:
 
 
 def test_a_setting_that_does_not_parse_names_its_variable() -> None:
-    with pytest.raises(ValueError, match="HUB_EGRESS_MAX_RESPONSE_BYTES"):
-        Settings.from_env({"HUB_EGRESS_MAX_RESPONSE_BYTES": "lots"})
+    with pytest.raises(ValueError, match="WIREHUB_EGRESS_MAX_RESPONSE_BYTES"):
+        Settings.from_env({"WIREHUB_EGRESS_MAX_RESPONSE_BYTES": "lots"})

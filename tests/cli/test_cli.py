@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from hub.cli.main import cli
+from wirehub.cli.main import cli
 
 
 def write(tmp_path: Path, definition: object, name: str = "wf.json") -> str:
@@ -107,9 +107,9 @@ def test_validate_pin_records_the_version_each_step_resolved_to(tmp_path: Path) 
 def test_log_lines_from_a_node_name_the_execution_step_and_attempt() -> None:
     import logging
 
-    from hub.cli.logs import ContextFormatter
+    from wirehub.cli.logs import ContextFormatter
 
-    record = logging.LogRecord("hub.runtime", logging.WARNING, __file__, 1, "attempt timed out", None, None)
+    record = logging.LogRecord("wirehub.runtime", logging.WARNING, __file__, 1, "attempt timed out", None, None)
     record.execution_id, record.step_id, record.attempt = "ex-1", "fetch", 2
     line = ContextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
-    assert line == "WARNING hub.runtime: attempt timed out [ex-1 fetch#2]"
+    assert line == "WARNING wirehub.runtime: attempt timed out [ex-1 fetch#2]"

@@ -8,10 +8,8 @@ from typing import Any
 
 import msgspec
 
-from hub.engine.definition import Workflow
-from hub.engine.machine import apply
-from hub.engine.plan import Plan, build_plan
-from hub.engine.state import (
+from wirehub.engine.execution.machine import apply
+from wirehub.engine.execution.state import (
     Command,
     ErrorInfo,
     ExecutionState,
@@ -21,6 +19,8 @@ from hub.engine.state import (
     StepStarted,
     StepSucceeded,
 )
+from wirehub.engine.language.definition import Workflow
+from wirehub.engine.plan import Plan, build_plan
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

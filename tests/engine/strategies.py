@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
-from hub.engine.definition import Workflow
-from hub.engine.plan import Plan, build_plan
+from wirehub.engine.language.definition import Workflow
+from wirehub.engine.plan import Plan, build_plan
 
 ERROR_KINDS = ("http.status", "http.timeout", "db.lock", "node.failed", "node.config")
 """Kinds the simulated nodes fail with (plus ``timeout`` and ``expression`` from the engine)."""

@@ -13,16 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.engine import limits
-from hub.engine.expression_bounds import Budget
-from hub.engine.expressions import (
+from wirehub.engine.expressions.bounds import Budget
+from wirehub.engine.expressions.evaluate import (
     FUNCTION_NAMES,
     ExpressionSyntaxError,
     compile_expression,
     evaluate,
     referenced_steps,
 )
-from hub_sdk import ExpressionError
+from wirehub.engine.language import limits
+from wirehub_sdk import ExpressionError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "expressions.md"
 

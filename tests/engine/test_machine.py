@@ -8,11 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from hub.engine.machine import apply, prepare, start
-from hub.engine.plan import Plan
-from hub.engine.records import evolve, with_steps
-from hub.engine.retry import jitter_fraction, kind_matches, retry_delay
-from hub.engine.state import (
+from tests.engine.machine_helpers import (
+    T0,
+    at,
+    fail,
+    make_plan,
+    of_type,
+    runs,
+    snapshot,
+    step,
+    succeed,
+    timers,
+)
+from wirehub.engine.execution.machine import apply, prepare, start
+from wirehub.engine.execution.records import evolve, with_steps
+from wirehub.engine.execution.retry import jitter_fraction, kind_matches, retry_delay
+from wirehub.engine.execution.state import (
     CancelRequested,
     CancelStep,
     ErrorInfo,
@@ -34,19 +45,8 @@ from hub.engine.state import (
     StepTimedOut,
     TimerFired,
 )
-from hub.engine.transitions import EXECUTION_TRANSITIONS, STEP_TRANSITIONS, render_markdown
-from tests.engine.machine_helpers import (
-    T0,
-    at,
-    fail,
-    make_plan,
-    of_type,
-    runs,
-    snapshot,
-    step,
-    succeed,
-    timers,
-)
+from wirehub.engine.execution.transitions import EXECUTION_TRANSITIONS, STEP_TRANSITIONS, render_markdown
+from wirehub.engine.plan import Plan
 
 S = StepStatus
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,10 +17,18 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.engine.definition import RetryPolicy
-from hub.engine.machine import apply, prepare
-from hub.engine.plan import Edge, EdgeKind, Plan
-from hub.engine.state import (
+from tests.engine.machine_helpers import T0, snapshot
+from tests.engine.strategies import (
+    BAD_INPUT,
+    ERROR_KINDS,
+    EXECUTION_INPUT,
+    GOOD_INPUT,
+    NAMED_INPUT,
+    PlanCase,
+    plan_cases,
+)
+from wirehub.engine.execution.machine import apply, prepare
+from wirehub.engine.execution.state import (
     CancelRequested,
     CancelStep,
     Command,
@@ -44,17 +52,9 @@ from hub.engine.state import (
     StepTimedOut,
     TimerFired,
 )
-from hub.engine.transitions import step_pairs
-from tests.engine.machine_helpers import T0, snapshot
-from tests.engine.strategies import (
-    BAD_INPUT,
-    ERROR_KINDS,
-    EXECUTION_INPUT,
-    GOOD_INPUT,
-    NAMED_INPUT,
-    PlanCase,
-    plan_cases,
-)
+from wirehub.engine.execution.transitions import step_pairs
+from wirehub.engine.language.definition import RetryPolicy
+from wirehub.engine.plan import Edge, EdgeKind, Plan
 
 S = StepStatus
 TERMINAL_FAILURES = {S.FAILED, S.TIMED_OUT}

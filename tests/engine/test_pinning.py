@@ -6,9 +6,9 @@ from typing import Any
 
 import msgspec
 
-from hub.engine.definition import Workflow
-from hub.engine.pinning import pin_versions
-from hub.engine.plan import build_plan
+from wirehub.engine.language.definition import Workflow
+from wirehub.engine.language.pinning import pin_versions
+from wirehub.engine.plan import build_plan
 
 
 def test_pin_versions_writes_versions_and_migrated_configs_into_a_copy() -> None:
@@ -24,7 +24,7 @@ def test_pin_versions_writes_versions_and_migrated_configs_into_a_copy() -> None
         versions={"a": 3, "b": 1},
         configs={"a": {"text": "hi", "loud": False}, "b": {}},
     )
-    pinned = pin_versions(definition, plan)
+    pinned = pin_versions(definition, plan.steps)
     assert pinned["steps"][0] == {
         "id": "a",
         "type": "acme.greet",

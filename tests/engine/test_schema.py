@@ -9,29 +9,27 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from hub.engine import limits
-from hub.engine.schema import SCHEMA_DIALECT, SCHEMA_ID, definition_schema, definition_schema_text, main
+from wirehub.engine.language import limits
+from wirehub.engine.language.schema import SCHEMA_DIALECT, SCHEMA_ID, definition_schema, definition_schema_text, main
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "definition.schema.json"
 REFERENCE = ROOT / "docs" / "definition-language.md"
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+ENGINE = ROOT / "hub" / "src" / "wirehub" / "engine"
 VALIDATION_MODULES = [
-    "validation.py",
-    "validation_graph.py",
-    "validation_nodes.py",
-    "validation_expressions.py",
-    "jsonsource.py",
-    "schema_errors.py",
-    "expressions.py",
-    "expression_static.py",
+    *sorted((ENGINE / "validation").glob("*.py")),
+    ENGINE / "language" / "jsonsource.py",
+    ENGINE / "expressions" / "evaluate.py",
+    ENGINE / "expressions" / "static.py",
 ]
-NOT_PROBLEM_CODES = {"hub-expression", "utf-8"}
+NOT_PROBLEM_CODES = {"wirehub-expression", "utf-8"}
 
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert COMMITTED.read_text() == definition_schema_text(), (
-        "docs/definition.schema.json is stale: run `uv run python -m hub.engine.schema > docs/definition.schema.json`"
+        "docs/definition.schema.json is stale: run "
+        "`uv run python -m wirehub.engine.language.schema > docs/definition.schema.json`"
     )
 
 
@@ -78,7 +76,7 @@ def test_limits_table_matches_limits_module() -> None:
 def test_every_problem_code_is_documented() -> None:
     codes: set[str] = set()
     for module in VALIDATION_MODULES:
-        source = (ROOT / "hub" / "engine" / module).read_text()
+        source = module.read_text()
         codes |= set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source)) - NOT_PROBLEM_CODES
     documented = set(re.findall(r"^\| `([a-z]+(?:-[a-z]+)+)` \|", REFERENCE.read_text(), flags=re.MULTILINE))
     assert codes <= documented, f"undocumented problem codes: {sorted(codes - documented)}"

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from hub.engine import limits
-from hub.engine.plan import EdgeKind
-from hub.engine.validation import Problem, ValidationReport, validate_definition, validate_input
-from hub_sdk import Expression, NodeType
+from wirehub.engine.language import limits
+from wirehub.engine.plan import EdgeKind
+from wirehub.engine.validation.validate import Problem, ValidationReport, validate_definition, validate_input
+from wirehub_sdk import Expression, NodeType
 
 # -- node types of a small catalog --
 
@@ -714,7 +714,7 @@ def test_many_problems_are_reported_at_once() -> None:
 
 
 def test_problems_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hub.engine.validation.MAX_PROBLEMS", 3)
+    monkeypatch.setattr("wirehub.engine.validation.validate.MAX_PROBLEMS", 3)
     report = validate(workflow(*(transform(f"s{i}", needs=[f"ghost{i}"]) for i in range(5))))
     assert [p.code for p in report.problems] == ["unknown-step"] * 3 + ["too-many-problems"]
     assert report.problems[-1].message == "... and 2 more problems."

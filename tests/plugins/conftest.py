@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hub_sdk import EgressClient
 from tests.support.local_http import LOOPBACK, other_server, server  # noqa: F401  # fixtures
+from wirehub_sdk import EgressClient
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from hub_plugins.condition import Branch, ConditionConfig, ConditionNode
-from hub_plugins.delay import DelayNode
-from hub_plugins.fail import FailNode
-from hub_plugins.transform import TransformNode
-from hub_sdk import ConfigError, ExpressionError, NodeError, Route, Wait
-from hub_sdk.testing import NodeRunner
+from wirehub_core.condition import Branch, ConditionConfig, ConditionNode
+from wirehub_core.delay import DelayNode
+from wirehub_core.fail import FailNode
+from wirehub_core.transform import TransformNode
+from wirehub_sdk import ConfigError, ExpressionError, NodeError, Route, Wait
+from wirehub_sdk.testing import NodeRunner
 
 ORDER = {"input": {"amount": 250, "lines": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 3}]}, "steps": {}}
 

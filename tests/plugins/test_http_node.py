@@ -13,7 +13,8 @@ import httpx
 import msgspec
 import pytest
 
-from hub_plugins.credentials import (
+from tests.support.local_http import LOOPBACK, LocalServer
+from wirehub_core.credentials import (
     CREDENTIAL_TYPES,
     BasicCredential,
     BasicFields,
@@ -22,8 +23,8 @@ from hub_plugins.credentials import (
     HeaderKeyFields,
     QueryKeyCredential,
 )
-from hub_plugins.http import HttpConfig, HttpInput, HttpNode, HttpOutput, parse_retry_after
-from hub_sdk import (
+from wirehub_core.http import HttpConfig, HttpInput, HttpNode, HttpOutput, parse_retry_after
+from wirehub_sdk import (
     ConfigError,
     CredentialType,
     EgressClient,
@@ -32,8 +33,7 @@ from hub_sdk import (
     NonRetryableError,
     RetryableError,
 )
-from hub_sdk.testing import idempotency_key, make_context, run_node
-from tests.support.local_http import LOOPBACK, LocalServer
+from wirehub_sdk.testing import idempotency_key, make_context, run_node
 
 
 async def call(
@@ -490,5 +490,5 @@ def test_every_field_is_documented(struct: type[msgspec.Struct]) -> None:
 
 def test_every_credential_type_and_setting_is_documented() -> None:
     text = DOC.read_text()
-    names = [t.name for t in CREDENTIAL_TYPES] + ["HUB_EGRESS_ALLOW_HOSTS", "HUB_EGRESS_ALLOW_NETWORKS"]
+    names = [t.name for t in CREDENTIAL_TYPES] + ["WIREHUB_EGRESS_ALLOW_HOSTS", "WIREHUB_EGRESS_ALLOW_NETWORKS"]
     assert [n for n in names if f"`{n}`" not in text] == []

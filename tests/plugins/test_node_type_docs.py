@@ -7,14 +7,14 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hub_plugins import core
-from hub_sdk import NodeType
+from wirehub_core import core
+from wirehub_sdk import NodeType
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def documented_types() -> list[type[NodeType]]:
-    return [t for t in core.hub_node_types() if t.name != "core.http"]
+    return [t for t in core.wirehub_node_types() if t.name != "core.http"]
 
 
 @pytest.mark.parametrize("node_type", documented_types(), ids=lambda t: t.name)

@@ -1,4 +1,4 @@
-"""Fake installed distributions, discovered through real ``hub`` entry points."""
+"""Fake installed distributions, discovered through real ``wirehub`` entry points."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.plugins import clear_registry_cache
+from wirehub.plugins import clear_registry_cache
 
 
 class FakeDistributions:
@@ -30,7 +30,7 @@ class FakeDistributions:
         return f"{base}_{self.suffix}"
 
     def add(self, plugin: str, source: str, *, distribution: str | None = None, version: str = "1.0") -> str:
-        """Installs a distribution declaring ``plugin = <module>`` in the ``hub`` group.
+        """Installs a distribution declaring ``plugin = <module>`` in the ``wirehub`` group.
 
         Returns:
             The module's (unique) name.
@@ -40,7 +40,7 @@ class FakeDistributions:
         info = self.root / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[hub]\n{plugin} = {module}\n")
+        (info / "entry_points.txt").write_text(f"[wirehub]\n{plugin} = {module}\n")
         (self.root / f"{module}.py").write_text(textwrap.dedent(source))
         self.modules.append(module)
         return module
@@ -65,7 +65,7 @@ def fake_dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
 VALID_PLUGIN = """
     from typing import Any
 
-    from hub_sdk import NodeContext, NodeType, hookimpl
+    from wirehub_sdk import NodeContext, NodeType, hookimpl
 
 
     class Node(NodeType):
@@ -77,7 +77,7 @@ VALID_PLUGIN = """
 
 
     @hookimpl
-    def hub_node_types():
+    def wirehub_node_types():
         return [Node]
 """
 

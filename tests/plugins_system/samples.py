@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import httpx
 import msgspec
 
-from hub_sdk import CredentialType, NodeContext, NodeType, hookimpl
+from wirehub_sdk import CredentialType, NodeContext, NodeType, hookimpl
 
 
 class EchoConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,11 +51,11 @@ class GoodPlugin:
     """Two versions of one node type and a credential type."""
 
     @hookimpl
-    def hub_node_types(self) -> list[type[NodeType]]:
+    def wirehub_node_types(self) -> list[type[NodeType]]:
         return [Echo, EchoV2]
 
     @hookimpl
-    def hub_credential_types(self) -> list[type[CredentialType]]:
+    def wirehub_credential_types(self) -> list[type[CredentialType]]:
         return [Token]
 
 
@@ -71,9 +71,9 @@ def node_type(name: str = "bad.node", **attributes: Any) -> type[NodeType]:
 
 
 def plugin_returning(*items: Any, plugin_name: str = "Returning") -> type:
-    """A plugin class whose ``hub_node_types`` returns ``items``."""
+    """A plugin class whose ``wirehub_node_types`` returns ``items``."""
 
-    def hub_node_types() -> list[Any]:
+    def wirehub_node_types() -> list[Any]:
         return list(items)
 
-    return type(plugin_name, (), {"hub_node_types": staticmethod(hookimpl(hub_node_types))})
+    return type(plugin_name, (), {"wirehub_node_types": staticmethod(hookimpl(wirehub_node_types))})

@@ -1,4 +1,4 @@
-"""``hub plugins list``: the table, the JSON, and the exit code of ``--check``."""
+"""``wirehub plugins list``: the table, the JSON, and the exit code of ``--check``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from hub.cli.plugins import plugins_group
 from tests.plugins_system.conftest import FakeDistributions, valid_plugin
+from wirehub.cli.plugins import plugins_group
 
 
 @pytest.fixture
@@ -17,8 +17,8 @@ def installed(fake_dists: FakeDistributions, monkeypatch: pytest.MonkeyPatch) ->
     fake_dists.add("alpha", valid_plugin("alpha.node"), version="1.2")
     fake_dists.add("broken", "raise ImportError('needs libfoo')\n")
     fake_dists.add("denied", valid_plugin("denied.node"))
-    monkeypatch.setenv("HUB_PLUGINS_ALLOW", "alpha,broken,denied")
-    monkeypatch.setenv("HUB_PLUGINS_DENY", "denied")
+    monkeypatch.setenv("WIREHUB_PLUGINS_ALLOW", "alpha,broken,denied")
+    monkeypatch.setenv("WIREHUB_PLUGINS_DENY", "denied")
     return fake_dists
 
 
@@ -65,7 +65,7 @@ def test_check_exits_1_when_a_plugin_has_problems(installed: FakeDistributions) 
 def test_check_exits_0_when_every_plugin_is_healthy(
     installed: FakeDistributions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HUB_PLUGINS_DENY", "denied,broken")
+    monkeypatch.setenv("WIREHUB_PLUGINS_DENY", "denied,broken")
     result = CliRunner().invoke(plugins_group, ["list", "--check"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1].endswith("; healthy")

@@ -1,4 +1,4 @@
-"""Plugins found through real ``hub`` entry points of installed distributions."""
+"""Plugins found through real ``wirehub`` entry points of installed distributions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from hub.plugins import NodeTypeRef, PluginState, build_registry, get_plugin_manager, load_registry
 from tests.plugins_system.conftest import FakeDistributions, valid_plugin
+from wirehub.plugins import NodeTypeRef, PluginState, build_registry, get_plugin_manager, load_registry
 
 RAISES_ON_IMPORT = """
     raise RuntimeError("this plugin must never be imported")
@@ -30,7 +30,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_load(
     fake_dists.add("alpha", valid_plugin("alpha.node"))
     broken = fake_dists.add("broken", "import a_module_that_does_not_exist\n")
     fake_dists.add("omega", valid_plugin("omega.node"))
-    with caplog.at_level(logging.ERROR, logger="hub.plugins"):
+    with caplog.at_level(logging.ERROR, logger="wirehub.plugins"):
         registry = build_registry(load_entry_points=True, allow=frozenset({"alpha", "broken", "omega"}))
     states = {p.name: p.state for p in registry.plugins if p.state is not PluginState.BLOCKED}
     assert states == {"alpha": "ok", "broken": "failed", "omega": "ok"}
@@ -96,10 +96,10 @@ def test_a_hook_that_raises_in_an_installed_plugin_is_attributed_to_it(fake_dist
     fake_dists.add(
         "raising",
         """
-        from hub_sdk import hookimpl
+        from wirehub_sdk import hookimpl
 
         @hookimpl
-        def hub_node_types():
+        def wirehub_node_types():
             raise KeyError("missing setting")
         """,
     )
@@ -107,14 +107,14 @@ def test_a_hook_that_raises_in_an_installed_plugin_is_attributed_to_it(fake_dist
     registry = build_registry(load_entry_points=True, allow=frozenset({"raising", "alpha"}))
     raising = next(p for p in registry.plugins if p.name == "raising")
     assert raising.state is PluginState.FAILED
-    assert raising.errors == ("hub_node_types() raised KeyError: 'missing setting'",)
+    assert raising.errors == ("wirehub_node_types() raised KeyError: 'missing setting'",)
     assert registry.latest_version("alpha.node") == 1
 
 
 @pytest.mark.parametrize(
     ("returned", "message"),
     [
-        ("'not a class'", "'not a class' is not a subclass of hub_sdk.NodeType"),
+        ("'not a class'", "'not a class' is not a subclass of wirehub_sdk.NodeType"),
         ("type('Wrong', (Node,), {'name': 'NoDots'})", "has name 'NoDots'"),
         ("type('Zero', (Node,), {'version': 0})", "has version 0"),
         ("type('Sync', (Node,), {'execute': lambda self, ctx, config, input: input})", "must be a coroutine function"),
@@ -149,10 +149,10 @@ def test_an_unmatched_hookimpl_in_an_installed_plugin_is_reported(fake_dists: Fa
     fake_dists.add(
         "typo",
         """
-        from hub_sdk import hookimpl
+        from wirehub_sdk import hookimpl
 
         @hookimpl
-        def hub_nodes():
+        def wirehub_nodes():
             return []
         """,
     )
@@ -160,7 +160,8 @@ def test_an_unmatched_hookimpl_in_an_installed_plugin_is_reported(fake_dists: Fa
     record = pm.record("typo")
     assert record.state is PluginState.FAILED
     assert record.errors == [
-        "hook implementation 'hub_nodes' matches no hub hook (known hooks: hub_credential_types, hub_node_types)"
+        "hook implementation 'wirehub_nodes' matches no hub hook "
+        "(known hooks: wirehub_credential_types, wirehub_node_types)"
     ]
 
 
@@ -170,7 +171,7 @@ def test_two_distributions_declaring_one_plugin_name_load_only_the_first(fake_di
     other = fake_dists.root / f"bbb_twin_{fake_dists.suffix}-1.0.dist-info"
     other.mkdir()
     (other / "METADATA").write_text(f"Metadata-Version: 2.1\nName: bbb-twin-{fake_dists.suffix}\nVersion: 1.0\n")
-    (other / "entry_points.txt").write_text("[hub]\ntwin = a_module_never_imported\n")
+    (other / "entry_points.txt").write_text("[wirehub]\ntwin = a_module_never_imported\n")
     registry = build_registry(load_entry_points=True, allow=frozenset({"twin"}))
     twins = [p for p in registry.plugins if p.name == "twin"]
     assert [p.state for p in twins] == [PluginState.OK, PluginState.FAILED]
@@ -197,7 +198,7 @@ def test_load_registry_is_built_once_per_process_and_lists(fake_dists: FakeDistr
 def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"core"}))
     [core] = [p for p in registry.plugins if p.name == "core"]
-    assert (core.distribution, core.state, core.errors) == ("hub-plugins", PluginState.OK, ())
+    assert (core.distribution, core.state, core.errors) == ("wirehub-core", PluginState.OK, ())
     names = {ref.name for ref in core.node_types}
     assert {"core.transform", "core.condition", "core.delay", "core.http"} <= names
     assert registry.plugins[0].name == "core", "built-in plugins load first"
@@ -206,7 +207,7 @@ def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
 def test_the_example_plugin_loads_through_its_entry_point() -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"example"}))
     [example] = [p for p in registry.plugins if p.name == "example"]
-    assert (example.distribution, example.state, example.errors) == ("hub-plugin-example", PluginState.OK, ())
+    assert (example.distribution, example.state, example.errors) == ("wirehub-plugin-example", PluginState.OK, ())
     assert dict(registry.node_type_versions("example.slugify")).keys() == {1, 2}
     assert registry.credential_type_names() == ["example.signing_key"]
 
@@ -224,7 +225,7 @@ def test_a_distribution_with_unreadable_entry_points_is_reported_and_the_rest_lo
     info = fake_dists.root / f"garbled_{fake_dists.suffix}-0.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
-    (info / "entry_points.txt").write_text("[hub]\nno equals sign here\n")
+    (info / "entry_points.txt").write_text("[wirehub]\nno equals sign here\n")
     registry = build_registry(load_entry_points=True, allow=frozenset({"alpha", dist}))
     [garbled] = [p for p in registry.plugins if p.name == dist]
     assert (garbled.distribution, garbled.version, garbled.state) == (dist, "0.3", PluginState.FAILED)

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from hub.engine.catalog import NodeCatalog
-from hub.plugins import NodeTypeRef, PluginState, Registry, build_registry
-from hub_sdk import CredentialType, NodeContext, NodeType, hookimpl
 from tests.plugins_system.samples import Echo, EchoV2, GoodPlugin, Token, node_type, plugin_returning
+from wirehub.engine.validation.catalog import NodeCatalog
+from wirehub.plugins import NodeTypeRef, PluginState, Registry, build_registry
+from wirehub_sdk import CredentialType, NodeContext, NodeType, hookimpl
 
 
 def test_a_registry_serves_the_node_and_credential_types_of_its_plugins() -> None:
@@ -92,8 +92,8 @@ class Opaque:
 
 
 MALFORMED: dict[str, tuple[Any, str]] = {
-    "not a class": ("good.thing", "is not a subclass of hub_sdk.NodeType"),
-    "not a node type": (dict, "is not a subclass of hub_sdk.NodeType"),
+    "not a class": ("good.thing", "is not a subclass of wirehub_sdk.NodeType"),
+    "not a node type": (dict, "is not a subclass of wirehub_sdk.NodeType"),
     "no namespace": (node_type("echo"), "has name 'echo'"),
     "upper case": (node_type("Bad.Echo"), "has name 'Bad.Echo'"),
     "version 0": (node_type(version=0), "has version 0"),
@@ -131,18 +131,18 @@ def test_the_reason_for_a_rejected_malformed_type_names_its_plugin() -> None:
 
 class First:
     @hookimpl
-    def hub_node_types(self) -> list[type[NodeType]]:
+    def wirehub_node_types(self) -> list[type[NodeType]]:
         return [Echo]
 
 
 class Second:
     @hookimpl
-    def hub_node_types(self) -> list[type[NodeType]]:
+    def wirehub_node_types(self) -> list[type[NodeType]]:
         return [node_type("good.echo"), node_type("second.own")]
 
 
 def test_a_duplicate_name_and_version_keeps_the_first_and_reports_the_second(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="hub.plugins"):
+    with caplog.at_level(logging.ERROR, logger="wirehub.plugins"):
         registry = build_registry([First(), Second()])
     assert registry.node_type_versions("good.echo")[1] is Echo
     assert isinstance(registry.node("good.echo", 1), Echo)
@@ -166,36 +166,36 @@ class OtherToken(Token):
 
 class RaisingNodeTypes:
     @hookimpl
-    def hub_node_types(self) -> list[type[NodeType]]:
+    def wirehub_node_types(self) -> list[type[NodeType]]:
         raise RuntimeError("boom")
 
     @hookimpl
-    def hub_credential_types(self) -> list[type[Token]]:
+    def wirehub_credential_types(self) -> list[type[Token]]:
         return [OtherToken]
 
 
 def test_a_hook_that_raises_fails_its_plugin_and_hides_no_other(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="hub.plugins"):
+    with caplog.at_level(logging.ERROR, logger="wirehub.plugins"):
         registry = build_registry([RaisingNodeTypes(), GoodPlugin()])
     raising, good = registry.plugins
     assert raising.state is PluginState.FAILED
-    assert raising.errors == ("hub_node_types() raised RuntimeError: boom",)
+    assert raising.errors == ("wirehub_node_types() raised RuntimeError: boom",)
     assert raising.credential_types == ("raising.token",), "its other hook is still called"
     assert good.state is PluginState.OK
     assert good.node_types == (NodeTypeRef("good.echo", 1), NodeTypeRef("good.echo", 2))
-    assert "hub_node_types() raised RuntimeError: boom" in caplog.text
+    assert "wirehub_node_types() raised RuntimeError: boom" in caplog.text
     assert "RuntimeError: boom" in (registry.unavailable_reason("other.node") or "")
 
 
 def test_a_hook_returning_something_other_than_a_list_fails_its_plugin() -> None:
-    plugin = type("Weird", (), {"hub_node_types": staticmethod(hookimpl(lambda: Echo))})
+    plugin = type("Weird", (), {"wirehub_node_types": staticmethod(hookimpl(lambda: Echo))})
     [report] = build_registry([plugin]).plugins
     assert report.state is PluginState.FAILED
     assert "expected a list of classes" in report.errors[0]
 
 
 def test_a_hook_returning_none_provides_nothing_and_is_fine() -> None:
-    plugin = type("Nothing", (), {"hub_node_types": staticmethod(hookimpl(lambda: None))})
+    plugin = type("Nothing", (), {"wirehub_node_types": staticmethod(hookimpl(lambda: None))})
     [report] = build_registry([plugin]).plugins
     assert (report.state, report.errors, report.node_types) == (PluginState.OK, (), ())
 
@@ -218,7 +218,7 @@ def test_a_node_type_that_cannot_be_instantiated_is_rejected() -> None:
 
 class Tokens:
     @hookimpl
-    def hub_credential_types(self) -> list[Any]:
+    def wirehub_credential_types(self) -> list[Any]:
         class NoFields(Token):
             name = "bad.no_fields"
             Fields = dict  # type: ignore[assignment]  # the mistake under test
@@ -242,16 +242,16 @@ def test_credential_types_are_checked_and_duplicates_rejected() -> None:
     assert "Fields <class 'dict'> is not a msgspec Struct" in errors[1]
     assert "secret_fields frozenset({'password'}) must name fields of TokenFields (token)" in errors[2]
     assert "does not implement apply" in errors[3]
-    assert "'bad.string' is not a subclass of hub_sdk.CredentialType" in errors[4]
+    assert "'bad.string' is not a subclass of wirehub_sdk.CredentialType" in errors[4]
 
 
 class Typo:
     @hookimpl
-    def hub_node_typez(self) -> list[type[NodeType]]:
+    def wirehub_node_typez(self) -> list[type[NodeType]]:
         return [Echo]
 
     @hookimpl
-    def hub_credential_type(self) -> list[Any]:
+    def wirehub_credential_type(self) -> list[Any]:
         return []
 
 
@@ -260,26 +260,27 @@ def test_hook_implementations_matching_no_hook_are_reported_not_raised() -> None
     typo, good = registry.plugins
     assert typo.state is PluginState.FAILED
     assert sorted(typo.errors) == [
-        "hook implementation 'hub_credential_type' matches no hub hook "
-        "(known hooks: hub_credential_types, hub_node_types)",
-        "hook implementation 'hub_node_typez' matches no hub hook (known hooks: hub_credential_types, hub_node_types)",
+        "hook implementation 'wirehub_credential_type' matches no hub hook "
+        "(known hooks: wirehub_credential_types, wirehub_node_types)",
+        "hook implementation 'wirehub_node_typez' matches no hub hook "
+        "(known hooks: wirehub_credential_types, wirehub_node_types)",
     ]
     assert good.errors == ()
 
 
 def test_a_plugin_without_any_hookimpl_is_reported() -> None:
     class Forgot:
-        def hub_node_types(self) -> list[type[NodeType]]:  # no @hookimpl
+        def wirehub_node_types(self) -> list[type[NodeType]]:  # no @hookimpl
             return [Echo]
 
     [report] = build_registry([Forgot()]).plugins
-    assert report.errors == ("implements none of the hub's hooks (is `@hookimpl` from hub_sdk missing?)",)
+    assert report.errors == ("implements none of the hub's hooks (is `@hookimpl` from wirehub_sdk missing?)",)
 
 
 def test_a_hookimpl_with_arguments_the_spec_lacks_fails_registration() -> None:
     class Greedy:
         @hookimpl
-        def hub_node_types(self, config: Any) -> list[type[NodeType]]:
+        def wirehub_node_types(self, config: Any) -> list[type[NodeType]]:
             return [Echo]
 
     registry = build_registry([Greedy(), GoodPlugin()])
@@ -292,11 +293,13 @@ def test_a_hookimpl_with_arguments_the_spec_lacks_fails_registration() -> None:
 def test_a_wrapper_implementation_is_refused() -> None:
     class Wrapping:
         @hookimpl(wrapper=True)
-        def hub_node_types(self) -> Any:
+        def wirehub_node_types(self) -> Any:
             return (yield)
 
     registry = build_registry([Wrapping(), GoodPlugin()])
-    assert registry.plugins[0].errors == ("hub_node_types is implemented as a wrapper, which the hub does not support",)
+    assert registry.plugins[0].errors == (
+        "wirehub_node_types is implemented as a wrapper, which the hub does not support",
+    )
     assert registry.latest_version("good.echo") == 2
 
 
@@ -323,8 +326,8 @@ def test_the_same_plugin_object_given_twice_registers_once() -> None:
 
 
 def test_two_plugins_with_one_name_keep_the_first() -> None:
-    one = type("Same", (), {"hub_node_types": staticmethod(hookimpl(lambda: [Echo]))})
-    two = type("Same", (), {"hub_node_types": staticmethod(hookimpl(lambda: [node_type("other.node")]))})
+    one = type("Same", (), {"wirehub_node_types": staticmethod(hookimpl(lambda: [Echo]))})
+    two = type("Same", (), {"wirehub_node_types": staticmethod(hookimpl(lambda: [node_type("other.node")]))})
     registry = build_registry([one, two])
     assert [p.state for p in registry.plugins] == [PluginState.OK, PluginState.FAILED]
     assert registry.plugins[1].errors == ("plugin name 'Same' is already taken by another plugin",)

@@ -1,4 +1,4 @@
-"""hub_sdk.testing: one attempt of a node type run outside the hub, as the hub would run it."""
+"""wirehub_sdk.testing: one attempt of a node type run outside the hub, as the hub would run it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import httpx
 import msgspec
 import pytest
 
-from hub_sdk import (
+from tests.plugins_system.samples import Echo, Token
+from wirehub_sdk import (
     ConfigError,
     EgressClient,
     EgressPolicy,
@@ -22,8 +23,7 @@ from hub_sdk import (
     Route,
     Wait,
 )
-from hub_sdk.testing import NodeRunner, OutputError, hub_evaluator, idempotency_key, run_node
-from tests.plugins_system.samples import Echo, Token
+from wirehub_sdk.testing import NodeRunner, OutputError, hub_evaluator, idempotency_key, run_node
 
 
 class Seen(msgspec.Struct):
@@ -178,7 +178,7 @@ class Evaluating(NodeType):
 
 
 async def test_ctx_evaluate_uses_the_hubs_evaluator_when_the_hub_is_installed() -> None:
-    from hub.engine.expressions import evaluate
+    from wirehub.engine.expressions.evaluate import evaluate
 
     assert hub_evaluator() is evaluate
     assert await run_node(Evaluating, input={"a": {"b": 7}}) == 7
@@ -189,7 +189,7 @@ async def test_an_evaluator_can_be_given() -> None:
 
 
 async def test_without_an_evaluator_ctx_evaluate_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hub_sdk.testing._runner.hub_evaluator", lambda: None)
+    monkeypatch.setattr("wirehub_sdk.testing._runner.hub_evaluator", lambda: None)
     with pytest.raises(ExpressionError, match="no expression evaluator"):
         await run_node(Evaluating, input={})
 

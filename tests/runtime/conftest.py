@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from hub.plugins import build_registry
-from hub.runtime import ExecutionResult, run_workflow
-from hub.runtime.registry import NodeRegistry
-from hub_plugins import core
-from hub_sdk import EgressPolicy
 from tests.runtime import testing_plugin
+from wirehub.plugins import build_registry
+from wirehub.runtime import ExecutionResult, run_workflow
+from wirehub.runtime.registry import NodeRegistry
+from wirehub_core import core
+from wirehub_sdk import EgressPolicy
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from hub.engine.state import ExecutionStatus, StepStatus
-from hub.runtime import ExecutionResult, InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
-from hub.runtime.executor import StepEnvironment
-from hub.runtime.registry import NodeRegistry
-from hub_sdk import EgressClient, EgressPolicy, Progress
 from tests.runtime.testing_plugin import Calls
+from wirehub.engine.execution.state import ExecutionStatus, StepStatus
+from wirehub.runtime import ExecutionResult, InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
+from wirehub.runtime.executor import StepEnvironment
+from wirehub.runtime.registry import NodeRegistry
+from wirehub_sdk import EgressClient, EgressPolicy, Progress
 
 
 def workflow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from hub_sdk import (
+from wirehub_sdk import (
     CredentialType,
     NodeContext,
     NodeType,
@@ -179,10 +179,10 @@ class StrayRouteNode(NodeType):
 
 
 @hookimpl
-def hub_node_types() -> list[type[NodeType]]:
+def wirehub_node_types() -> list[type[NodeType]]:
     return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode, MisrouteNode, StrayRouteNode]
 
 
 @hookimpl
-def hub_credential_types() -> list[type[CredentialType]]:
+def wirehub_credential_types() -> list[type[CredentialType]]:
     return [TokenCredential]

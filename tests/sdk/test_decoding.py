@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from hub_sdk._decoding import BoundedDecoder, BudgetExceededError
+from wirehub_sdk._decoding import BoundedDecoder, BudgetExceededError
 
 
 def chunks(data: bytes, size: int = 65536) -> list[bytes]:

@@ -9,9 +9,9 @@ from collections.abc import Generator, Sequence
 import httpx
 import pytest
 
-from hub_sdk import EgressClient, EgressDeniedError, EgressPolicy, NonRetryableError
-from hub_sdk._egress import denial_reason
 from tests.support.local_http import LOOPBACK, LocalServer
+from wirehub_sdk import EgressClient, EgressDeniedError, EgressPolicy, NonRetryableError
+from wirehub_sdk._egress import denial_reason
 
 
 class Recorder(httpx.AsyncBaseTransport):

@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from hub_sdk import EgressClient, EgressPolicy
+from wirehub_sdk import EgressClient, EgressPolicy
 
 LOOPBACK = EgressPolicy(allow_networks=("127.0.0.0/8",))
 """Egress rules that let tests reach the local server (loopback is forbidden by default)."""

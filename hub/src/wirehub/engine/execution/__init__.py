@@ -1,0 +1,1 @@
+"""Execution: state, events, commands, and the pure state machine that relates them."""

@@ -1,0 +1,92 @@
+"""The transition tables of the state machine, as data.
+
+``docs/engine.md`` shows these tables as rendered by ``render_markdown``;
+a test keeps the two equal, and the property tests check that every status
+change the machine makes is a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wirehub.engine.execution.state import ExecutionStatus, StepStatus
+
+_E = ExecutionStatus
+_S = StepStatus
+_ATTEMPT_OPEN = (_S.SCHEDULED, _S.RUNNING)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One legal status change: ``source`` becomes ``target`` on ``cause``, emitting ``commands``."""
+
+    source: tuple[str, ...]
+    cause: str
+    target: str
+    commands: str
+
+
+STEP_TRANSITIONS: tuple[Transition, ...] = (
+    Transition((_S.PENDING,), "`ExecutionStarted` (root step)", _S.SCHEDULED, "`RunStep` attempt 1"),
+    Transition((_S.PENDING,), "last source terminal, an incoming edge active", _S.SCHEDULED, "`RunStep` attempt 1"),
+    Transition((_S.PENDING,), "last source terminal, no incoming edge active", _S.SKIPPED, "none"),
+    Transition((_S.PENDING,), "ready, but its input expression fails", _S.FAILED, "see *Failing a step*"),
+    Transition((_S.PENDING,), "execution ends", _S.SKIPPED, "none"),
+    Transition((_S.SCHEDULED,), "`StepStarted`", _S.RUNNING, "none"),
+    Transition(_ATTEMPT_OPEN, "`StepSucceeded`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
+    Transition(_ATTEMPT_OPEN, "`StepFailed`, the policy retries", _S.RETRY_WAIT, "`StartTimer` at now + delay"),
+    Transition(_ATTEMPT_OPEN, "`StepFailed`, no retry", _S.FAILED, "see *Failing a step*"),
+    Transition(_ATTEMPT_OPEN, "`StepTimedOut`, the policy retries", _S.RETRY_WAIT, "`StartTimer` at now + delay"),
+    Transition(_ATTEMPT_OPEN, "`StepTimedOut`, no retry", _S.TIMED_OUT, "see *Failing a step*"),
+    Transition(_ATTEMPT_OPEN, "`StepSuspended`", _S.WAITING, "`StartTimer` at `until`"),
+    Transition((_S.WAITING,), "`TimerFired`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
+    Transition((_S.RETRY_WAIT,), "`TimerFired`", _S.SCHEDULED, "`RunStep` attempt + 1"),
+    Transition((_S.RETRY_WAIT,), "`TimerFired`, but the input expression fails", _S.FAILED, "see *Failing a step*"),
+    Transition(_ATTEMPT_OPEN, "execution ends", _S.CANCELLED, "`CancelStep`"),
+    Transition((_S.WAITING, _S.RETRY_WAIT), "execution ends", _S.CANCELLED, "none; its timer turns stale"),
+)
+"""Every status change of a step. "Execution ends" is a `CancelRequested`, an
+`ExecutionTimedOut`, or another step failing with no matching catch."""
+
+EXECUTION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        (_E.PENDING,),
+        "`ExecutionStarted` (what `start` applies)",
+        _E.RUNNING,
+        "`StartExecutionTimer`, `RunStep` of roots",
+    ),
+    Transition(
+        (_E.RUNNING,), "every step terminal, output evaluates", _E.SUCCEEDED, "`FinishExecution(SUCCEEDED, output)`"
+    ),
+    Transition(
+        (_E.RUNNING,), "every step terminal, output expression fails", _E.FAILED, "`FinishExecution(FAILED, error)`"
+    ),
+    Transition(
+        (_E.RUNNING,),
+        "a step fails with no matching catch",
+        _E.FAILED,
+        "`CancelStep`s, `FinishExecution(FAILED, error)`",
+    ),
+    Transition(
+        (_E.PENDING, _E.RUNNING), "`CancelRequested`", _E.CANCELLED, "`CancelStep`s, `FinishExecution(CANCELLED)`"
+    ),
+    Transition(
+        (_E.PENDING, _E.RUNNING), "`ExecutionTimedOut`", _E.TIMED_OUT, "`CancelStep`s, `FinishExecution(TIMED_OUT)`"
+    ),
+)
+"""Every status change of an execution. ``ExecutionStarted`` may pass through
+``running`` to ``failed`` in one transition when a root step's input fails."""
+
+
+def step_pairs() -> frozenset[tuple[StepStatus, StepStatus]]:
+    """Every ``(before, after)`` pair of step statuses the table allows."""
+    return frozenset((StepStatus(s), StepStatus(t.target)) for t in STEP_TRANSITIONS for s in t.source)
+
+
+def render_markdown(table: tuple[Transition, ...]) -> str:
+    """The table as Markdown, the form ``docs/engine.md`` shows."""
+    lines = ["| from | event or cause | to | commands |", "| --- | --- | --- | --- |"]
+    for row in table:
+        source = ", ".join(f"`{s}`" for s in row.source)
+        lines.append(f"| {source} | {row.cause} | `{row.target}` | {row.commands} |")
+    return "\n".join(lines)

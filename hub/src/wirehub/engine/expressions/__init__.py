@@ -1,0 +1,1 @@
+"""The expression language (JMESPath) with the hub's functions, evaluated within bounds."""

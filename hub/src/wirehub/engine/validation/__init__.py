@@ -1,0 +1,1 @@
+"""Validation of definitions: every problem at once, each with a JSON pointer."""
