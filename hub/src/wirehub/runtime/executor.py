@@ -38,7 +38,7 @@ from wirehub_sdk import (
     Route,
     Wait,
 )
-from wirehub_sdk._invoke import credential_auth, decode, encode_output, idempotency_key
+from wirehub_sdk.host import credential_auth, decode, encode_output, idempotency_key
 
 logger = logging.getLogger("wirehub.runtime")
 
