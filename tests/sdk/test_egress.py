@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import logging
 from collections.abc import Generator, Sequence
 
 import httpx
@@ -466,3 +467,28 @@ async def test_tls_connections_are_not_shared_between_names(tls_server: LocalSer
         with pytest.raises(httpx.ConnectError):
             await client.request("GET", tls_server.url("/echo", host="impostor.test"))
     assert tls_server.connections == 2
+
+
+class _QueryKey(httpx.Auth):
+    """Adds ``?key=<secret>`` as the ``core.query`` credential type does."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.url = request.url.copy_set_param("key", self.secret)
+        yield request
+
+
+async def test_httpx_request_log_lines_carry_no_query_string_or_userinfo(
+    server: LocalServer, client: EgressClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.url("/status/200?api_key=IN-THE-URL").replace("http://", "http://me:PASSWORD@")
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        response = await client.request("GET", url, auth=_QueryKey("FROM-THE-CREDENTIAL"))
+    assert response.status_code == 200
+    assert server.requests[-1].query == {"api_key": ["IN-THE-URL"], "key": ["FROM-THE-CREDENTIAL"]}
+    lines = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert any(line.startswith("HTTP Request: GET http://127.0.0.1:") for line in lines), lines
+    for secret in ("IN-THE-URL", "FROM-THE-CREDENTIAL", "PASSWORD"):
+        assert secret not in caplog.text

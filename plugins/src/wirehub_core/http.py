@@ -314,8 +314,8 @@ def _timeout(ctx: NodeContext, configured: float) -> float:
 
 
 def _plain(url: str) -> str:
-    """A URL without its query string, for messages and logs."""
+    """A URL without its userinfo and query string, for messages and logs."""
     try:
-        return str(httpx.URL(url).copy_with(query=None, fragment=None))
+        return str(httpx.URL(url).copy_with(query=None, fragment=None, username=None, password=None))
     except httpx.InvalidURL:
         return url.split("?")[0]

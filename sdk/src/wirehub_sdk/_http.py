@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import http.cookiejar
 import ipaddress
+import logging
 import re
 import ssl
 import zlib
@@ -39,6 +40,24 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
 _ORIGIN_BOUND_HEADERS = ("authorization", "proxy-authorization", "cookie", "host")
 _ENCODING_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+class _HideUrlSecrets(logging.Filter):
+    """Logs httpx's request lines with URLs that carry no query string or userinfo.
+
+    httpx logs each request's URL at INFO after ``auth`` ran, so a query-string
+    credential (``core.query``) or a key in the definition's URL would
+    reach whatever handler the host configured.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(_describe(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        return True
+
+
+_URL_FILTER = _HideUrlSecrets()
+logging.getLogger("httpx").addFilter(_URL_FILTER)  # once per process: the module is imported once
 
 
 @dataclass(frozen=True, slots=True)
