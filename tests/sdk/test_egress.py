@@ -492,3 +492,35 @@ async def test_httpx_request_log_lines_carry_no_query_string_or_userinfo(
     assert any(line.startswith("HTTP Request: GET http://127.0.0.1:") for line in lines), lines
     for secret in ("IN-THE-URL", "FROM-THE-CREDENTIAL", "PASSWORD"):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "internal.example"},
+        {"transfer-encoding": "chunked"},
+        {"Content-Length": "0"},
+        {"Connection": "Upgrade", "Upgrade": "h2c"},
+        {"Proxy-Authorization": "Basic eDp5"},
+        {"X-Thing": "a\x0bb"},
+        {"X-Thing": "a\x00b"},
+        {"X-Thing": "trailing "},
+        {"X-Thing": "a\u2028b"},
+    ],
+)
+async def test_headers_the_client_sets_or_cannot_send_are_refused_before_sending(
+    server: LocalServer, client: EgressClient, headers: dict[str, str]
+) -> None:
+    with pytest.raises(NonRetryableError) as caught:
+        await client.request("POST", server.url("/echo"), headers=headers, content=b"body")
+    assert caught.value.kind == "http.header"
+    assert caught.value.retryable is False
+    assert server.requests == []
+
+
+async def test_latin_1_header_bytes_are_sent(server: LocalServer, client: EgressClient) -> None:
+    response = await client.request(
+        "GET", server.url("/echo"), headers=httpx.Headers({b"X-Name": "Ren\xe9e".encode("latin-1")})
+    )
+    assert response.status_code == 200
+    assert server.requests[-1].headers["x-name"] == "Ren\xe9e"
