@@ -19,6 +19,7 @@ from wirehub_core.credentials import (
     BasicCredential,
     BasicFields,
     BearerCredential,
+    BearerFields,
     HeaderKeyCredential,
     HeaderKeyFields,
     QueryKeyCredential,
@@ -252,6 +253,18 @@ def test_credential_fields_are_validated() -> None:
         msgspec.convert({"header": "Bad Header", "value": "v"}, HeaderKeyFields)
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"header": "X-Key", "value": "v\r\nX-Injected: 1"}, HeaderKeyFields)
+
+
+@pytest.mark.parametrize("header", ["Host", "Transfer-Encoding", "proxy-authorization"])
+def test_a_header_credential_may_not_name_a_header_the_client_sets(header: str) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"header": header, "value": "v"}, HeaderKeyFields)
+
+
+@pytest.mark.parametrize("token", ["a\x0bb", "a\u2028b", " padded"])
+def test_a_bearer_token_that_cannot_be_sent_is_refused(token: str) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"token": token}, BearerFields)
 
 
 def test_a_credential_applies_from_a_plain_mapping_too() -> None:
