@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wirehub.cli.errors import load_settings
-from wirehub.cli.run import read_file
+from wirehub.cli.files import read_file
 from wirehub.cli.text import escape, json_text
 
 
