@@ -138,7 +138,7 @@ _AT = re.compile(r" - at `\$\.(\w+)(?:\[\d+\])?`$")
 
 
 def _explain(message: str, raw: Mapping[str, Any]) -> str:
-    """``"Expected `int`, got `str` - at `$.x`"`` as ``"WIREHUB_X: expected an integer, got 'lots'"``."""
+    """``"Expected `int`, got `str` - at `$.x`"`` as ``"WIREHUB_X: expected an integer (got 'lots')"``."""
     match = _AT.search(message)
     if match is None:
         return f"invalid settings: {message}"
