@@ -1,4 +1,4 @@
-"""The `hub` command: validate and run, their output and exit codes."""
+"""The `wirehub` command: validate and run, their output and exit codes."""
 
 from __future__ import annotations
 
@@ -64,7 +64,10 @@ def test_run_exits_non_zero_and_prints_the_error_when_the_execution_fails(tmp_pa
     assert result.exit_code == 1
     body = json.loads(result.stdout)
     assert body["status"] == "failed"
-    assert body["error"] == {"kind": "stock.empty", "message": "step 'stop' failed: no stock"}
+    assert body["error"]["kind"] == "stock.empty"
+    assert body["error"]["message"] == "step 'stop' failed: no stock"
+    assert body["error"]["step_id"] == "stop"
+    assert body["error"]["attempt"] == 1
     assert "✗ stop" in result.stderr
 
 

@@ -19,6 +19,7 @@ from wirehub_core.credentials import (
     BasicCredential,
     BasicFields,
     BearerCredential,
+    BearerFields,
     HeaderKeyCredential,
     HeaderKeyFields,
     QueryKeyCredential,
@@ -252,6 +253,18 @@ def test_credential_fields_are_validated() -> None:
         msgspec.convert({"header": "Bad Header", "value": "v"}, HeaderKeyFields)
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"header": "X-Key", "value": "v\r\nX-Injected: 1"}, HeaderKeyFields)
+
+
+@pytest.mark.parametrize("header", ["Host", "Transfer-Encoding", "proxy-authorization"])
+def test_a_header_credential_may_not_name_a_header_the_client_sets(header: str) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"header": header, "value": "v"}, HeaderKeyFields)
+
+
+@pytest.mark.parametrize("token", ["a\x0bb", "a\u2028b", " padded"])
+def test_a_bearer_token_that_cannot_be_sent_is_refused(token: str) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"token": token}, BearerFields)
 
 
 def test_a_credential_applies_from_a_plain_mapping_too() -> None:
@@ -492,3 +505,85 @@ def test_every_credential_type_and_setting_is_documented() -> None:
     text = DOC.read_text()
     names = [t.name for t in CREDENTIAL_TYPES] + ["WIREHUB_EGRESS_ALLOW_HOSTS", "WIREHUB_EGRESS_ALLOW_NETWORKS"]
     assert [n for n in names if f"`{n}`" not in text] == []
+
+
+# --- headers that belong to the client, and values that cannot be sent ---------------------------
+
+CLIENT_OWNED = ["Host", "host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade", "TE", "Trailer"]
+CLIENT_OWNED += ["Keep-Alive", "Expect", "Proxy-Authorization", "Proxy-Connection"]
+UNSENDABLE_VALUES = ["a\x0bb", "a\rb", "a\nb", "a\x00b", "a\u2028b", "snow\u2603man", "\x7f", "\x85", " lead", "tail "]
+
+
+def _problems(config: dict[str, Any]) -> list[tuple[str, str]]:
+    from wirehub.engine import validate_definition
+    from wirehub.plugins import build_registry
+    from wirehub_core import core
+
+    definition = {"name": "h", "steps": [{"id": "call", "type": "core.http", "config": config}]}
+    report = validate_definition(definition, build_registry(extra_plugins=[core]))
+    return [(problem.pointer, problem.message) for problem in report.problems]
+
+
+@pytest.mark.parametrize("name", CLIENT_OWNED)
+def test_a_header_the_client_sets_is_refused_at_validation(name: str) -> None:
+    problems = _problems({"url": "https://api.example/", "headers": {name: "x", "Accept": "text/plain"}})
+    assert len(problems) == 1, problems
+    pointer, message = problems[0]
+    assert pointer == "/steps/0/config/headers"
+    assert f'"{name}"' in message
+    assert "The client sets Host, Content-Length, Transfer-Encoding" in message
+
+
+@pytest.mark.parametrize("value", UNSENDABLE_VALUES)
+def test_a_header_value_that_cannot_be_sent_is_refused_at_validation(value: str) -> None:
+    problems = _problems({"url": "https://api.example/", "headers": {"X-Thing": value}})
+    assert [pointer for pointer, _ in problems] == ["/steps/0/config/headers/X-Thing"]
+    assert "no control characters" in problems[0][1]
+    assert _problems({"url": "https://api.example/", "content_type": value})[0][0] == "/steps/0/config/content_type"
+
+
+def test_headers_with_latin_1_and_inner_spaces_are_valid() -> None:
+    assert _problems({"url": "https://api.example/", "headers": {"X-Name": "Ren\xe9e  M\xfcller", "X-T": "a\tb"}}) == []
+
+
+@pytest.mark.parametrize("url", ["ftp://", "ftp://example.com/file", "file:///etc/passwd", "gopher://x"])
+def test_a_url_with_another_scheme_is_one_problem_about_the_scheme(url: str) -> None:
+    problems = _problems({"url": url})
+    assert [pointer for pointer, _ in problems] == ["/steps/0/config/url"]
+    assert "http:// or https://" in problems[0][1]
+
+
+@pytest.mark.parametrize("name", ["Host", "Transfer-Encoding", "Content-Length", "proxy-authorization"])
+async def test_a_header_the_client_sets_from_an_expression_fails_without_being_sent(
+    server: LocalServer, name: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"the header '{name}' is the HTTP client's to set") as caught:
+        await call({"url": server.url("/echo"), "method": "POST", "body": {"a": 1}}, {"headers": {name: "evil"}})
+    assert caught.value.retryable is False
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("value", UNSENDABLE_VALUES)
+async def test_a_header_value_from_an_expression_that_cannot_be_sent_fails_without_retry(
+    server: LocalServer, value: str
+) -> None:
+    with pytest.raises(ConfigError, match="the value of header 'X-Thing' is not valid") as caught:
+        await call({"url": server.url("/echo")}, {"headers": {"X-Thing": value}})
+    assert caught.value.retryable is False
+    assert server.requests == []
+
+
+async def test_a_config_built_in_code_is_checked_when_it_runs(server: LocalServer) -> None:
+    node = HttpNode()
+    async with EgressClient(LOOPBACK) as client:
+        ctx = make_context(node, http=client)
+        config = HttpConfig(url=server.url("/echo"), headers={"Host": "internal.example"})
+        with pytest.raises(ConfigError, match="'Host'"):
+            await node.execute(ctx, config, None)
+    assert server.requests == []
+
+
+async def test_the_url_host_is_sent_and_latin_1_values_arrive_intact(server: LocalServer) -> None:
+    received = await echo(server, {"headers": {"X-Name": "Ren\xe9e"}})
+    assert received["headers"]["host"] == f"127.0.0.1:{server.port}"
+    assert server.requests[-1].headers["x-name"].encode("latin-1") == "Ren\xe9e".encode("latin-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import logging
 from collections.abc import Generator, Sequence
 
 import httpx
@@ -466,3 +467,60 @@ async def test_tls_connections_are_not_shared_between_names(tls_server: LocalSer
         with pytest.raises(httpx.ConnectError):
             await client.request("GET", tls_server.url("/echo", host="impostor.test"))
     assert tls_server.connections == 2
+
+
+class _QueryKey(httpx.Auth):
+    """Adds ``?key=<secret>`` as the ``core.query`` credential type does."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.url = request.url.copy_set_param("key", self.secret)
+        yield request
+
+
+async def test_httpx_request_log_lines_carry_no_query_string_or_userinfo(
+    server: LocalServer, client: EgressClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.url("/status/200?api_key=IN-THE-URL").replace("http://", "http://me:PASSWORD@")
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        response = await client.request("GET", url, auth=_QueryKey("FROM-THE-CREDENTIAL"))
+    assert response.status_code == 200
+    assert server.requests[-1].query == {"api_key": ["IN-THE-URL"], "key": ["FROM-THE-CREDENTIAL"]}
+    lines = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert any(line.startswith("HTTP Request: GET http://127.0.0.1:") for line in lines), lines
+    for secret in ("IN-THE-URL", "FROM-THE-CREDENTIAL", "PASSWORD"):
+        assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "internal.example"},
+        {"transfer-encoding": "chunked"},
+        {"Content-Length": "0"},
+        {"Connection": "Upgrade", "Upgrade": "h2c"},
+        {"Proxy-Authorization": "Basic eDp5"},
+        {"X-Thing": "a\x0bb"},
+        {"X-Thing": "a\x00b"},
+        {"X-Thing": "trailing "},
+        {"X-Thing": "a\u2028b"},
+    ],
+)
+async def test_headers_the_client_sets_or_cannot_send_are_refused_before_sending(
+    server: LocalServer, client: EgressClient, headers: dict[str, str]
+) -> None:
+    with pytest.raises(NonRetryableError) as caught:
+        await client.request("POST", server.url("/echo"), headers=headers, content=b"body")
+    assert caught.value.kind == "http.header"
+    assert caught.value.retryable is False
+    assert server.requests == []
+
+
+async def test_latin_1_header_bytes_are_sent(server: LocalServer, client: EgressClient) -> None:
+    response = await client.request(
+        "GET", server.url("/echo"), headers=httpx.Headers({b"X-Name": "Ren\xe9e".encode("latin-1")})
+    )
+    assert response.status_code == 200
+    assert server.requests[-1].headers["x-name"] == "Ren\xe9e"

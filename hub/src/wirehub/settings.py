@@ -1,70 +1,89 @@
 """Settings, read from ``WIREHUB_*`` environment variables.
 
+Each field of :class:`Settings` is read from ``WIREHUB_<FIELD>`` and parsed by
+its declared type (msgspec converts the text); lists are comma-separated.
 Every setting is documented in ``docs/operations.md``; a test keeps the two
 in step.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
 
 from wirehub_sdk import EgressPolicy
 
-
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+PREFIX = "WIREHUB_"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """The hub's settings. Field ``x`` is read from ``WIREHUB_X``.
+class SettingsError(ValueError):
+    """A setting's value does not parse; the message names the variable."""
 
-    Attributes:
-        plugins_allow: Plugin names that may load (comma-separated); empty means all.
-        plugins_deny: Plugin names that never load, not even imported. Wins over allow.
-        egress_allow_hosts: Host names nodes may reach although they resolve to
-            private, loopback or link-local addresses.
-        egress_allow_networks: CIDR networks nodes may reach although they are
-            forbidden by default (e.g. ``10.20.0.0/16``).
-        egress_max_response_bytes: Largest response body a node may read, after
-            decompression.
-        credentials_file: JSON file of named credentials for ``wirehub run``.
-    """
 
-    plugins_allow: tuple[str, ...] = ()
-    plugins_deny: tuple[str, ...] = ()
-    egress_allow_hosts: tuple[str, ...] = ()
-    egress_allow_networks: tuple[str, ...] = ()
-    egress_max_response_bytes: int = 10 * 1024 * 1024
-    credentials_file: Path | None = None
+class Network(str):
+    """A CIDR network (``10.20.0.0/16``, ``fd00::/8``) or a bare address, checked when read."""
+
+    __slots__ = ()
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The hub's settings. Field ``x`` is read from ``WIREHUB_X``; see :meth:`from_env`."""
+
+    plugins_allow: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(description="Plugin names that may load; when set, every other plugin is blocked."),
+    ] = ()
+    plugins_deny: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(description="Plugin names that never load, not even imported. Wins over allow."),
+    ] = ()
+    egress_allow_hosts: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description="Host names nodes may reach although they resolve to private, loopback or link-local addresses."
+        ),
+    ] = ()
+    egress_allow_networks: Annotated[
+        tuple[Network, ...],
+        msgspec.Meta(description="CIDR networks nodes may reach although they are forbidden by default."),
+    ] = ()
+    egress_max_response_bytes: Annotated[
+        int,
+        msgspec.Meta(ge=1, description="Largest response body a node may read, after decompression."),
+    ] = 10 * 1024 * 1024
+    credentials_file: Annotated[
+        Path | None,
+        msgspec.Meta(description="JSON file of named credentials for `wirehub run`."),
+    ] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Reads every ``WIREHUB_*`` setting; unset ones keep their defaults.
+        """Reads every ``WIREHUB_*`` setting; unset or empty ones keep their defaults.
+
+        Args:
+            environ: The variables to read; ``os.environ`` by default.
 
         Raises:
-            ValueError: A value does not parse, naming the variable.
+            SettingsError: A value does not parse as its field's type; the
+                message names the variable and says what was expected.
         """
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for spec in fields(cls):
-            key = f"WIREHUB_{spec.name.upper()}"
-            raw = env.get(key)
-            if raw is None or raw == "":
-                continue
-            if spec.name.endswith("_bytes"):
-                try:
-                    values[spec.name] = int(raw)
-                except ValueError as exc:
-                    raise ValueError(f"{key} must be an integer, got {raw!r}") from exc
-            elif spec.name.endswith("_file"):
-                values[spec.name] = Path(raw)
-            else:
-                values[spec.name] = _names(raw)
-        return cls(**values)  # type: ignore[arg-type]  # values are typed by the branches above
+        raw: dict[str, Any] = {}
+        for field in msgspec.structs.fields(cls):
+            value = env.get(variable_name(field.name), "")
+            if value.strip():
+                raw[field.name] = _split(value) if _is_list(field.type) else value.strip()
+        try:
+            return msgspec.convert(raw, cls, strict=False, dec_hook=_decode)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_explain(str(exc), raw)) from exc
 
     @property
     def egress_policy(self) -> EgressPolicy:
@@ -78,4 +97,59 @@ class Settings:
     @staticmethod
     def variable_names() -> list[str]:
         """Every environment variable the hub reads."""
-        return [f"WIREHUB_{spec.name.upper()}" for spec in fields(Settings)]
+        return [variable_name(field.name) for field in msgspec.structs.fields(Settings)]
+
+    @staticmethod
+    def descriptions() -> dict[str, str]:
+        """Each environment variable's description, from its field's ``msgspec.Meta``."""
+        return {variable_name(field.name): _description(field.type) for field in msgspec.structs.fields(Settings)}
+
+
+def variable_name(field: str) -> str:
+    """The environment variable that holds ``field``."""
+    return PREFIX + field.upper()
+
+
+def _bare(annotation: Any) -> Any:
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is Annotated else annotation
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(_bare(annotation)) is tuple
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _decode(kind: type, value: Any) -> Any:
+    if kind is Network and isinstance(value, str):
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a CIDR network (e.g. 10.20.0.0/16)") from exc
+        return Network(value)
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(kind)
+
+
+_AT = re.compile(r" - at `\$\.(\w+)(?:\[\d+\])?`$")
+
+
+def _explain(message: str, raw: Mapping[str, Any]) -> str:
+    """``"Expected `int`, got `str` - at `$.x`"`` as ``"WIREHUB_X: expected an integer (got 'lots')"``."""
+    match = _AT.search(message)
+    if match is None:
+        return f"invalid settings: {message}"
+    field = match.group(1)
+    reason = message[: match.start()]
+    reason = reason.replace("Expected `int`, got `str`", "expected an integer")
+    shown = raw.get(field)
+    shown_text = ",".join(shown) if isinstance(shown, list) else str(shown)
+    return f"{variable_name(field)}: {reason[:1].lower()}{reason[1:]} (got {shown_text!r})"
+
+
+def _description(annotation: Any) -> str:
+    metadata = getattr(annotation, "__metadata__", ())
+    return next((meta.description for meta in metadata if isinstance(meta, msgspec.Meta) and meta.description), "")

@@ -15,20 +15,17 @@ from typing import Annotated, Any, ClassVar, TypeVar
 import httpx
 import msgspec
 
+from wirehub_core.headers import VALUE_PATTERN, HeaderName
 from wirehub_sdk import CredentialType
 
-HeaderName = Annotated[
+HeaderValue = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=128,
-        pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
-        description="An HTTP header name.",
+        max_length=8192,
+        pattern=VALUE_PATTERN,
+        description="Visible ASCII or Latin-1 characters; no control characters, no leading or trailing space.",
     ),
-]
-HeaderValue = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=8192, pattern=r"^[^\r\n\x00]+$", description="No line breaks."),
 ]
 ParamName = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 

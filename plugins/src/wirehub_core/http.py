@@ -18,18 +18,22 @@ from typing import Annotated, Any, ClassVar, Literal
 import httpx
 import msgspec
 
+from wirehub_core.headers import HeaderName, HeaderValue, header_problems
 from wirehub_sdk import ConfigError, NodeContext, NodeType, NonRetryableError, RetryableError
 
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 BodyType = Literal["json", "form", "raw"]
 ResponseFormat = Literal["auto", "json", "text", "base64", "none"]
 BodyEncoding = Literal["json", "text", "base64", "none"]
+# The pattern alone says what is wrong with "ftp://..." (a length bound would add a second, confusing problem).
 Url = Annotated[
     str,
-    msgspec.Meta(min_length=8, max_length=8192, pattern=r"(?i)^https?://\S+$", description="An http(s) URL."),
+    msgspec.Meta(
+        max_length=8192,
+        pattern=r"(?i)^https?://\S+$",
+        description="An absolute http:// or https:// URL; other schemes are refused.",
+    ),
 ]
-HeaderName = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
-HeaderValue = Annotated[str, msgspec.Meta(max_length=8192, pattern=r"^[^\r\n\x00]*$")]
 QueryScalar = str | int | float | bool
 QueryValue = QueryScalar | list[QueryScalar]
 Status = Annotated[int, msgspec.Meta(ge=100, le=599)]
@@ -49,6 +53,7 @@ class HttpConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The URL; the input's ``url`` replaces it. One of the two is required."""
     method: Method = "GET"
     headers: dict[HeaderName, HeaderValue] = {}
+    """Request headers; the client's own (Host, Content-Length, Transfer-Encoding...) are refused."""
     query: dict[str, QueryValue] = {}
     """Added to the URL's query string."""
     body: Any = None
@@ -80,8 +85,9 @@ class HttpInput(msgspec.Struct, kw_only=True):
 
     url: Url | None = None
     """Replaces the config's URL."""
-    headers: dict[HeaderName, HeaderValue] = {}
-    """Added to the config's headers, replacing those of the same name."""
+    headers: dict[str, str] = {}
+    """Added to the config's headers, replacing those of the same name; checked as the config's are,
+    when the step runs (a header the client sets, or a control character, fails the step, not retryable)."""
     query: dict[str, QueryValue] = {}
     """Added to the config's query parameters, replacing those of the same name."""
     body: Any = None
@@ -236,8 +242,7 @@ class HttpNode(NodeType):
             check_body(body, config.body_type)
         except TypeError as exc:
             raise ConfigError(f"the input's body does not fit body_type {config.body_type}: {exc}") from exc
-        headers = httpx.Headers(config.headers)
-        headers.update(overrides.headers)
+        headers = _headers(config.headers, overrides.headers)
         if config.method not in SAFE_METHODS and "idempotency-key" not in headers:
             headers["Idempotency-Key"] = ctx.idempotency_key
         content, form = _body_arguments(body, config, headers)
@@ -287,6 +292,21 @@ class HttpNode(NodeType):
         )
 
 
+def _headers(configured: Mapping[str, str], mapped: Mapping[str, str]) -> httpx.Headers:
+    """The config's headers updated by the input's, every one checked again (a Struct built in code
+    is not validated, and the input's come from expressions).
+
+    Raises:
+        ConfigError: A header the client sets, or a name or value that cannot be sent.
+    """
+    problems = header_problems([*configured.items(), *mapped.items()])
+    if problems:
+        raise ConfigError(f"core.http cannot send the request: {'; '.join(problems)}")
+    merged = {name.lower(): (name, value) for name, value in [*configured.items(), *mapped.items()]}
+    # Latin-1 (obs-text) is allowed in values; httpx would encode a str as ASCII, so bytes go in.
+    return httpx.Headers([(name.encode("ascii"), value.encode("latin-1")) for name, value in merged.values()])
+
+
 def _body_arguments(
     body: Any, config: HttpConfig, headers: httpx.Headers
 ) -> tuple[bytes | None, dict[str, Any] | None]:
@@ -314,8 +334,8 @@ def _timeout(ctx: NodeContext, configured: float) -> float:
 
 
 def _plain(url: str) -> str:
-    """A URL without its query string, for messages and logs."""
+    """A URL without its userinfo and query string, for messages and logs."""
     try:
-        return str(httpx.URL(url).copy_with(query=None, fragment=None))
+        return str(httpx.URL(url).copy_with(query=None, fragment=None, username=None, password=None))
     except httpx.InvalidURL:
         return url.split("?")[0]

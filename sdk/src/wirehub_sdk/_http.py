@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import http.cookiejar
 import ipaddress
+import logging
 import re
 import ssl
 import zlib
@@ -39,6 +40,32 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
 _ORIGIN_BOUND_HEADERS = ("authorization", "proxy-authorization", "cookie", "host")
 _ENCODING_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+CLIENT_HEADERS = frozenset(
+    {b"host", b"content-length", b"transfer-encoding", b"connection", b"keep-alive", b"upgrade", b"te", b"trailer"}
+    | {b"expect"}
+)
+"""Framing and routing headers the client derives from the URL and the body; a caller may not set them
+(nor any ``Proxy-*`` header)."""
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FIELD_VALUE = re.compile(rb"(?:[!-~\x80-\xff](?:[\t -~\x80-\xff]*[!-~\x80-\xff])?)?")
+
+
+class _HideUrlSecrets(logging.Filter):
+    """Logs httpx's request lines with URLs that carry no query string or userinfo.
+
+    httpx logs each request's URL at INFO after ``auth`` ran, so a query-string
+    credential (``core.query``) or a key in the definition's URL would
+    reach whatever handler the host configured.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(_describe(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        return True
+
+
+_URL_FILTER = _HideUrlSecrets()
+logging.getLogger("httpx").addFilter(_URL_FILTER)  # once per process: the module is imported once
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +211,9 @@ class EgressClient:
         Raises:
             EgressDeniedError: The URL is not a valid http(s) URL, or a hop's
                 target is forbidden. Raised before any connection to it.
-            NonRetryableError: Kind ``"http.too_large"`` (body over the limit) or
+            NonRetryableError: Kind ``"http.header"`` (a header the client sets, such as
+                ``Host`` or ``Transfer-Encoding``, or a name or value that cannot be sent;
+                nothing is sent), ``"http.too_large"`` (body over the limit) or
                 ``"http.redirects"`` (more redirects than allowed).
             httpx.TimeoutException: The exchange took longer than ``timeout``.
             httpx.HTTPError: Other transport failures (connect, read, protocol).
@@ -196,7 +225,7 @@ class EgressClient:
         hops = self.policy.max_redirects if max_redirects is None else min(max_redirects, self.policy.max_redirects)
         exchange = _Exchange(
             method=method.upper(),
-            headers=httpx.Headers(headers),
+            headers=_checked_headers(headers),
             content=content,
             data=data,
             json=json,
@@ -287,6 +316,37 @@ class _Exchange:
         if cross_origin:
             for name in _ORIGIN_BOUND_HEADERS:
                 self.headers.pop(name, None)
+
+
+def _checked_headers(headers: Mapping[str, str] | httpx.Headers | None) -> httpx.Headers:
+    """The caller's headers, refusing those the client sets and any that cannot be sent as they are.
+
+    h11 would refuse a control character only while sending, as a protocol error that looks
+    worth retrying; a ``Host`` or ``Transfer-Encoding`` from a caller would be sent.
+    """
+    try:
+        built = httpx.Headers(headers)
+    except UnicodeEncodeError as exc:
+        raise NonRetryableError(
+            f"a request header is not ASCII text ({exc.reason}); send non-ASCII values as Latin-1 bytes",
+            kind="http.header",
+        ) from exc
+    for raw_name, raw_value in built.raw:
+        name = raw_name.decode("latin-1")
+        if raw_name.lower() in CLIENT_HEADERS or raw_name.lower().startswith(b"proxy-"):
+            raise NonRetryableError(
+                f"the header {name!r} is set by the HTTP client from the URL and the body; a request may not set it",
+                kind="http.header",
+                details={"header": name},
+            )
+        if _TOKEN.fullmatch(raw_name) is None or _FIELD_VALUE.fullmatch(raw_value) is None:
+            raise NonRetryableError(
+                f"the header {name!r} cannot be sent: a name must be an HTTP token and a value may hold no "
+                "control character (CR, LF, NUL, vertical tab...) nor leading or trailing space",
+                kind="http.header",
+                details={"header": name},
+            )
+    return built
 
 
 def _parse_url(url: str | httpx.URL) -> httpx.URL:

@@ -1,26 +1,34 @@
-"""The ``wirehub`` command."""
+"""The ``wirehub`` command.
+
+The command modules import only click at load time; each imports the engine,
+the plugins or the runtime when it runs, so ``wirehub --help`` stays fast.
+"""
 
 from __future__ import annotations
 
 import click
 
+from wirehub.cli.errors import load_settings
 from wirehub.cli.logs import configure
+from wirehub.cli.nodes import nodes_group
 from wirehub.cli.plugins import plugins_group
 from wirehub.cli.run import run_command
 from wirehub.cli.validate import validate_command
 
 
 @click.group()
-@click.option("-v", "--verbose", count=True, help="Log at INFO (DEBUG with -vv).")
+@click.option("-v", "--verbose", count=True, help="Log at INFO (DEBUG with -vv). URLs and credentials are redacted.")
 @click.version_option(package_name="wirehub")
 def cli(verbose: int) -> None:
     """Workflow automation and integration hub."""
     configure(verbose)
+    load_settings()  # a malformed WIREHUB_* setting stops every command with one clear line
 
 
 cli.add_command(run_command)
 cli.add_command(validate_command)
 cli.add_command(plugins_group)
+cli.add_command(nodes_group)
 
 
 def main() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
-import msgspec
 
-from wirehub.plugins import PluginReport, Registry, load_registry
-from wirehub.settings import Settings
+from wirehub.cli.errors import load_settings
+from wirehub.cli.text import escape, json_text
+
+if TYPE_CHECKING:
+    from wirehub.plugins import PluginReport, Registry
 
 HEADERS = ("PLUGIN", "DISTRIBUTION", "STATE", "NODE TYPES", "CREDENTIAL TYPES")
 
@@ -17,11 +20,11 @@ HEADERS = ("PLUGIN", "DISTRIBUTION", "STATE", "NODE TYPES", "CREDENTIAL TYPES")
 def _cells(report: PluginReport) -> tuple[list[str], ...]:
     distribution = " ".join(part for part in (report.distribution, report.version) if part) or "-"
     return (
-        [report.name],
-        [distribution],
+        [escape(report.name)],
+        [escape(distribution)],
         [report.state.value],
-        [str(ref) for ref in report.node_types] or ["-"],
-        list(report.credential_types) or ["-"],
+        [escape(ref) for ref in report.node_types] or ["-"],
+        [escape(name) for name in report.credential_types] or ["-"],
     )
 
 
@@ -40,7 +43,7 @@ def render_table(reports: Sequence[PluginReport]) -> str:
     for report, row in zip(reports, rows, strict=True):
         for i in range(max(len(cell) for cell in row)):
             out.append(line([cell[i] if i < len(cell) else "" for cell in row]))
-        out.extend(f"  error: {error}" for error in report.errors)
+        out.extend(f"  error: {escape(error)}" for error in report.errors)
     return "\n".join(out)
 
 
@@ -69,11 +72,14 @@ def plugins_list(as_json: bool, check: bool) -> None:
     The allow and deny lists come from WIREHUB_PLUGINS_ALLOW and WIREHUB_PLUGINS_DENY,
     as for every other hub command.
     """
-    settings = Settings.from_env()
+
+    from wirehub.plugins import load_registry
+
+    settings = load_settings()
     registry = load_registry(allow=frozenset(settings.plugins_allow) or None, deny=frozenset(settings.plugins_deny))
     if as_json:
         document = {"healthy": registry.healthy, "plugins": registry.plugins}
-        sys.stdout.write(msgspec.json.encode(document).decode() + "\n")
+        sys.stdout.write(json_text(document) + "\n")
     else:
         click.echo(render_table(registry.plugins))
         click.echo()

@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
+from wirehub.cli.text import escape
 from wirehub.engine import Event, ExecutionState, StepRun, StepStatus
 from wirehub_sdk import Progress
 
@@ -37,25 +38,25 @@ class ProgressPrinter:
             if run.status is StepStatus.PENDING or self._seen.get(step_id) == now:
                 continue
             self._seen[step_id] = now
-            self._line(f"{_MARKS[run.status]} {step_id:<{width}}  {self._describe(run, event)}", event.at)
+            self._line(f"{_MARKS[run.status]} {escape(step_id):<{width}}  {self._describe(run, event)}", event.at)
 
     def progress(self, step_id: str, attempt: int, report: Progress) -> None:
         """Prints a node's progress report."""
         fraction = f" {report.fraction:.0%}" if report.fraction is not None else ""
-        self._stream.write(f"  {step_id}  … {report.message}{fraction}\n")
+        self._stream.write(f"  {escape(step_id)}  … {escape(report.message)}{fraction}\n")
 
     def _describe(self, run: StepRun, event: Event) -> str:
         text = f"{run.status.value:<10} attempt {run.attempt}" if run.attempt else run.status.value
         if run.status is StepStatus.SUCCEEDED and run.branch:
-            text += f"  → branch {run.branch}"
+            text += f"  → branch {escape(run.branch)}"
         if run.error is not None and run.status in (StepStatus.FAILED, StepStatus.RETRY_WAIT, StepStatus.TIMED_OUT):
-            text += f"  {run.error.kind}: {run.error.message}"
+            text += f"  {escape(run.error.kind)}: {escape(run.error.message)}"
         if run.status is StepStatus.RETRY_WAIT and run.wake_at is not None:
             text += f"  (next attempt in {(run.wake_at - event.at).total_seconds():.2f}s)"
         if run.status is StepStatus.WAITING and run.wake_at is not None:
             text += f"  until {run.wake_at.isoformat()}"
         if run.caught_by:
-            text += f"  (caught → {run.caught_by})"
+            text += f"  (caught → {escape(run.caught_by)})"
         return text
 
     def _line(self, text: str, at: datetime) -> None:
