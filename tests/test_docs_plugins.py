@@ -19,7 +19,7 @@ import wirehub_sdk
 import wirehub_sdk.testing
 from wirehub.plugins import PluginState, build_registry
 from wirehub.plugins.hookdocs import current_reference, render_reference
-from wirehub_sdk import hookspecs
+from wirehub_sdk.host import PROJECT_NAME, hookspecs
 from wirehub_sdk.testing import NodeRunner, WorkflowRunner, load_run_workflow
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
@@ -116,7 +116,7 @@ def test_every_python_example_parses(code: str) -> None:
 def test_the_pyproject_example_declares_the_entry_point_the_hub_reads() -> None:
     [block] = re.findall(r"^```toml\n(.*?)^```", DOC, re.M | re.S)
     project = tomllib.loads(block)["project"]
-    assert project["entry-points"][wirehub_sdk.PROJECT_NAME] == {"acme": "acme_hub.plugin"}
+    assert project["entry-points"][PROJECT_NAME] == {"acme": "acme_hub.plugin"}
     assert [d.split(">")[0] for d in project["dependencies"]] == ["wirehub-sdk"]
 
 

@@ -8,7 +8,16 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from tests.plugins_system.samples import Echo, EchoV2, GoodPlugin, Token, node_type, plugin_returning
+from tests.plugins_system.samples import (
+    Echo,
+    EchoConfig,
+    EchoOutput,
+    EchoV2,
+    GoodPlugin,
+    Token,
+    node_type,
+    plugin_returning,
+)
 from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.plugins import NodeTypeRef, PluginState, Registry, build_registry
 from wirehub_sdk import CredentialType, NodeContext, NodeType, hookimpl
@@ -91,6 +100,10 @@ class Opaque:
     """A type msgspec can neither convert nor describe."""
 
 
+class Total(msgspec.Struct):
+    total: int
+
+
 MALFORMED: dict[str, tuple[Any, str]] = {
     "not a class": ("good.thing", "is not a subclass of wirehub_sdk.NodeType"),
     "not a node type": (dict, "is not a subclass of wirehub_sdk.NodeType"),
@@ -105,6 +118,15 @@ MALFORMED: dict[str, tuple[Any, str]] = {
     "opaque input": (node_type(Input=Opaque), "Input is not a type msgspec can convert"),
     "opaque output": (node_type(Output=list[Opaque]), "Output is not a type msgspec can convert"),
     "credential types not a tuple": (node_type(credential_types="good.token"), "credential_types must be a tuple"),
+    "config attribute disagrees with the declared config": (
+        node_type(base=NodeType[EchoConfig, Any, Any], Config=Total),
+        "Config is <class 'tests.plugins_system.test_registry.Total'> but its NodeType[...] base declares "
+        "<class 'tests.plugins_system.samples.EchoConfig'>",
+    ),
+    "output attribute disagrees with the declared output": (
+        node_type(base=NodeType[EchoConfig, Any, EchoOutput], Output=Any),
+        "Output is typing.Any but its NodeType[...] base declares",
+    ),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TextIO
 
 from wirehub.engine import Event, ExecutionState, StepRun, StepStatus
-from wirehub_sdk import Progress
+from wirehub_sdk.host import Progress
 
 _MARKS = {
     StepStatus.SCHEDULED: "·",

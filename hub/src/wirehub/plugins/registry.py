@@ -19,8 +19,8 @@ import msgspec
 
 from wirehub.plugins.manager import HubPluginManager, describe_error, get_plugin_manager
 from wirehub.plugins.report import NodeTypeRef, PluginRecord, PluginReport, PluginState
-from wirehub.plugins.validation import InvalidTypeError, check_credential_type, check_node_type, claimed_name
 from wirehub_sdk import CredentialType, NodeType
+from wirehub_sdk.host import InvalidTypeError, check_credential_type, check_node_type, claimed_name
 
 if TYPE_CHECKING:
     from wirehub.engine import NodeCatalog

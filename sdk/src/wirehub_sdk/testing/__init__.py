@@ -10,13 +10,17 @@ hub's expression evaluator when the hub is installed; without it, pass an
 hub and skips the test without it.
 """
 
+from wirehub_sdk._checks import InvalidTypeError
 from wirehub_sdk._invoke import OutputError, idempotency_key
+from wirehub_sdk._node import Progress
 from wirehub_sdk.testing._runner import check_output, hub_evaluator, make_context, run_node
 from wirehub_sdk.testing._runners import NodeRunner, WorkflowRunner, load_run_workflow
 
 __all__ = [
+    "InvalidTypeError",
     "NodeRunner",
     "OutputError",
+    "Progress",
     "WorkflowRunner",
     "check_output",
     "hub_evaluator",
