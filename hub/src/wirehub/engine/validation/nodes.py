@@ -10,6 +10,7 @@ newer version than any installed is an error.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,9 @@ def resolve_step(index: int, step: Step, catalog: NodeCatalog, problems: list[Pr
             if reason
             else f'Unknown node type "{step.type}": no installed plugin provides it.'
         )
-        problems.append(Problem(join(at, "type"), message, "unknown-node-type"))
+        problems.append(
+            Problem(join(at, "type"), message + _did_you_mean(step.type, catalog, reason), "unknown-node-type")
+        )
         return ResolvedStep()
     newest = max(versions)
     installed = ", ".join(str(version) for version in sorted(versions))
@@ -85,6 +88,24 @@ def resolve_step(index: int, step: Step, catalog: NodeCatalog, problems: list[Pr
     resolved = ResolvedStep(node_type, version, config)
     _check_config(resolved, join(at, "config"), f'the config of "{step.type}"', note, problems)
     return resolved
+
+
+def _did_you_mean(name: str, catalog: NodeCatalog, reason: str | None) -> str:
+    """`` Did you mean "core.http"?`` for the installed names closest to ``name``, or ``""``.
+
+    When a plugin of the name's namespace is blamed (``reason``), only names of
+    that namespace are offered: another plugin's node type is no fix for it.
+    """
+    candidates = list(catalog.node_type_names())
+    if reason:
+        namespace = name.partition(".")[0]
+        candidates = [candidate for candidate in candidates if candidate.partition(".")[0] == namespace]
+    close = difflib.get_close_matches(name, candidates, n=3)
+    if not close:
+        return ""
+    quoted = [f'"{candidate}"' for candidate in close]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" Did you mean {listed}?"
 
 
 def _migrate(
