@@ -208,8 +208,7 @@ def test_the_template_copied_beside_a_checkout_passes_its_tests_and_is_listed(tm
     env["UV_PYTHON"] = sys.executable
     run([uv, "sync"], project, env)
     tests = run([uv, "run", "--frozen", "pytest", "-q"], project, env)
-    assert re.search(r"^\d+ passed", tests.stdout.splitlines()[-1]), tests.stdout
-    assert "skipped" not in tests.stdout, tests.stdout
+    assert re.match(r"6 passed in ", tests.stdout.splitlines()[-1]), tests.stdout
     listed = json.loads(run([uv, "run", "--frozen", "wirehub", "plugins", "list", "--json"], project, env).stdout)
     plugins = {plugin["name"]: plugin for plugin in listed["plugins"]}
     assert plugins["acme"]["state"] == "ok"
