@@ -196,7 +196,7 @@ def test_load_registry_is_built_once_per_process_and_lists(fake_dists: FakeDistr
     assert load_registry(allow=allow, deny=allow) is not first
 
 
-def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
+def test_the_builtin_core_plugin_loads_through_its_entry_point(fake_dists: FakeDistributions) -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"core"}))
     [core] = [p for p in registry.plugins if p.name == "core"]
     assert (core.distribution, core.state, core.errors) == ("wirehub-core", PluginState.OK, ())
@@ -205,7 +205,7 @@ def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
     assert registry.plugins[0].name == "core", "built-in plugins load first"
 
 
-def test_the_example_plugin_loads_through_its_entry_point() -> None:
+def test_the_example_plugin_loads_through_its_entry_point(fake_dists: FakeDistributions) -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"example"}))
     [example] = [p for p in registry.plugins if p.name == "example"]
     assert (example.distribution, example.state, example.errors) == ("wirehub-plugin-example", PluginState.OK, ())
@@ -213,9 +213,23 @@ def test_the_example_plugin_loads_through_its_entry_point() -> None:
     assert registry.credential_type_names() == ["example.signing_key"]
 
 
-def test_every_installed_plugin_loads_cleanly() -> None:
-    registry = build_registry(load_entry_points=True)
+def test_the_plugins_this_repository_ships_load_cleanly(fake_dists: FakeDistributions) -> None:
+    registry = build_registry(load_entry_points=True, allow=frozenset({"core", "example"}))
     assert registry.problems() == []
+    assert [p.name for p in registry.plugins if p.state is PluginState.OK] == ["core", "example"]
+    assert registry.node("core.transform", 1).__module__ == "wirehub_core.transform"
+
+
+def test_throwaway_plugins_are_really_installed_in_the_second_run(fake_dists: FakeDistributions) -> None:
+    """The proof that the parametrized runs differ: without an allow list the extras load and fail."""
+    registry = build_registry(load_entry_points=True)
+    extras = {p.name: p.state for p in registry.plugins if p.name.startswith("throwaway")}
+    if not fake_dists.modules:
+        assert extras == {}
+        return
+    assert extras == {"throwaway": PluginState.FAILED, "throwaway_broken": PluginState.FAILED}
+    assert registry.latest_version("throwaway.node") == 1
+    assert registry.node("core.transform", 1).__module__ == "wirehub_core.transform", "core keeps its name"
 
 
 def test_a_distribution_with_unreadable_entry_points_is_reported_and_the_rest_load(
