@@ -209,6 +209,8 @@ def test_the_template_copied_beside_a_checkout_passes_its_tests_and_is_listed(tm
     run([uv, "sync"], project, env)
     tests = run([uv, "run", "--frozen", "pytest", "-q"], project, env)
     assert re.match(r"6 passed in ", tests.stdout.splitlines()[-1]), tests.stdout
+    checked = run([uv, "run", "--frozen", "--with", "mypy", "mypy", "--strict", "src"], project, env)
+    assert checked.stdout.startswith("Success: no issues found"), checked.stdout
     listed = json.loads(run([uv, "run", "--frozen", "wirehub", "plugins", "list", "--json"], project, env).stdout)
     plugins = {plugin["name"]: plugin for plugin in listed["plugins"]}
     assert plugins["acme"]["state"] == "ok"
