@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+import wirehub_sdk
+import wirehub_sdk.host
 from tests.plugins_system.samples import Echo, EchoConfig, EchoOutput, EchoV2
 from wirehub_core.http import HttpConfig, HttpInput, HttpNode, HttpOutput
 from wirehub_sdk import EmptyConfig, NodeContext, NodeType
@@ -62,3 +64,10 @@ class Attributes(NodeType):
 def test_attributes_without_type_arguments_are_used_as_written() -> None:
     assert (Attributes.Config, Attributes.Input, Attributes.Output) == (Explicit, Any, list[int])
     assert check_node_type(Attributes) is Attributes
+
+
+def test_the_plugin_contract_exports_nothing_of_the_host_api() -> None:
+    assert set(wirehub_sdk.__all__).isdisjoint(wirehub_sdk.host.__all__)
+    for name in ("PROJECT_NAME", "hookspec", "hookspecs", "CredentialAuth", "Progress", "CancelledError"):
+        assert not hasattr(wirehub_sdk, name), f"wirehub_sdk.{name} is for hosts only, or unused"
+    assert all(hasattr(wirehub_sdk.host, name) for name in wirehub_sdk.host.__all__)
