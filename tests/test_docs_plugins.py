@@ -5,7 +5,11 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -19,16 +23,17 @@ import wirehub_sdk
 import wirehub_sdk.testing
 from wirehub.plugins import PluginState, build_registry
 from wirehub.plugins.hookdocs import current_reference, render_reference
-from wirehub_sdk import hookspecs
-from wirehub_sdk.testing import NodeRunner, WorkflowRunner, load_run_workflow
+from wirehub_sdk.host import PROJECT_NAME, hookspecs
 
-DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOC_PATH = ROOT / "docs" / "plugins.md"
 DOC = DOC_PATH.read_text()
 REGENERATE = "run `uv run python -m wirehub.plugins.hookdocs docs/plugins.md`"
 
 # A hook's entry: its heading, then a python block of `@hookimpl` and the signature line.
 HOOK_ENTRY = re.compile(r"^### `(?P<name>\w+)`\n\n```python\n@hookimpl\n(?P<signature>def [^\n]+)\n```", re.M)
 CODE_BLOCK = re.compile(r"^```python\n(?P<code>.*?)^```", re.M | re.S)
+FILE_BLOCK = re.compile(r"^```(?:python|toml)\n(?P<code>.*?)^```", re.M | re.S)
 
 
 def hook_functions() -> list[Callable[..., Any]]:
@@ -114,32 +119,49 @@ def test_every_python_example_parses(code: str) -> None:
 
 
 def test_the_pyproject_example_declares_the_entry_point_the_hub_reads() -> None:
-    [block] = re.findall(r"^```toml\n(.*?)^```", DOC, re.M | re.S)
-    project = tomllib.loads(block)["project"]
-    assert project["entry-points"][wirehub_sdk.PROJECT_NAME] == {"acme": "acme_hub.plugin"}
+    project = tomllib.loads(template_files()["pyproject.toml"])["project"]
+    assert project["entry-points"][PROJECT_NAME] == {"acme": "acme_hub.plugin"}
     assert [d.split(">")[0] for d in project["dependencies"]] == ["wirehub-sdk"]
 
 
-def tutorial_files() -> dict[str, str]:
-    """The tutorial's files: python blocks whose first line is a ``# path`` comment."""
+def test_the_pyproject_example_takes_wirehub_from_a_checkout_beside_it() -> None:
+    sources = tomllib.loads(template_files()["pyproject.toml"])["tool"]["uv"]["sources"]
+    assert sources == {
+        "wirehub-sdk": {"path": "../wirehub/sdk", "editable": True},
+        "wirehub": {"path": "../wirehub", "editable": True},
+    }
+    assert (ROOT / "sdk" / "pyproject.toml").is_file()
+
+
+def template_files() -> dict[str, str]:
+    """The template's files: code blocks whose first line is a ``# path`` comment, by path."""
     files = {}
-    for code in python_blocks():
-        first = code.splitlines()[0]
-        if first.startswith("# ") and first.endswith(".py"):
-            files[first[2:]] = code
+    for match in FILE_BLOCK.finditer(DOC.replace(current_reference(DOC) or "", "")):
+        first, _, _ = match["code"].partition("\n")
+        if first.startswith("# ") and re.fullmatch(r"[\w./-]+\.(py|toml)", first[2:]):
+            files[first[2:]] = match["code"]
     return files
+
+
+def test_the_template_has_every_file_of_its_layout() -> None:
+    assert set(template_files()) == {
+        "pyproject.toml",
+        "src/acme_hub/__init__.py",
+        "src/acme_hub/plugin.py",
+        "src/acme_hub/nodes.py",
+        "src/acme_hub/credentials.py",
+        "tests/test_nodes.py",
+    }
 
 
 @pytest.fixture
 def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """The tutorial's ``acme_hub`` package, written out and imported."""
-    package = tmp_path / "acme_hub"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for path, code in tutorial_files().items():
-        if path.startswith("acme_hub/"):
+    """The template's ``acme_hub`` package, written out and imported in this process."""
+    for path, code in template_files().items():
+        if path.startswith("src/"):
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / path).write_text(code)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
     yield importlib.import_module("acme_hub.plugin")
     for name in [m for m in sys.modules if m == "acme_hub" or m.startswith("acme_hub.")]:
         del sys.modules[name]
@@ -157,21 +179,45 @@ def test_the_tutorial_plugin_loads_cleanly(acme: ModuleType) -> None:
     assert report.credential_types == ("acme.api_key",)
 
 
-async def test_the_tutorial_tests_pass(acme: ModuleType) -> None:
-    code = tutorial_files()["tests/test_nodes.py"]
-    namespace: dict[str, Any] = {"__name__": "acme_tutorial_tests"}
-    exec(compile(code, "docs/plugins.md:tests/test_nodes.py", "exec"), namespace)
-    run_workflow = load_run_workflow()
-    tests = {name: f for name, f in namespace.items() if name.startswith("test_")}
-    assert len(tests) == 4
-    for test in tests.values():
-        fixtures = inspect.signature(test).parameters
-        if "workflow_runner" in fixtures and run_workflow is None:
-            continue
-        kwargs = {
-            "node_runner": NodeRunner(),
-            "workflow_runner": WorkflowRunner(run_workflow) if run_workflow else None,
-        }
-        result = test(**{k: kwargs[k] for k in fixtures})
-        if inspect.isawaitable(result):
-            await result
+def uv_command() -> str:
+    """The uv that runs this suite (``uv run`` sets ``UV``), else the one on ``PATH``."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("uv is needed to build the template plugin's environment")
+        pytest.skip("uv is not installed")
+    return found
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_the_template_copied_beside_a_checkout_passes_its_tests_and_is_listed(tmp_path: Path) -> None:
+    """What a new author does: files from this page, a checkout beside them, ``uv sync``, ``uv run pytest``."""
+    uv = uv_command()
+    (tmp_path / "wirehub").symlink_to(ROOT, target_is_directory=True)
+    project = tmp_path / "wirehub-plugin-acme"
+    for path, code in template_files().items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(code)
+    # Nothing of this suite's own environment may leak into the new project's.
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"}}
+    env["UV_PYTHON"] = sys.executable
+    run([uv, "sync"], project, env)
+    tests = run([uv, "run", "--frozen", "pytest", "-q"], project, env)
+    assert re.match(r"6 passed in ", tests.stdout.splitlines()[-1]), tests.stdout
+    checked = run([uv, "run", "--frozen", "--with", "mypy", "mypy", "--strict", "src"], project, env)
+    assert checked.stdout.startswith("Success: no issues found"), checked.stdout
+    listed = json.loads(run([uv, "run", "--frozen", "wirehub", "plugins", "list", "--json"], project, env).stdout)
+    plugins = {plugin["name"]: plugin for plugin in listed["plugins"]}
+    assert plugins["acme"]["state"] == "ok"
+    assert plugins["acme"]["distribution"] == "wirehub-plugin-acme"
+    assert {(t["name"], t["version"]) for t in plugins["acme"]["node_types"]} == {
+        ("acme.create_ticket", 2),
+        ("acme.triage", 1),
+        ("acme.follow_up", 1),
+    }
+    assert plugins["core"]["state"] == "ok"

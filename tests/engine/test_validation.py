@@ -97,6 +97,9 @@ class Catalog:
     def node_type_versions(self, name: str) -> Mapping[int, type[NodeType]]:
         return self.types.get(name, {})
 
+    def node_type_names(self) -> list[str]:
+        return sorted(self.types)
+
     def unavailable_reason(self, name: str) -> str | None:
         return self.failed.get(name.split(".")[0])
 

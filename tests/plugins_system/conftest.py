@@ -50,11 +50,58 @@ class FakeDistributions:
         return f"fake-{plugin.replace('_', '-')}-{self.suffix}"
 
 
-@pytest.fixture
-def fake_dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDistributions]:
-    """Installs fake plugin distributions for one test; they vanish afterwards."""
+THROWAWAY_PLUGIN = """
+    from typing import Any
+
+    from wirehub_sdk import NodeContext, NodeType, hookimpl
+
+
+    class Extra(NodeType):
+        name = "throwaway.node"
+
+        async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+            return input
+
+
+    class Clash(NodeType):
+        name = "core.transform"
+
+        async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+            return "clash"
+
+
+    @hookimpl
+    def wirehub_node_types():
+        return [Extra, Clash]
+"""
+
+
+def install_throwaway_plugins(fakes: FakeDistributions) -> None:
+    """What an operator's environment may hold besides this repository's plugins.
+
+    A plugin that fails to import, and one that provides a node type of its
+    own and claims ``core.transform`` (a conflict): tests that see only the
+    plugins they ask for pass all the same.
+    """
+    fakes.add("throwaway", THROWAWAY_PLUGIN)
+    fakes.add("throwaway_broken", "raise ImportError('broken on purpose')\n")
+
+
+@pytest.fixture(params=["as shipped", "with throwaway plugins installed"])
+def fake_dists(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeDistributions]:
+    """Installs fake plugin distributions for one test; they vanish afterwards.
+
+    Every test that uses it runs twice: with the environment as this
+    repository ships it, and with throwaway plugins installed besides. A test
+    that loads installed plugins must ask for the ones it means (an allow
+    list): whatever else is installed may not change its outcome.
+    """
     monkeypatch.syspath_prepend(str(tmp_path))
     fakes = FakeDistributions(tmp_path)
+    if request.param != "as shipped":
+        install_throwaway_plugins(fakes)
     clear_registry_cache()
     yield fakes
     clear_registry_cache()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import types
+from typing import Any
 
 import httpx
 import msgspec
@@ -18,13 +19,11 @@ class EchoOutput(msgspec.Struct):
     text: str
 
 
-class Echo(NodeType):
+class Echo(NodeType[EchoConfig, Any, EchoOutput]):
     name = "good.echo"
     version = 1
     title = "Echo"
     description = "Returns its input text with a prefix."
-    Config: ClassVar[type[Any]] = EchoConfig
-    Output: ClassVar[Any] = EchoOutput
 
     async def execute(self, ctx: NodeContext, config: EchoConfig, input: Any) -> EchoOutput:
         return EchoOutput(config.prefix + str(input))
@@ -59,15 +58,19 @@ class GoodPlugin:
         return [Token]
 
 
-def node_type(name: str = "bad.node", **attributes: Any) -> type[NodeType]:
-    """A well-formed node type, with ``attributes`` overriding what the test breaks."""
+def node_type(name: str = "bad.node", *, base: Any = NodeType, **attributes: Any) -> type[NodeType]:
+    """A well-formed node type, with ``attributes`` overriding what the test breaks.
+
+    ``base`` may be a parameterized ``NodeType[...]``, as a class statement would write it.
+    """
 
     async def execute(self: NodeType, ctx: NodeContext, config: Any, input: Any) -> Any:
         return input
 
     namespace: dict[str, Any] = {"name": name, "version": 1, "execute": execute}
     namespace.update(attributes)
-    return type("Sample", (NodeType,), namespace)
+    cls: type[NodeType] = types.new_class("Sample", (base,), exec_body=lambda body: body.update(namespace))
+    return cls
 
 
 def plugin_returning(*items: Any, plugin_name: str = "Returning") -> type:

@@ -8,7 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.plugins_system.conftest import FakeDistributions, valid_plugin
-from wirehub.cli.plugins import plugins_group
+from tests.plugins_system.samples import GoodPlugin, node_type, plugin_returning
+from wirehub.cli.plugins import plugins_group, summary
+from wirehub.plugins import build_registry
+
+
+class Denied:
+    """A plugin the deny list keeps out."""
 
 
 @pytest.fixture
@@ -34,8 +40,18 @@ def test_the_table_shows_each_plugin_its_types_state_and_error(installed: FakeDi
     assert lines[broken + 1].startswith("  error: failed to load")
     assert "ImportError: needs libfoo" in lines[broken + 1]
     assert next(line for line in lines if line.startswith("denied ")).split()[3] == "blocked"
-    # core and example are installed too, and blocked by the allow list.
-    assert lines[-1] == "5 plugin(s): 3 blocked, 1 failed, 1 ok; 1 node type(s); 1 problem(s)"
+    # Every other installed plugin (core, example, whatever else) is listed too, blocked by the allow list.
+    blocked = sum(1 for line in lines[1:-1] if not line.startswith(" ") and "blocked" in line.split())
+    assert blocked >= 3
+    assert lines[-1] == f"{blocked + 2} plugin(s): {blocked} blocked, 1 failed, 1 ok; 1 node type(s); 1 problem(s)"
+
+
+def test_the_summary_counts_plugins_by_state_node_types_and_problems() -> None:
+    registry = build_registry(
+        [GoodPlugin(), plugin_returning(node_type(version=0), plugin_name="Bad"), Denied], deny=frozenset({"Denied"})
+    )
+    assert summary(registry) == "3 plugin(s): 1 blocked, 1 failed, 1 ok; 2 node type(s); 1 problem(s)"
+    assert summary(build_registry([GoodPlugin()])) == "1 plugin(s): 1 ok; 2 node type(s); healthy"
 
 
 def test_json_output_carries_the_same_reports(installed: FakeDistributions) -> None:

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from tests.plugins_system.conftest import FakeDistributions, valid_plugin
-from wirehub.plugins import NodeTypeRef, PluginState, build_registry, get_plugin_manager, load_registry
+from wirehub.engine import validate_definition
+from wirehub.plugins import NodeTypeRef, PluginState, Registry, build_registry, get_plugin_manager, load_registry
 
 RAISES_ON_IMPORT = """
     raise RuntimeError("this plugin must never be imported")
@@ -195,7 +196,7 @@ def test_load_registry_is_built_once_per_process_and_lists(fake_dists: FakeDistr
     assert load_registry(allow=allow, deny=allow) is not first
 
 
-def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
+def test_the_builtin_core_plugin_loads_through_its_entry_point(fake_dists: FakeDistributions) -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"core"}))
     [core] = [p for p in registry.plugins if p.name == "core"]
     assert (core.distribution, core.state, core.errors) == ("wirehub-core", PluginState.OK, ())
@@ -204,7 +205,7 @@ def test_the_builtin_core_plugin_loads_through_its_entry_point() -> None:
     assert registry.plugins[0].name == "core", "built-in plugins load first"
 
 
-def test_the_example_plugin_loads_through_its_entry_point() -> None:
+def test_the_example_plugin_loads_through_its_entry_point(fake_dists: FakeDistributions) -> None:
     registry = build_registry(load_entry_points=True, allow=frozenset({"example"}))
     [example] = [p for p in registry.plugins if p.name == "example"]
     assert (example.distribution, example.state, example.errors) == ("wirehub-plugin-example", PluginState.OK, ())
@@ -212,9 +213,23 @@ def test_the_example_plugin_loads_through_its_entry_point() -> None:
     assert registry.credential_type_names() == ["example.signing_key"]
 
 
-def test_every_installed_plugin_loads_cleanly() -> None:
-    registry = build_registry(load_entry_points=True)
+def test_the_plugins_this_repository_ships_load_cleanly(fake_dists: FakeDistributions) -> None:
+    registry = build_registry(load_entry_points=True, allow=frozenset({"core", "example"}))
     assert registry.problems() == []
+    assert [p.name for p in registry.plugins if p.state is PluginState.OK] == ["core", "example"]
+    assert registry.node("core.transform", 1).__module__ == "wirehub_core.transform"
+
+
+def test_throwaway_plugins_are_really_installed_in_the_second_run(fake_dists: FakeDistributions) -> None:
+    """The proof that the parametrized runs differ: without an allow list the extras load and fail."""
+    registry = build_registry(load_entry_points=True)
+    extras = {p.name: p.state for p in registry.plugins if p.name.startswith("throwaway")}
+    if not fake_dists.modules:
+        assert extras == {}
+        return
+    assert extras == {"throwaway": PluginState.FAILED, "throwaway_broken": PluginState.FAILED}
+    assert registry.latest_version("throwaway.node") == 1
+    assert registry.node("core.transform", 1).__module__ == "wirehub_core.transform", "core keeps its name"
 
 
 def test_a_distribution_with_unreadable_entry_points_is_reported_and_the_rest_load(
@@ -231,3 +246,36 @@ def test_a_distribution_with_unreadable_entry_points_is_reported_and_the_rest_lo
     assert (garbled.distribution, garbled.version, garbled.state) == (dist, "0.3", PluginState.FAILED)
     assert garbled.errors[0].startswith("its entry points could not be read: ")
     assert registry.latest_version("alpha.node") == 1
+
+
+def unknown_type_messages(registry: Registry, *types: str) -> dict[str, str]:
+    steps = [{"id": f"s{index}", "type": name} for index, name in enumerate(types)]
+    report = validate_definition({"name": "typos", "steps": steps}, registry)
+    return {types[int(p.pointer.split("/")[2])]: p.message for p in report.problems if p.code == "unknown-node-type"}
+
+
+def test_a_broken_plugin_is_blamed_for_its_own_namespace_and_a_typo_gets_a_suggestion(
+    fake_dists: FakeDistributions,
+) -> None:
+    fake_dists.add("broken", "raise ImportError('needs libfoo')\n")
+    registry = build_registry(load_entry_points=True, allow=frozenset({"core", "broken"}))
+    messages = unknown_type_messages(registry, "core.htp", "broken.node", "nobody.node")
+    assert (
+        messages["core.htp"]
+        == 'Unknown node type "core.htp": no installed plugin provides it. Did you mean "core.http"?'
+    )
+    assert messages["broken.node"].startswith(
+        "Node type \"broken.node\" is not available: no installed plugin provides it; plugin 'broken' failed: "
+        f"failed to load {fake_dists.module_name('broken')!r}: ImportError: needs libfoo"
+    )
+    assert "Did you mean" not in messages["broken.node"], "no other plugin's node type is offered in its place"
+    assert messages["nobody.node"] == 'Unknown node type "nobody.node": no installed plugin provides it.'
+
+
+def test_a_failed_plugin_of_the_namespace_and_a_close_name_are_both_named(fake_dists: FakeDistributions) -> None:
+    fake_dists.add("alpha", valid_plugin("alpha.send_mail"))
+    fake_dists.add("mailer", "raise ImportError('needs libbar')\n", distribution="wirehub-plugin-alpha")
+    registry = build_registry(load_entry_points=True, allow=frozenset({"alpha", "mailer"}))
+    message = unknown_type_messages(registry, "alpha.send_mails")["alpha.send_mails"]
+    assert "plugin 'mailer' failed" in message, "blamed through its distribution's namespace"
+    assert message.endswith('Did you mean "alpha.send_mail"?')

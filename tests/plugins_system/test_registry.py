@@ -8,9 +8,19 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from tests.plugins_system.samples import Echo, EchoV2, GoodPlugin, Token, node_type, plugin_returning
+from tests.plugins_system.samples import (
+    Echo,
+    EchoConfig,
+    EchoOutput,
+    EchoV2,
+    GoodPlugin,
+    Token,
+    node_type,
+    plugin_returning,
+)
 from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.plugins import NodeTypeRef, PluginState, Registry, build_registry
+from wirehub.plugins.registry import plugin_namespace
 from wirehub_sdk import CredentialType, NodeContext, NodeType, hookimpl
 
 
@@ -91,6 +101,10 @@ class Opaque:
     """A type msgspec can neither convert nor describe."""
 
 
+class Total(msgspec.Struct):
+    total: int
+
+
 MALFORMED: dict[str, tuple[Any, str]] = {
     "not a class": ("good.thing", "is not a subclass of wirehub_sdk.NodeType"),
     "not a node type": (dict, "is not a subclass of wirehub_sdk.NodeType"),
@@ -105,6 +119,15 @@ MALFORMED: dict[str, tuple[Any, str]] = {
     "opaque input": (node_type(Input=Opaque), "Input is not a type msgspec can convert"),
     "opaque output": (node_type(Output=list[Opaque]), "Output is not a type msgspec can convert"),
     "credential types not a tuple": (node_type(credential_types="good.token"), "credential_types must be a tuple"),
+    "config attribute disagrees with the declared config": (
+        node_type(base=NodeType[EchoConfig, Any, Any], Config=Total),
+        "Config is <class 'tests.plugins_system.test_registry.Total'> but its NodeType[...] base declares "
+        "<class 'tests.plugins_system.samples.EchoConfig'>",
+    ),
+    "output attribute disagrees with the declared output": (
+        node_type(base=NodeType[EchoConfig, Any, EchoOutput], Output=Any),
+        "Output is typing.Any but its NodeType[...] base declares",
+    ),
 }
 
 
@@ -184,7 +207,10 @@ def test_a_hook_that_raises_fails_its_plugin_and_hides_no_other(caplog: pytest.L
     assert good.state is PluginState.OK
     assert good.node_types == (NodeTypeRef("good.echo", 1), NodeTypeRef("good.echo", 2))
     assert "wirehub_node_types() raised RuntimeError: boom" in caplog.text
-    assert "RuntimeError: boom" in (registry.unavailable_reason("other.node") or "")
+    assert "RuntimeError: boom" in (registry.unavailable_reason("raising.node") or ""), (
+        "its credential type's namespace"
+    )
+    assert registry.unavailable_reason("other.node") is None, "not blamed for another namespace"
 
 
 def test_a_hook_returning_something_other_than_a_list_fails_its_plugin() -> None:
@@ -351,3 +377,25 @@ def test_a_plugin_that_only_had_a_type_rejected_is_not_blamed_for_other_names() 
     registry = build_registry([First(), Second()])
     assert registry.plugins[1].state is PluginState.FAILED
     assert registry.unavailable_reason("nobody.provides_this") is None
+
+
+def test_a_failed_plugin_is_blamed_for_its_namespace_only() -> None:
+    broken = type("acme", (), {"wirehub_node_types": staticmethod(hookimpl(lambda: 1 / 0))})
+    registry = build_registry([broken, GoodPlugin()])
+    reason = registry.unavailable_reason("acme.create_ticket")
+    assert reason == (
+        "no installed plugin provides it; plugin 'acme' failed: wirehub_node_types() raised ZeroDivisionError: "
+        "division by zero"
+    )
+    assert registry.unavailable_reason("core.htp") is None
+    assert registry.unavailable_reason("good.missing") is None
+
+
+def test_a_plugins_namespaces_are_its_names_and_its_distributions() -> None:
+    assert plugin_namespace("acme") == plugin_namespace("Acme") == "acme"
+    assert plugin_namespace("wirehub-plugin-acme") == plugin_namespace("wirehub_plugin.acme") == "acme"
+    assert plugin_namespace("acme-tools") == "acme_tools"
+
+
+def test_the_registry_lists_its_node_type_names() -> None:
+    assert build_registry([GoodPlugin()]).node_type_names() == ["good.echo"]

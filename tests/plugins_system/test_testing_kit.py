@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -10,20 +11,29 @@ import httpx
 import msgspec
 import pytest
 
-from tests.plugins_system.samples import Echo, Token
+from tests.plugins_system.samples import Echo, Token, plugin_returning
+from wirehub.plugins import build_registry
 from wirehub_sdk import (
     ConfigError,
+    CredentialType,
     EgressClient,
     EgressPolicy,
     ExpressionError,
     NodeContext,
     NodeType,
-    Progress,
     RetryableError,
     Route,
     Wait,
 )
-from wirehub_sdk.testing import NodeRunner, OutputError, hub_evaluator, idempotency_key, run_node
+from wirehub_sdk.testing import (
+    InvalidTypeError,
+    NodeRunner,
+    OutputError,
+    Progress,
+    hub_evaluator,
+    idempotency_key,
+    run_node,
+)
 
 
 class Seen(msgspec.Struct):
@@ -200,6 +210,7 @@ class Authed(NodeType):
 
     async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
         request = httpx.Request("GET", "https://api.example.com/")
+        assert ctx.credential_auth is not None
         next(ctx.credential_auth.auth_flow(request))
         return {"credential": dict(ctx.credential or {}), "header": request.headers["Authorization"]}
 
@@ -233,3 +244,59 @@ async def test_the_node_runner_fixture_passes_options_on(node_runner: NodeRunner
     assert await node_runner(Echo, config={"prefix": ">"}, input="hi", step_id="echo") == msgspec.convert(
         {"text": ">hi"}, Echo.Output
     )
+
+
+@dataclass
+class DataclassConfig:
+    scale: int = 1
+
+
+class WithDataclassConfig(NodeType):
+    name = "kit.dataclass_config"
+    Config = DataclassConfig
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return input
+
+
+class WithoutExecute(NodeType):
+    name = "kit.without_execute"
+
+
+class BadlyNamed(NodeType):
+    name = "NoNamespace"
+
+    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+        return input
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        (WithDataclassConfig, "Config <class '.*DataclassConfig'> is not a msgspec Struct class"),
+        (WithoutExecute, "does not implement execute"),
+        (BadlyNamed, "has name 'NoNamespace'"),
+    ],
+    ids=["dataclass config", "no execute", "bad name"],
+)
+async def test_a_node_type_the_hub_would_reject_is_rejected_with_the_hubs_message(
+    node: type[NodeType], message: str, node_runner: NodeRunner
+) -> None:
+    with pytest.raises(InvalidTypeError, match=message) as refused:
+        await node_runner(node)
+    [report] = build_registry([plugin_returning(node)]).plugins
+    assert report.errors == (f"node type from plugin 'Returning' rejected: {refused.value}",)
+
+
+class SecretsNotFields(CredentialType):
+    name = "kit.secrets"
+    Fields = msgspec.defstruct("SecretFields", [("token", str)])
+    secret_fields = frozenset({"password"})
+
+    def apply(self, fields: Any, request: httpx.Request) -> None:
+        return None
+
+
+async def test_a_credential_type_the_hub_would_reject_is_rejected() -> None:
+    with pytest.raises(InvalidTypeError, match=r"secret_fields frozenset\(\{'password'\}\) must name fields"):
+        await run_node(Authed, credential={"token": "x"}, credential_type=SecretsNotFields)

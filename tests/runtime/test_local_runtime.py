@@ -13,7 +13,8 @@ from wirehub.engine.execution.state import ExecutionStatus, StepStatus
 from wirehub.runtime import ExecutionResult, InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
 from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.registry import NodeRegistry
-from wirehub_sdk import EgressClient, EgressPolicy, Progress
+from wirehub_sdk import EgressClient, EgressPolicy
+from wirehub_sdk.host import Progress
 
 
 def workflow(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:

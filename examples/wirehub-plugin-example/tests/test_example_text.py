@@ -8,8 +8,8 @@ import pytest
 
 from wirehub_plugin_example import Slugify, SlugifyV1, WordCount
 from wirehub_plugin_example.text import SlugifyOutput, WordCountOutput
-from wirehub_sdk import ConfigError, NonRetryableError, Progress
-from wirehub_sdk.testing import NodeRunner
+from wirehub_sdk import ConfigError, NonRetryableError
+from wirehub_sdk.testing import NodeRunner, Progress
 
 
 async def test_slugify_makes_ascii_words_joined_by_the_separator(node_runner: NodeRunner) -> None:

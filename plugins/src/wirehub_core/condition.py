@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -37,15 +37,13 @@ def _truthy(value: Any) -> bool:
     return not (value is None or value is False or value in ("", [], {}))
 
 
-class ConditionNode(NodeType):
+class ConditionNode(NodeType[ConditionConfig, Any, ConditionOutput]):
     """Chooses the first branch whose condition holds, else the default."""
 
     name = "core.condition"
     version = 1
     title = "Condition"
     description = "Route to the first branch whose expression is truthy, or to the default branch."
-    Config: ClassVar[type[Any]] = ConditionConfig
-    Output: ClassVar[Any] = ConditionOutput
 
     @classmethod
     def branches(cls, config: ConditionConfig) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 import msgspec
 
@@ -34,16 +34,13 @@ class DelayOutput(msgspec.Struct):
     until: datetime
 
 
-class DelayNode(NodeType):
+class DelayNode(NodeType[DelayConfig, DelayInput, DelayOutput]):
     """Ends its attempt at once with a ``Wait``; the engine wakes the step at the instant."""
 
     name = "core.delay"
     version = 1
     title = "Delay"
     description = "Wait for a number of seconds or until an instant. Holds no worker while it waits."
-    Config: ClassVar[type[Any]] = DelayConfig
-    Input: ClassVar[Any] = DelayInput
-    Output: ClassVar[Any] = DelayOutput
 
     async def execute(self, ctx: NodeContext, config: DelayConfig, input: DelayInput) -> Wait:
         given_by_input = input.seconds is not None or input.until is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -18,14 +18,13 @@ class FailConfig(msgspec.Struct, forbid_unknown_fields=True):
     retry_after_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
 
 
-class FailNode(NodeType):
+class FailNode(NodeType[FailConfig, Any, Any]):
     """Raises the configured error, so retry policies and catch routes can act on it."""
 
     name = "core.fail"
     version = 1
     title = "Fail"
     description = "Stop the step with an error of a chosen kind; retry policies and catch routes apply."
-    Config: ClassVar[type[Any]] = FailConfig
 
     async def execute(self, ctx: NodeContext, config: FailConfig, input: Any) -> Any:
         raise NodeError(

@@ -13,7 +13,7 @@ import base64
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
@@ -217,7 +217,7 @@ def status_error(response: httpx.Response, method: str) -> RetryableError | NonR
     return NonRetryableError(message, kind="http.status", details=details)
 
 
-class HttpNode(NodeType):
+class HttpNode(NodeType[HttpConfig, HttpInput | None, HttpOutput]):
     """Sends one HTTP request through the hub's egress rules."""
 
     name = "core.http"
@@ -227,9 +227,6 @@ class HttpNode(NodeType):
         "Send an HTTP request to a public http(s) URL and return its status, headers and body "
         "(JSON parsed). 5xx, 408, 429, timeouts and network errors are retryable; other 4xx are not."
     )
-    Config: ClassVar[type[Any]] = HttpConfig
-    Input: ClassVar[Any] = HttpInput | None
-    Output: ClassVar[Any] = HttpOutput
     credential_types = ("core.bearer", "core.basic", "core.header", "core.query")
 
     async def execute(self, ctx: NodeContext, config: HttpConfig, input: HttpInput | None) -> HttpOutput:

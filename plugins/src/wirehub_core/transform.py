@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
@@ -16,14 +16,13 @@ class TransformConfig(msgspec.Struct, forbid_unknown_fields=True):
     """Evaluated against the step's input; omitted, the input passes through unchanged."""
 
 
-class TransformNode(NodeType):
+class TransformNode(NodeType[TransformConfig, Any, Any]):
     """Evaluates an expression against the step's input; its result is the output."""
 
     name = "core.transform"
     version = 1
     title = "Transform"
     description = "Reshape data: the output is an expression evaluated against the step's input."
-    Config: ClassVar[type[Any]] = TransformConfig
 
     async def execute(self, ctx: NodeContext, config: TransformConfig, input: Any) -> Any:
         if config.expression is None:

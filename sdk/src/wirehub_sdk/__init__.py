@@ -1,19 +1,18 @@
 """wirehub-sdk: the whole contract between the hub and a node-type plugin.
 
-A plugin is a module that implements the hooks below with ``@hookimpl`` and
-is declared under the ``hub`` entry-point group::
+A plugin is a module that implements the hooks of ``wirehub_sdk.host.hookspecs``
+with ``@hookimpl`` and is declared under the ``wirehub`` entry-point group::
 
     [project.entry-points.wirehub]
     acme = "acme_hub.plugin"
 
-Everything a plugin may use is exported here; the underscored modules are
-private and may change.
+Everything a plugin may use is exported here, and the test kit is
+``wirehub_sdk.testing``. ``wirehub_sdk.host`` is what the hub itself calls;
+the underscored modules are private and may change.
 """
 
-from wirehub_sdk import _hooks as hookspecs
-from wirehub_sdk._credentials import CredentialAuth, CredentialType
+from wirehub_sdk._credentials import CredentialType
 from wirehub_sdk._errors import (
-    CancelledError,
     ConfigError,
     EgressDeniedError,
     ExpressionError,
@@ -21,16 +20,13 @@ from wirehub_sdk._errors import (
     NonRetryableError,
     RetryableError,
 )
-from wirehub_sdk._hooks import PROJECT_NAME, hookimpl, hookspec
+from wirehub_sdk._hooks import hookimpl
 from wirehub_sdk._http import EgressClient, EgressPolicy
-from wirehub_sdk._node import EmptyConfig, Expression, NodeContext, NodeType, Progress
+from wirehub_sdk._node import EmptyConfig, Expression, NodeContext, NodeType
 from wirehub_sdk._results import Route, Wait
 
 __all__ = [
-    "PROJECT_NAME",
-    "CancelledError",
     "ConfigError",
-    "CredentialAuth",
     "CredentialType",
     "EgressClient",
     "EgressDeniedError",
@@ -42,11 +38,8 @@ __all__ = [
     "NodeError",
     "NodeType",
     "NonRetryableError",
-    "Progress",
     "RetryableError",
     "Route",
     "Wait",
     "hookimpl",
-    "hookspec",
-    "hookspecs",
 ]

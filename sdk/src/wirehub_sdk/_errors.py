@@ -75,9 +75,3 @@ class EgressDeniedError(NonRetryableError):
     """An outgoing request was refused by the egress rules."""
 
     kind = "http.egress_denied"
-
-
-class CancelledError(NonRetryableError):
-    """The step was cancelled while the node ran."""
-
-    kind = "cancelled"

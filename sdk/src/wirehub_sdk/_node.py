@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic
 
 import msgspec
 
+from wirehub_sdk._results import Route, Wait
+
+if sys.version_info >= (3, 13):
+    from typing import TypeVar
+else:  # type parameter defaults (PEP 696) before Python 3.13
+    from typing_extensions import TypeVar
+
 if TYPE_CHECKING:
+    import httpx
+
     from wirehub_sdk._http import EgressClient
 
 Expression = Annotated[
@@ -35,8 +46,48 @@ class EmptyConfig(msgspec.Struct, forbid_unknown_fields=True):
     """The config of a node type that takes none."""
 
 
-class NodeType:
-    """Base class of every node type.
+ConfigT = TypeVar("ConfigT", default=Any)
+InputT = TypeVar("InputT", default=Any)
+OutputT = TypeVar("OutputT", default=Any)
+
+DECLARED_TYPES = ("Config", "Input", "Output")
+"""The class attributes that ``NodeType[ConfigT, InputT, OutputT]``'s arguments set, in order."""
+
+
+def declared_types(cls: type) -> dict[str, Any]:
+    """The types ``cls`` declares in its ``NodeType[...]`` base, by attribute name.
+
+    Only a direct ``NodeType[...]`` base counts, and an argument that is still
+    a type variable declares nothing.
+    """
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        if typing.get_origin(base) is NodeType:
+            arguments = typing.get_args(base)
+            return {
+                attribute: argument
+                for attribute, argument in zip(DECLARED_TYPES, arguments, strict=False)
+                if not isinstance(argument, typing.TypeVar)
+            }
+    return {}
+
+
+class NodeType(Generic[ConfigT, InputT, OutputT]):
+    """Base class of every node type, generic in its config, input and output types.
+
+    Subclass ``NodeType[MyConfig, MyInput, MyOutput]``: the three arguments
+    become the class attributes ``Config``, ``Input`` and ``Output`` that the
+    hub decodes and checks at run time, and a type checker holds ``execute``
+    (and ``branches``) to them::
+
+        class Shout(NodeType[ShoutConfig, str, ShoutOutput]):
+            name = "acme.shout"
+
+            async def execute(self, ctx: NodeContext, config: ShoutConfig, input: str) -> ShoutOutput:
+                return ShoutOutput(input.upper() * config.times)
+
+    ``Any`` is a valid argument (an ``Input`` of ``Any`` takes any JSON). A
+    bare ``NodeType`` subclass has an ``EmptyConfig`` and any input and output,
+    and nothing is checked statically.
 
     Metadata lives in class attributes; the behaviour is one async
     ``execute``. The hub creates one instance per node type and version and
@@ -48,10 +99,11 @@ class NodeType:
             and ship a ``migrate_config`` from the previous version.
         title: A short human name.
         description: One paragraph for catalogues and docs.
-        Config: A msgspec Struct for the step's ``config``.
-        Input: The type of the step's mapped input (a Struct, or ``Any``).
-        Output: The type ``execute`` returns (a Struct, or ``Any``). What
-            ``execute`` returns is checked against it.
+        Config: The msgspec Struct of the step's ``config`` (set from the
+            first type argument).
+        Input: The type of the step's mapped input (the second).
+        Output: The type ``execute`` returns (the third). What ``execute``
+            returns is checked against it at run time.
         credential_types: Names of credential types a step may attach.
     """
 
@@ -64,8 +116,16 @@ class NodeType:
     Output: ClassVar[Any] = Any
     credential_types: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The type arguments are the declaration; the attributes are what the hub reads at run time.
+        # An attribute the class body sets itself wins here; the hub's checks reject a disagreement.
+        for attribute, argument in declared_types(cls).items():
+            if attribute not in cls.__dict__:
+                setattr(cls, attribute, argument)
+
     @classmethod
-    def branches(cls, config: Any) -> list[str] | None:
+    def branches(cls, config: ConfigT) -> list[str] | None:
         """The branch names a routing node may choose, or ``None``.
 
         Called when a definition is validated, with the parsed config. A node
@@ -83,7 +143,7 @@ class NodeType:
         """
         return None
 
-    async def execute(self, ctx: NodeContext, config: Any, input: Any) -> Any:
+    async def execute(self, ctx: NodeContext, config: ConfigT, input: InputT) -> OutputT | Route | Wait:
         """Runs one attempt of a step.
 
         Args:
@@ -92,8 +152,10 @@ class NodeType:
             input: The step's mapped input, decoded into ``Input``.
 
         Returns:
-            The step's output (of type ``Output``), a ``Route`` for routing
-            node types, or a ``Wait`` to end the attempt and be woken later.
+            The step's output (an ``Output``), a ``Route`` for routing node
+            types, or a ``Wait`` to end the attempt and be woken later. The
+            output a ``Route`` or ``Wait`` carries is checked against
+            ``Output`` at run time only.
 
         Raises:
             NodeError: A subclass that says whether another attempt may help.
@@ -128,6 +190,8 @@ class NodeContext:
         cancelled: Set when the step is cancelled; long work should check it.
         credential: The resolved fields of the step's credential, or ``None``.
             Secrets reach the node only while its step runs.
+        credential_auth: An httpx ``Auth`` that applies the step's credential
+            to a request, or ``None``: pass it as ``auth=`` to ``http``.
         http: An HTTP client with the hub's egress rules (and the step's
             credential applied when ``auth=ctx.credential_auth`` is passed).
     """
@@ -141,7 +205,7 @@ class NodeContext:
     deadline: datetime | None = None
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     credential: Mapping[str, Any] | None = None
-    credential_auth: Any = None
+    credential_auth: httpx.Auth | None = None
     evaluator: Callable[[str, Any], Any] | None = None
     progress_sink: Callable[[Progress], Awaitable[None] | None] = field(default=_no_progress)
 

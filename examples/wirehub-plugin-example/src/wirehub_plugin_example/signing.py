@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -63,16 +63,13 @@ class SignOutput(msgspec.Struct):
     key_id: str | None = None
 
 
-class Sign(NodeType):
+class Sign(NodeType[SignConfig, SignInput, SignOutput]):
     """Signs a payload with the step's signing key."""
 
     name = "example.sign"
     version = 1
     title = "Sign"
     description = "Computes the HMAC of a payload with the step's example.signing_key credential."
-    Config: ClassVar[type[Any]] = SignConfig
-    Input: ClassVar[Any] = SignInput
-    Output: ClassVar[Any] = SignOutput
     credential_types = ("example.signing_key",)
 
     async def execute(self, ctx: NodeContext, config: SignConfig, input: SignInput) -> SignOutput:

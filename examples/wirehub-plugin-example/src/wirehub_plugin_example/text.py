@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -59,16 +59,13 @@ class _EmptySlug(NonRetryableError):
     kind = "example.empty_slug"
 
 
-class SlugifyV1(NodeType):
+class SlugifyV1(NodeType[SlugifyConfigV1, SlugifyInput, SlugifyOutput]):
     """The first version, kept so definitions saved with it still run."""
 
     name = "example.slugify"
     version = 1
     title = "Slugify"
     description = "Turns text into a URL-safe slug. Superseded by version 2."
-    Config: ClassVar[type[Any]] = SlugifyConfigV1
-    Input: ClassVar[Any] = SlugifyInput
-    Output: ClassVar[Any] = SlugifyOutput
 
     async def execute(self, ctx: NodeContext, config: SlugifyConfigV1, input: SlugifyInput) -> SlugifyOutput:
         slug = slugify(input.text, separator=config.separator, max_length=config.max_length or None, lowercase=True)
@@ -77,16 +74,13 @@ class SlugifyV1(NodeType):
         return SlugifyOutput(slug)
 
 
-class Slugify(NodeType):
+class Slugify(NodeType[SlugifyConfig, SlugifyInput, SlugifyOutput]):
     """Turns text into a URL-safe slug: ASCII letters and digits, joined by a separator."""
 
     name = "example.slugify"
     version = 2
     title = "Slugify"
     description = "Turns text into a URL-safe slug, optionally cut to a length at a word boundary."
-    Config: ClassVar[type[Any]] = SlugifyConfig
-    Input: ClassVar[Any] = SlugifyInput
-    Output: ClassVar[Any] = SlugifyOutput
 
     @classmethod
     def migrate_config(cls, from_version: int, config: dict[str, Any]) -> dict[str, Any] | None:
@@ -127,16 +121,13 @@ class WordCountOutput(msgspec.Struct):
     longest: str | None
 
 
-class WordCount(NodeType):
+class WordCount(NodeType[WordCountConfig, WordCountInput, WordCountOutput]):
     """Counts the words of a text."""
 
     name = "example.word_count"
     version = 1
     title = "Word count"
     description = "Counts the words (runs of letters and digits) of a text, and the distinct ones."
-    Config: ClassVar[type[Any]] = WordCountConfig
-    Input: ClassVar[Any] = WordCountInput
-    Output: ClassVar[Any] = WordCountOutput
 
     async def execute(self, ctx: NodeContext, config: WordCountConfig, input: WordCountInput) -> WordCountOutput:
         words = [w.lower() for w in re.findall(r"\w+", input.text) if len(w) >= config.min_length]

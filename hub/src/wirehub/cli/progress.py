@@ -8,7 +8,7 @@ from typing import TextIO
 
 from wirehub.cli.text import escape
 from wirehub.engine import Event, ExecutionState, StepRun, StepStatus
-from wirehub_sdk import Progress
+from wirehub_sdk.host import Progress
 
 _MARKS = {
     StepStatus.SCHEDULED: "·",

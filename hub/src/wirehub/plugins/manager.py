@@ -16,7 +16,7 @@ from importlib.metadata import Distribution, EntryPoint, distributions
 import pluggy
 
 from wirehub.plugins.report import PluginRecord, PluginState
-from wirehub_sdk import PROJECT_NAME, hookspecs
+from wirehub_sdk.host import PROJECT_NAME, hookspecs
 
 log = logging.getLogger("wirehub.plugins")
 

@@ -9,6 +9,7 @@ that need a missing node type fail validation with the reason.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
@@ -19,8 +20,8 @@ import msgspec
 
 from wirehub.plugins.manager import HubPluginManager, describe_error, get_plugin_manager
 from wirehub.plugins.report import NodeTypeRef, PluginRecord, PluginReport, PluginState
-from wirehub.plugins.validation import InvalidTypeError, check_credential_type, check_node_type, claimed_name
 from wirehub_sdk import CredentialType, NodeType
+from wirehub_sdk.host import InvalidTypeError, check_credential_type, check_node_type, claimed_name
 
 if TYPE_CHECKING:
     from wirehub.engine import NodeCatalog
@@ -86,6 +87,15 @@ def _hook_results(
             yield record, list(result)
 
 
+def plugin_namespace(name: str) -> str:
+    """The node-type namespace a plugin or distribution name stands for.
+
+    ``acme``, ``Acme`` and ``wirehub-plugin-acme`` all stand for ``acme``.
+    """
+    normalized = re.sub(r"[-.]+", "_", name.lower())
+    return normalized.removeprefix("wirehub_plugin_")
+
+
 def _registered(pm: HubPluginManager, record: PluginRecord) -> bool:
     return pm.get_plugin(record.name) is not None and pm.record(record.name) is record
 
@@ -109,20 +119,32 @@ class Registry:
         self._credential_types: dict[str, CredentialType] = {}
         self._credential_owners: dict[str, str] = {}
         self._reasons: dict[str, list[str]] = {}
+        self._claims: dict[str, set[str]] = {}
         unknown: set[str] = set()
         self._collect_node_types(pm, unknown)
         self._collect_credential_types(pm)
         self._reports = [record.freeze() for record in pm.records]
-        self._unknown = [
-            f"plugin {r.name!r} failed: {'; '.join(r.errors)}"
+        self._failed: list[tuple[frozenset[str], str]] = [
+            (self._namespaces(r), f"plugin {r.name!r} failed: {'; '.join(r.errors)}")
             for r in pm.records
             if r.state is PluginState.FAILED and (r.name in unknown or not _registered(pm, r))
         ]
+
+    def _namespaces(self, record: PluginRecord) -> frozenset[str]:
+        """The namespaces a plugin answers for: its own name's, and those of every name it offered."""
+        names = self._claims.get(record.name, set()) | {ref.name for ref in record.node_types}
+        names |= set(record.credential_types)
+        namespaces = {name.partition(".")[0] for name in names}
+        namespaces |= {plugin_namespace(record.name)}
+        if record.distribution:
+            namespaces.add(plugin_namespace(record.distribution))
+        return frozenset(namespaces)
 
     def _reject(self, record: PluginRecord, name: str | None, message: str) -> None:
         record.fail(message)
         if name is not None:
             self._reasons.setdefault(name, []).append(message)
+            self._claims.setdefault(record.name, set()).add(name)
 
     def _collect_node_types(self, pm: HubPluginManager, unknown: set[str]) -> None:
         for record, items in _hook_results(pm, "wirehub_node_types", unknown):
@@ -183,17 +205,21 @@ class Registry:
         """Why ``name`` is missing (or lacks a version), as far as the hub knows.
 
         A rejected claim on ``name`` (a duplicate, a malformed class) names the
-        plugin and the problem. Otherwise, when ``name`` is not installed, the
-        plugins whose node types are unknown are listed (they failed to load,
-        or their ``wirehub_node_types`` raised), and a blocked plugin of the
-        name's namespace.
+        plugin and the problem. Otherwise, when ``name`` is not installed, a
+        plugin of the name's namespace whose node types are unknown (it failed
+        to load, or its ``wirehub_node_types`` raised) is named with its
+        errors, and so is a blocked plugin of that namespace. A plugin's
+        namespaces are its own name's, its distribution's (without a
+        ``wirehub-plugin-`` prefix) and those of every name it offered: a
+        broken plugin is never blamed for another plugin's names, nor for a
+        typo.
         """
         if name in self._reasons:
             return "; ".join(self._reasons[name])
         if name in self._node_types:
             return None
         namespace = name.partition(".")[0]
-        notes = list(self._unknown)
+        notes = [message for namespaces, message in self._failed if namespace in namespaces]
         notes += [
             f"plugin {r.name!r} is blocked by the allow/deny lists"
             for r in self._reports
@@ -204,6 +230,10 @@ class Registry:
         return "no installed plugin provides it; " + "; ".join(notes)
 
     # Running
+
+    def node_type_names(self) -> list[str]:
+        """Every installed node type's name, sorted."""
+        return sorted(self._node_types)
 
     def node(self, name: str, version: int) -> NodeType:
         """The one instance of node type ``name`` at ``version``. Raises ``KeyError``."""

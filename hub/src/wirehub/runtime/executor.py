@@ -34,11 +34,10 @@ from wirehub_sdk import (
     NodeContext,
     NodeError,
     NodeType,
-    Progress,
     Route,
     Wait,
 )
-from wirehub_sdk.host import credential_auth, decode, encode_output, idempotency_key
+from wirehub_sdk.host import Progress, credential_auth, decode, encode_output, idempotency_key
 
 logger = logging.getLogger("wirehub.runtime")
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
+from wirehub_sdk._checks import check_credential_type, check_node_type
 from wirehub_sdk._credentials import CredentialType
 from wirehub_sdk._errors import RetryableError
 from wirehub_sdk._http import EgressClient, EgressPolicy
@@ -62,12 +63,17 @@ def make_context(
     """Builds the ``NodeContext`` of one attempt, as the hub would.
 
     Raises:
+        InvalidTypeError: The credential type is one the hub would reject.
         ConfigError: The credential does not fit its type, or the node type
             does not accept that credential type.
     """
     auth = None
     if credential is not None and credential_type is not None:
-        instance = credential_type() if isinstance(credential_type, type) else credential_type
+        if isinstance(credential_type, type):
+            instance = check_credential_type(credential_type)()
+        else:
+            check_credential_type(type(credential_type))
+            instance = credential_type
         auth = credential_auth(node, instance, credential, "the credential")
     logger = logging.LoggerAdapter(
         logging.getLogger(f"hub.node.{node.name}"),
@@ -107,9 +113,12 @@ async def run_node(
 ) -> Any:
     """Runs one attempt of ``node`` outside the hub and returns what it returned.
 
-    The config and input are converted into the node type's ``Config`` and
-    ``Input`` as the hub converts a step's, the result is checked against
-    ``Output``, and the attempt gets a fresh ``EgressClient``.
+    The class is first checked as the hub checks what a plugin offers (a
+    class the hub would reject raises ``InvalidTypeError`` with the message
+    the hub would report). The config and input are converted into the node
+    type's ``Config`` and ``Input`` as the hub converts a step's, the result
+    is checked against ``Output``, and the attempt gets a fresh
+    ``EgressClient``.
 
     Args:
         node: A node-type class (instantiated here) or instance.
@@ -135,11 +144,14 @@ async def run_node(
         The node's output, or the ``Route`` or ``Wait`` it returned.
 
     Raises:
+        InvalidTypeError: The node type (or credential type) is malformed:
+            the hub would not load it.
         ConfigError: The config, input or credential does not fit the node type.
         OutputError: The output does not match ``Output``.
         RetryableError: Kind ``timeout`` when ``timeout_seconds`` passed.
         NodeError: Whatever the node raised.
     """
+    check_node_type(node if isinstance(node, type) else type(node))
     instance = node() if isinstance(node, type) else node
     label = f"{instance.name} v{instance.version}"
     parsed_config = decode({} if config is None else config, instance.Config, f"config of {label}")

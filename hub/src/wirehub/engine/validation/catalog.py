@@ -6,7 +6,7 @@ imports the registry, so it stays free of plugin loading.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from wirehub_sdk import NodeType
@@ -19,8 +19,12 @@ class NodeCatalog(Protocol):
         """Every installed version of the node type ``name``; empty when none is."""
         ...
 
+    def node_type_names(self) -> Collection[str]:
+        """Every installed node type's name: where validation looks for what a typo meant."""
+        ...
+
     def unavailable_reason(self, name: str) -> str | None:
-        """Why ``name`` is missing when a plugin that claims it failed, else ``None``.
+        """Why ``name`` is missing when a plugin of its namespace failed or claimed it, else ``None``.
 
         For example ``"plugin 'acme' failed to load: ModuleNotFoundError: ..."``.
         """

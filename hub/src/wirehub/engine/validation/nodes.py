@@ -1,8 +1,9 @@
 """Checking one step against its node type: availability, version, config, branches.
 
 A step names a node type and, optionally, the version it was written for.
-Without a version the newest installed one is used; an installed version is
-used as is; an older version that is no longer installed has its config
+Without a version the newest installed one is used, and its config is never
+migrated (a config that does not fit then says to pin the version it was
+written for); an installed version is used as is; an older version that is no longer installed has its config
 upgraded one version at a time by the newest class's ``migrate_config``; a
 newer version than any installed is an error.
 """
@@ -10,6 +11,7 @@ newer version than any installed is an error.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +61,9 @@ def resolve_step(index: int, step: Step, catalog: NodeCatalog, problems: list[Pr
             if reason
             else f'Unknown node type "{step.type}": no installed plugin provides it.'
         )
-        problems.append(Problem(join(at, "type"), message, "unknown-node-type"))
+        problems.append(
+            Problem(join(at, "type"), message + _did_you_mean(step.type, catalog, reason), "unknown-node-type")
+        )
         return ResolvedStep()
     newest = max(versions)
     installed = ", ".join(str(version) for version in sorted(versions))
@@ -83,8 +87,37 @@ def resolve_step(index: int, step: Step, catalog: NodeCatalog, problems: list[Pr
             return ResolvedStep(node_type, version)
         config, note = migrated, f" (after upgrading the config from version {wanted} to {newest})"
     resolved = ResolvedStep(node_type, version, config)
+    found = len(problems)
     _check_config(resolved, join(at, "config"), f'the config of "{step.type}"', note, problems)
+    if wanted is None and newest > 1 and len(problems) > found:
+        # The usual cause: the step was written for an older version and the plugin has since
+        # published a new one. Only a pinned type_version tells the hub to migrate the config.
+        first = problems[found]
+        hint = (
+            f' The step has no "type_version", so it runs version {newest}, the newest installed; if it was '
+            f'written for an earlier version, set "type_version" to that version and its config is migrated '
+            f"(`wirehub validate --pin` then records the migrated config)."
+        )
+        problems[found] = Problem(first.pointer, first.message + hint, first.code)
     return resolved
+
+
+def _did_you_mean(name: str, catalog: NodeCatalog, reason: str | None) -> str:
+    """`` Did you mean "core.http"?`` for the installed names closest to ``name``, or ``""``.
+
+    When a plugin of the name's namespace is blamed (``reason``), only names of
+    that namespace are offered: another plugin's node type is no fix for it.
+    """
+    candidates = list(catalog.node_type_names())
+    if reason:
+        namespace = name.partition(".")[0]
+        candidates = [candidate for candidate in candidates if candidate.partition(".")[0] == namespace]
+    close = difflib.get_close_matches(name, candidates, n=3)
+    if not close:
+        return ""
+    quoted = [f'"{candidate}"' for candidate in close]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" Did you mean {listed}?"
 
 
 def _migrate(

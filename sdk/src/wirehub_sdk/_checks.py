@@ -1,7 +1,8 @@
-"""Checks that what a plugin returns from its hooks is a well-formed type.
+"""Whether a class a plugin offers is a well-formed node or credential type.
 
-A class that fails a check is rejected and reported against its plugin; the
-hub never runs it.
+The hub runs these checks on every class a plugin's hooks return, and the
+test kit runs them before it runs a node, so a class the hub would reject
+fails its plugin's own tests with the same message.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from typing import Any
 
 import msgspec
 
-from wirehub_sdk import CredentialType, NodeType
+from wirehub_sdk._credentials import CredentialType
+from wirehub_sdk._node import NodeType, declared_types
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 """Node-type and credential-type names: ``<plugin>.<thing>``, lowercase, dot-separated."""
 
 
-class InvalidTypeError(Exception):
-    """A node or credential type returned by a plugin is malformed."""
+class InvalidTypeError(TypeError):
+    """A node or credential type offered by a plugin is malformed."""
 
 
 def claimed_name(obj: object) -> str | None:
@@ -51,15 +53,27 @@ def _check_schema(cls: type, attribute: str, value: Any) -> None:
         ) from exc
 
 
+def _check_declared_types(cls: type[NodeType], label: str) -> None:
+    """The class attributes agree with the ``NodeType[...]`` arguments a type checker holds ``execute`` to."""
+    for attribute, argument in declared_types(cls).items():
+        value = getattr(cls, attribute)
+        if value != argument:
+            raise InvalidTypeError(
+                f"node type {label}: {attribute} is {value!r} but its NodeType[...] base declares {argument!r}; "
+                f"drop the {attribute} attribute"
+            )
+
+
 def check_node_type(obj: object) -> type[NodeType]:
     """Returns ``obj`` as a node-type class if it is well formed.
 
     Raises:
         InvalidTypeError: Naming what is wrong: not a ``NodeType`` subclass, a
             name that is not ``<plugin>.<action>``, a version that is not an
-            integer >= 1, a ``Config`` that is not a msgspec Struct, an
-            ``Input``/``Output`` msgspec cannot convert, an ``execute`` that
-            is missing or not ``async def``, or types without a JSON Schema.
+            integer >= 1, a ``Config`` that is not a msgspec Struct, a
+            ``Config``, ``Input`` or ``Output`` attribute that disagrees with
+            the ``NodeType[...]`` arguments, an ``execute`` that is missing or
+            not ``async def``, or types without a JSON Schema.
     """
     if not (isinstance(obj, type) and issubclass(obj, NodeType)):
         raise InvalidTypeError(f"{obj!r} is not a subclass of wirehub_sdk.NodeType")
@@ -67,16 +81,18 @@ def check_node_type(obj: object) -> type[NodeType]:
     version = getattr(obj, "version", None)
     if type(version) is not int or version < 1:
         raise InvalidTypeError(f"node type {name} has version {version!r}; expected an integer >= 1")
+    label = f"{name} v{version}"
+    _check_declared_types(obj, label)
     config = getattr(obj, "Config", None)
     if not (isinstance(config, type) and issubclass(config, msgspec.Struct)):
-        raise InvalidTypeError(f"node type {name} v{version}: Config {config!r} is not a msgspec Struct class")
+        raise InvalidTypeError(f"node type {label}: Config {config!r} is not a msgspec Struct class")
     if obj.execute is NodeType.execute:
-        raise InvalidTypeError(f"node type {name} v{version} does not implement execute")
+        raise InvalidTypeError(f"node type {label} does not implement execute")
     if not inspect.iscoroutinefunction(obj.execute):
-        raise InvalidTypeError(f"node type {name} v{version}: execute must be a coroutine function (async def)")
+        raise InvalidTypeError(f"node type {label}: execute must be a coroutine function (async def)")
     credential_types = getattr(obj, "credential_types", ())
     if not (isinstance(credential_types, tuple) and all(isinstance(c, str) for c in credential_types)):
-        raise InvalidTypeError(f"node type {name} v{version}: credential_types must be a tuple of names")
+        raise InvalidTypeError(f"node type {label}: credential_types must be a tuple of names")
     for attribute in ("Config", "Input", "Output"):
         _check_schema(obj, attribute, getattr(obj, attribute))
     return obj
