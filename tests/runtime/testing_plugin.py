@@ -178,9 +178,36 @@ class StrayRouteNode(NodeType):
         return Route("left")
 
 
+class MutateConfig(msgspec.Struct, forbid_unknown_fields=True):
+    tags: Any = None
+
+
+class MutateNode(NodeType):
+    """Mutates its config's ``Any`` field and its input in place, then returns both."""
+
+    name = "test.mutate"
+    Config: ClassVar[type[Any]] = MutateConfig
+
+    async def execute(self, ctx: NodeContext, config: MutateConfig, input: Any) -> Any:
+        config.tags.append("mutated")
+        input["items"].append("mutated")
+        input["touched"] = True
+        return {"tags": config.tags, "input": input}
+
+
 @hookimpl
 def wirehub_node_types() -> list[type[NodeType]]:
-    return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode, MisrouteNode, StrayRouteNode]
+    return [
+        FlakyNode,
+        SleepNode,
+        BarrierNode,
+        CrashNode,
+        WrongOutputNode,
+        WhoAmINode,
+        MisrouteNode,
+        StrayRouteNode,
+        MutateNode,
+    ]
 
 
 @hookimpl

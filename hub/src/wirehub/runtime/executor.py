@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from wirehub.engine import (
     ErrorInfo,
     Event,
@@ -34,6 +36,7 @@ from wirehub_sdk import (
     NodeContext,
     NodeError,
     NodeType,
+    NonRetryableError,
     Progress,
     Route,
     Wait,
@@ -60,6 +63,23 @@ class StepEnvironment:
     credentials: CredentialSource | None = None
     on_progress: ProgressSink | None = None
     clock: Clock = field(default=utc_now)
+
+
+def fresh_copy(value: Any, what: str) -> Any:
+    """A deep copy of a JSON value, made by encoding it and decoding the bytes.
+
+    Each attempt decodes its config and input from such a copy, so a node that
+    mutates what it was given changes neither the cached plan nor an upstream
+    step's recorded output. A JSON round trip is about ten times faster than
+    ``copy.deepcopy`` for the small documents steps usually get.
+
+    Raises:
+        NonRetryableError: Kind ``node.input``: the value is not JSON (a lone surrogate in a string).
+    """
+    try:
+        return msgspec.json.decode(msgspec.json.encode(value))
+    except (msgspec.EncodeError, TypeError, UnicodeEncodeError) as exc:
+        raise NonRetryableError(f"the {what} is not JSON: {exc}", kind="node.input") from exc
 
 
 def _error(exc: NodeError) -> ErrorInfo:
@@ -89,8 +109,9 @@ def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx
 async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:
     node = env.registry.node(step.type, step.type_version)
     _attach_credential(env, step, node, ctx)
-    config = decode(step.config, node.Config, f"config of step {step.id!r}")
-    node_input = decode(command.input, node.Input, f"input of step {step.id!r}")
+    config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
+    config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
+    node_input = decode(fresh_copy(command.input, input_label), node.Input, input_label)
     result = await node.execute(ctx, config, node_input)
     _check_routing(step, node, result)
     now = env.clock()
