@@ -8,7 +8,6 @@ from wirehub.engine.execution.state import ExecutionStatus
 from wirehub.runtime import LocalExecution, compile_definition
 from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.registry import NodeRegistry
-from wirehub_sdk import EgressClient, EgressPolicy
 
 MUTATING = {
     "name": "mutating",
@@ -29,16 +28,12 @@ MUTATING = {
 
 async def test_a_node_that_mutates_its_config_leaves_the_plan_unchanged(registry: NodeRegistry) -> None:
     plan = compile_definition(MUTATING, registry)
-    http = EgressClient(EgressPolicy())
-    env = StepEnvironment(registry=registry, http=http)
     outputs: list[Any] = []
-    try:
+    async with StepEnvironment(registry) as env:
         for _ in range(3):
             result = await LocalExecution(plan, env).run()
             assert result.status is ExecutionStatus.SUCCEEDED, result.error
             outputs.append(result.output["mutate"]["tags"])
-    finally:
-        await http.aclose()
     assert outputs == [["original", "mutated"]] * 3, "each run starts from the definition's config"
     assert plan.steps["mutate"].config == {"tags": ["original"]}
 

@@ -1,26 +1,24 @@
-"""Runs one attempt of one step: from a ``RunStep`` command to the event it ends in.
+"""Runs one attempt of one step: from a claimed attempt to the one outcome it ends in.
 
-This is the only place a node's ``execute`` is called. Whatever the node
-does (returns, raises, hangs past its deadline, returns the wrong shape), the
-attempt ends in exactly one engine event; nothing a node does reaches the
-caller as an exception.
+This is the only place a node's ``execute`` is called (``run_attempt``).
+Whatever the node does (returns, raises, blocks, swallows cancellation, hangs
+past its deadline, returns the wrong shape), the attempt ends in exactly one
+outcome; nothing a node does reaches the caller as an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from wirehub.engine import (
     ErrorInfo,
-    Event,
-    RunStep,
     StepFailed,
     StepPlan,
     StepSucceeded,
@@ -29,6 +27,7 @@ from wirehub.engine import (
     evaluate,
 )
 from wirehub.runtime.credentials import CredentialSource
+from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_sdk import (
     ConfigError,
@@ -56,13 +55,56 @@ def utc_now() -> datetime:
 
 @dataclass(slots=True)
 class StepEnvironment:
-    """What every attempt in this process is run with."""
+    """What every attempt in this process is run with.
+
+    Close it with ``aclose`` (or use it as an async context manager) on the loop
+    that ran the attempts: that ends its node threads.
+
+    Attributes:
+        registry: The node and credential types installed in this process.
+        threads: The node threads attempts run on, each with an egress HTTP client.
+        credentials: Where steps' named credentials come from.
+        on_progress: Receives nodes' progress reports, on the caller's loop.
+        clock: The current instant; claim instants and event times use the same clock.
+    """
 
     registry: NodeRegistry
-    http: EgressClient
+    threads: NodeThreads = field(default_factory=NodeThreads)
     credentials: CredentialSource | None = None
     on_progress: ProgressSink | None = None
     clock: Clock = field(default=utc_now)
+
+    async def aclose(self) -> None:
+        """Stops running attempts (each gets the grace to end) and ends the node threads."""
+        await self.threads.aclose()
+
+    async def __aenter__(self) -> StepEnvironment:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One claimed attempt of a step, as a runtime hands it to ``run_attempt``.
+
+    Attributes:
+        execution_id: The execution the step belongs to.
+        number: 1 for the first attempt, 2 for the first retry...
+        input: The step's evaluated input (JSON values); the node gets its own copy.
+        claimed_at: When a worker claimed the attempt: its timeout counts from here,
+            so time spent queued never eats into it.
+    """
+
+    execution_id: str
+    number: int
+    input: Any
+    claimed_at: datetime
+
+
+AttemptOutcome = StepSucceeded | StepSuspended | StepFailed | StepTimedOut
+"""What one attempt can end in."""
 
 
 def fresh_copy(value: Any, what: str) -> Any:
@@ -92,9 +134,10 @@ def _error(exc: NodeError) -> ErrorInfo:
     )
 
 
-def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx: NodeContext) -> None:
+def _credential(env: StepEnvironment, step: StepPlan, node: NodeType) -> tuple[Mapping[str, Any] | None, Any]:
+    """The step's credential fields and the auth they put on the node's requests."""
     if step.credential is None:
-        return
+        return None, None
     stored = env.credentials.get(step.credential) if env.credentials else None
     if stored is None:
         raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
@@ -102,28 +145,8 @@ def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
         raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
-    ctx.credential_auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
-    ctx.credential = stored.fields
-
-
-async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:
-    node = env.registry.node(step.type, step.type_version)
-    _attach_credential(env, step, node, ctx)
-    config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
-    config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
-    node_input = decode(fresh_copy(command.input, input_label), node.Input, input_label)
-    result = await node.execute(ctx, config, node_input)
-    _check_routing(step, node, result)
-    now = env.clock()
-    if isinstance(result, Wait):
-        if result.until.tzinfo is None:
-            raise NodeError(f"{node.name} returned a Wait without a timezone", kind="node.result")
-        output = encode_output(node, result.output)
-        return StepSuspended(step.id, command.attempt, now, until=result.until, output=output)
-    branch: str | None = None
-    if isinstance(result, Route):
-        branch, result = result.branch, result.output
-    return StepSucceeded(step.id, command.attempt, now, output=encode_output(node, result), branch=branch)
+    auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
+    return stored.fields, auth
 
 
 def _check_routing(step: StepPlan, node: NodeType, result: Any) -> None:
@@ -143,50 +166,141 @@ def _check_routing(step: StepPlan, node: NodeType, result: Any) -> None:
         raise NodeError(f"{node.name} chose branch {result.branch!r}; its branches are {choices}", kind="node.result")
 
 
-async def run_attempt(
-    env: StepEnvironment, step: StepPlan, command: RunStep, execution_id: str, cancelled: asyncio.Event
-) -> Event:
-    """Runs one attempt and returns the event it ended in.
+def _finished(step: StepPlan, node: NodeType, number: int, result: Any, now: datetime) -> AttemptOutcome:
+    """The event for what ``execute`` returned, once it is checked against the node type."""
+    _check_routing(step, node, result)
+    if isinstance(result, Wait):
+        if result.until.tzinfo is None:
+            raise NodeError(f"{node.name} returned a Wait without a timezone", kind="node.result")
+        return StepSuspended(step.id, number, now, until=result.until, output=encode_output(node, result.output))
+    branch: str | None = None
+    if isinstance(result, Route):
+        branch, result = result.branch, result.output
+    return StepSucceeded(step.id, number, now, output=encode_output(node, result), branch=branch)
+
+
+def _unexpected(step: StepPlan, number: int, exc: BaseException, now: datetime) -> StepFailed:
+    error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
+    return StepFailed(step.id, number, now, error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What the driver resolves before the node runs: the node type, its copies of config and input."""
+
+    node: NodeType
+    config: Any
+    input: Any
+    credential: Mapping[str, Any] | None = None
+    credential_auth: Any = None
+
+
+def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _Prepared:
+    node = env.registry.node(step.type, step.type_version)
+    config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
+    config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
+    node_input = decode(fresh_copy(attempt.input, input_label), node.Input, input_label)
+    credential, auth = _credential(env, step, node)
+    return _Prepared(node, config, node_input, credential, auth)
+
+
+async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> AttemptOutcome:
+    """Runs one attempt of a step and returns the one outcome it ended in.
+
+    This is the only place a node's ``execute`` is called. Whatever the node
+    does (returns, raises, blocks its thread, swallows cancellation, returns
+    the wrong shape), the attempt ends in exactly one outcome, at the latest at
+    its deadline: the claim instant plus the step's ``timeout_seconds``.
+    Nothing a node does reaches the caller as an exception.
+
+    The node runs on a node thread (see ``wirehub.runtime.node_threads``), so
+    the caller's event loop never waits on it. To stop the attempt, cancel the
+    task awaiting this coroutine: the node's ``ctx.cancelled`` is set, its task
+    cancelled on its own loop, and ``asyncio.CancelledError`` propagates here
+    at once (no outcome: the caller asked).
 
     Args:
-        env: The registry, HTTP client and credentials of this process.
+        env: What every attempt of this process runs with.
         step: The step's plan.
-        command: The engine's ``RunStep`` for this attempt.
-        execution_id: The execution the step belongs to.
-        cancelled: Set by the caller to ask the node to stop.
+        attempt: The claimed attempt: execution, number, input and claim instant.
+
+    Returns:
+        ``StepSucceeded``, ``StepSuspended`` (the node returned a ``Wait``),
+        ``StepFailed`` or ``StepTimedOut``.
     """
-    log = logging.LoggerAdapter(logger, {"execution_id": execution_id, "step_id": step.id, "attempt": command.attempt})
+    number = attempt.number
+    log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
+    deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
+    try:
+        prepared = _prepare(env, step, attempt)
+    except NodeError as exc:
+        return StepFailed(step.id, number, env.clock(), _error(exc))
+    except Exception as exc:
+        log.exception("preparing the attempt failed")
+        return _unexpected(step, number, exc, env.clock())
+    remaining = None if deadline is None else (deadline - env.clock()).total_seconds()
+    if remaining is not None and remaining <= 0:
+        log.warning("attempt timed out before it started")
+        return StepTimedOut(step.id, number, env.clock())
+    driver = asyncio.get_running_loop()
+    run: NodeRun[AttemptOutcome] | None = None
 
     async def progress(report: Progress) -> None:
-        if env.on_progress is not None:
-            result = env.on_progress(step.id, command.attempt, report)
-            if result is not None:
-                await result
+        sink = env.on_progress
+        if sink is None or run is None or run.stopped or driver.is_closed():
+            return
+        delivery = asyncio.run_coroutine_threadsafe(_deliver(sink, step.id, number, report), driver)
+        await asyncio.wrap_future(delivery)
 
-    ctx = NodeContext(
-        execution_id=execution_id,
-        step_id=step.id,
-        attempt=command.attempt,
-        idempotency_key=idempotency_key(execution_id, step.id),
-        logger=log,
-        http=env.http,
-        deadline=command.deadline,
-        cancelled=cancelled,
-        evaluator=evaluate,
-        progress_sink=progress,
-    )
-    timeout = None if command.deadline is None else (command.deadline - env.clock()).total_seconds()
+    async def on_node_thread(cancelled: asyncio.Event, http: EgressClient) -> AttemptOutcome:
+        node = prepared.node
+        ctx = NodeContext(
+            execution_id=attempt.execution_id,
+            step_id=step.id,
+            attempt=number,
+            idempotency_key=idempotency_key(attempt.execution_id, step.id),
+            logger=log,
+            http=http,
+            deadline=deadline,
+            cancelled=cancelled,
+            credential=prepared.credential,
+            credential_auth=prepared.credential_auth,
+            evaluator=evaluate,
+            progress_sink=progress,
+        )
+        try:
+            result = await node.execute(ctx, prepared.config, prepared.input)
+            return _finished(step, node, number, result, env.clock())
+        except NodeError as exc:
+            return StepFailed(step.id, number, env.clock(), _error(exc))
+        except asyncio.CancelledError:
+            if cancelled.is_set():
+                raise  # stopped: the driver has moved on and ignores what this returns
+            log.exception("node raised CancelledError without being cancelled")
+            return _unexpected(step, number, asyncio.CancelledError("the node cancelled itself"), env.clock())
+        except Exception as exc:
+            log.exception("node raised an unexpected exception")
+            return _unexpected(step, number, exc, env.clock())
+        except BaseException as exc:  # SystemExit or KeyboardInterrupt from a node fails its step only
+            log.exception("node raised %s", type(exc).__name__)
+            return _unexpected(step, number, exc, env.clock())
+
+    run = env.threads.start(on_node_thread, label=f"{attempt.execution_id}/{step.id}#{number}")
     try:
-        async with asyncio.timeout(timeout):
-            return await _execute(env, step, command, ctx)
+        return await run.wait(remaining)
     except TimeoutError:
+        run.stop()
         log.warning("attempt timed out")
-        return StepTimedOut(step.id, command.attempt, env.clock())
-    except NodeError as exc:
-        return StepFailed(step.id, command.attempt, env.clock(), _error(exc))
+        return StepTimedOut(step.id, number, env.clock())
     except asyncio.CancelledError:
+        run.stop()
         raise
-    except Exception as exc:
-        log.exception("node raised an unexpected exception")
-        error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
-        return StepFailed(step.id, command.attempt, env.clock(), error)
+    except NodeJobError as exc:  # on_node_thread returns every outcome; this is a defect of the runtime itself
+        logger.error("node thread job failed", exc_info=exc.__cause__)
+        return _unexpected(step, number, exc.__cause__ or exc, env.clock())
+
+
+async def _deliver(sink: ProgressSink, step_id: str, number: int, report: Progress) -> None:
+    result = sink(step_id, number, report)
+    if result is not None:
+        await result

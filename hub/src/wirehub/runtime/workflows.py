@@ -11,9 +11,10 @@ from wirehub.plugins import build_registry, load_registry
 from wirehub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
 from wirehub.runtime.executor import ProgressSink, StepEnvironment
 from wirehub.runtime.local import ExecutionResult, LocalExecution, Observer
+from wirehub.runtime.node_threads import NodeThreads
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub_sdk import EgressClient, EgressPolicy
+from wirehub_sdk import EgressPolicy
 
 
 class InvalidWorkflowError(ValueError):
@@ -93,10 +94,7 @@ async def run_workflow(
     if egress is None:
         egress = settings.egress_policy
     source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
-    http = EgressClient(egress)
-    try:
-        env = StepEnvironment(registry=registry, http=http, credentials=source, on_progress=on_progress)
+    threads = NodeThreads(egress)
+    async with StepEnvironment(registry, threads, credentials=source, on_progress=on_progress) as env:
         execution = LocalExecution(plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer)
         return await execution.run()
-    finally:
-        await http.aclose()
