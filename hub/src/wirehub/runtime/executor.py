@@ -44,8 +44,21 @@ from wirehub_sdk.host import credential_auth, decode, encode_output, idempotency
 
 logger = logging.getLogger("wirehub.runtime")
 
-ProgressSink = Callable[[str, int, Progress], Awaitable[None] | None]
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    """A node's progress report, with the attempt it comes from."""
+
+    execution_id: str
+    step_id: str
+    attempt: int
+    progress: Progress
+
+
+ProgressSink = Callable[[ProgressReport], Awaitable[None] | None]
+"""Receives every progress report of the process's attempts, on the driver's loop."""
 
 
 def utc_now() -> datetime:
@@ -103,8 +116,33 @@ class Attempt:
     claimed_at: datetime
 
 
-AttemptOutcome = StepSucceeded | StepSuspended | StepFailed | StepTimedOut
-"""What one attempt can end in."""
+@dataclass(frozen=True, slots=True)
+class HandedBack:
+    """The attempt did not run: this process lacks its node type (or its credential type).
+
+    Not an engine event: the caller decides. The embedded runtime records it as a
+    retryable failure of kind ``node.unavailable`` (``as_failure``), so the step's
+    retry policy decides; the durable runtime redelivers the attempt to another
+    worker, which may have the plugin installed.
+
+    Attributes:
+        step_id: The step.
+        attempt: The attempt's number.
+        reason: What is missing, e.g. ``"node type acme.sync v2 is not installed in this process"``.
+    """
+
+    step_id: str
+    attempt: int
+    reason: str
+
+    def as_failure(self, at: datetime) -> StepFailed:
+        """The attempt as a retryable failure of kind ``node.unavailable``, at ``at``."""
+        error = ErrorInfo(kind="node.unavailable", message=self.reason, retryable=True)
+        return StepFailed(self.step_id, self.attempt, at, error)
+
+
+AttemptOutcome = StepSucceeded | StepSuspended | StepFailed | StepTimedOut | HandedBack
+"""What one attempt can end in: an engine event, or ``HandedBack``."""
 
 
 def fresh_copy(value: Any, what: str) -> Any:
@@ -134,17 +172,21 @@ def _error(exc: NodeError) -> ErrorInfo:
     )
 
 
-def _credential(env: StepEnvironment, step: StepPlan, node: NodeType) -> tuple[Mapping[str, Any] | None, Any]:
+class _Unavailable(Exception):
+    """This process lacks what the attempt needs (a node or credential type); another may have it."""
+
+
+async def _credential(env: StepEnvironment, step: StepPlan, node: NodeType) -> tuple[Mapping[str, Any] | None, Any]:
     """The step's credential fields and the auth they put on the node's requests."""
     if step.credential is None:
         return None, None
-    stored = env.credentials.get(step.credential) if env.credentials else None
+    stored = await env.credentials.get(step.credential) if env.credentials else None
     if stored is None:
         raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
     try:
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
-        raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
+        raise _Unavailable(f"credential type {stored.type!r} is not installed in this process") from exc
     auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
     return stored.fields, auth
 
@@ -195,12 +237,15 @@ class _Prepared:
     credential_auth: Any = None
 
 
-def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _Prepared:
-    node = env.registry.node(step.type, step.type_version)
+async def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _Prepared:
+    try:
+        node = env.registry.node(step.type, step.type_version)
+    except KeyError as exc:
+        raise _Unavailable(f"node type {step.type} v{step.type_version} is not installed in this process") from exc
     config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
     config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
     node_input = decode(fresh_copy(attempt.input, input_label), node.Input, input_label)
-    credential, auth = _credential(env, step, node)
+    credential, auth = await _credential(env, step, node)
     return _Prepared(node, config, node_input, credential, auth)
 
 
@@ -226,13 +271,18 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
 
     Returns:
         ``StepSucceeded``, ``StepSuspended`` (the node returned a ``Wait``),
-        ``StepFailed`` or ``StepTimedOut``.
+        ``StepFailed`` or ``StepTimedOut`` (engine events for this attempt), or
+        ``HandedBack`` when this process lacks the step's node type or its
+        credential's type: the node did not run, and the caller decides.
     """
     number = attempt.number
     log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
     deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
     try:
-        prepared = _prepare(env, step, attempt)
+        prepared = await _prepare(env, step, attempt)
+    except _Unavailable as exc:
+        log.warning("handing the attempt back: %s", exc)
+        return HandedBack(step.id, number, str(exc))
     except NodeError as exc:
         return StepFailed(step.id, number, env.clock(), _error(exc))
     except Exception as exc:
@@ -249,7 +299,9 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         sink = env.on_progress
         if sink is None or run is None or run.stopped or driver.is_closed():
             return
-        delivery = asyncio.run_coroutine_threadsafe(_deliver(sink, step.id, number, report), driver)
+        delivery = asyncio.run_coroutine_threadsafe(
+            _deliver(sink, ProgressReport(attempt.execution_id, step.id, number, report)), driver
+        )
         await asyncio.wrap_future(delivery)
 
     async def on_node_thread(cancelled: asyncio.Event, http: EgressClient) -> AttemptOutcome:
@@ -300,7 +352,7 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         return _unexpected(step, number, exc.__cause__ or exc, env.clock())
 
 
-async def _deliver(sink: ProgressSink, step_id: str, number: int, report: Progress) -> None:
-    result = sink(step_id, number, report)
+async def _deliver(sink: ProgressSink, report: ProgressReport) -> None:
+    result = sink(report)
     if result is not None:
         await result

@@ -36,7 +36,7 @@ from wirehub.engine import (
     apply,
     start,
 )
-from wirehub.runtime.executor import Attempt, StepEnvironment, run_attempt
+from wirehub.runtime.executor import Attempt, HandedBack, StepEnvironment, run_attempt
 
 Observer = Callable[[Event, ExecutionState], Awaitable[None] | None]
 
@@ -122,7 +122,10 @@ class LocalExecution:
             claimed_at = self.env.clock()
             self._events.put_nowait(StepStarted(command.step_id, command.attempt, claimed_at))
             claimed = Attempt(self.execution_id, command.attempt, command.input, claimed_at)
-            self._events.put_nowait(await run_attempt(self.env, step, claimed))
+            outcome = await run_attempt(self.env, step, claimed)
+            if isinstance(outcome, HandedBack):  # no other process here to take it: the retry policy decides
+                outcome = outcome.as_failure(self.env.clock())
+            self._events.put_nowait(outcome)
 
         task = asyncio.create_task(attempt(), name=f"{command.step_id}#{command.attempt}")
         self._tasks[(command.step_id, command.attempt)] = task
