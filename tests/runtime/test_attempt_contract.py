@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wirehub.engine import StepFailed, StepSucceeded
+from tests.runtime.testing_plugin import Calls
+from wirehub.engine import StepFailed, StepSucceeded, StepTimedOut
 from wirehub.engine.execution.state import ExecutionStatus, StepStatus
 from wirehub.plugins import build_registry
-from wirehub.runtime import LocalExecution, StoredCredential, compile_definition
-from wirehub.runtime.executor import Attempt, HandedBack, ProgressReport, StepEnvironment, run_attempt
+from wirehub.runtime import (
+    Attempt,
+    HandedBack,
+    LocalExecution,
+    ProgressReport,
+    StepEnvironment,
+    StoredCredential,
+    compile_definition,
+    run_attempt,
+)
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_core import core
 from wirehub_sdk import Progress
@@ -105,3 +116,34 @@ async def test_a_node_that_runs_returns_exactly_one_engine_event(registry: NodeR
         outcome = await run_attempt(env, plan.steps["t"], Attempt("exec-1", 1, {"a": 1}, datetime.now(UTC)))
     assert isinstance(outcome, StepSucceeded)
     assert (outcome.step_id, outcome.attempt, outcome.output) == ("t", 1, {"a": 1})
+
+
+async def test_the_timeout_counts_from_the_claim_instant(registry: NodeRegistry, calls: Calls) -> None:
+    step = {"id": "nap", "type": "test.sleep", "config": {"seconds": 0.01}, "timeout_seconds": 1}
+    plan = compile_definition({"name": "nap", "steps": [step]}, registry)
+    now = datetime.now(UTC)
+    async with StepEnvironment(registry) as env:
+        late = await run_attempt(env, plan.steps["nap"], Attempt("exec-1", 1, None, now - timedelta(seconds=2)))
+        assert isinstance(late, StepTimedOut), "claimed 2 s ago with a 1 s timeout: its time is up"
+        assert calls.attempts["nap"] == [], "the node never ran"
+        fresh = await run_attempt(env, plan.steps["nap"], Attempt("exec-1", 2, None, now))
+    assert isinstance(fresh, StepSucceeded)
+    assert calls.contexts["nap"][0].deadline == now + timedelta(seconds=1)
+
+
+class HangingSource:
+    async def get(self, name: str) -> StoredCredential | None:
+        await asyncio.sleep(60)
+        return None
+
+
+async def test_a_credential_source_that_hangs_counts_against_the_timeout(registry: NodeRegistry) -> None:
+    step = compile_definition(
+        {"name": "who", "steps": [{"id": "who", "type": "test.whoami", "credential": "api", "timeout_seconds": 0.2}]},
+        registry,
+    ).steps["who"]
+    started = time.monotonic()
+    async with StepEnvironment(registry, credentials=HangingSource()) as env:
+        outcome = await run_attempt(env, step, Attempt("exec-1", 1, None, datetime.now(UTC)))
+    assert isinstance(outcome, StepTimedOut)
+    assert time.monotonic() - started < 0.2 + 0.25

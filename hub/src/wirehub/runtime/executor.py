@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from wirehub.engine import (
     StepTimedOut,
     evaluate,
 )
+from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
 from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads
 from wirehub.runtime.registry import NodeRegistry
@@ -45,20 +46,6 @@ from wirehub_sdk.host import credential_auth, decode, encode_output, idempotency
 logger = logging.getLogger("wirehub.runtime")
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressReport:
-    """A node's progress report, with the attempt it comes from."""
-
-    execution_id: str
-    step_id: str
-    attempt: int
-    progress: Progress
-
-
-ProgressSink = Callable[[ProgressReport], Awaitable[None] | None]
-"""Receives every progress report of the process's attempts, on the driver's loop."""
 
 
 def utc_now() -> datetime:
@@ -96,53 +83,6 @@ class StepEnvironment:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One claimed attempt of a step, as a runtime hands it to ``run_attempt``.
-
-    Attributes:
-        execution_id: The execution the step belongs to.
-        number: 1 for the first attempt, 2 for the first retry...
-        input: The step's evaluated input (JSON values); the node gets its own copy.
-        claimed_at: When a worker claimed the attempt: its timeout counts from here,
-            so time spent queued never eats into it.
-    """
-
-    execution_id: str
-    number: int
-    input: Any
-    claimed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class HandedBack:
-    """The attempt did not run: this process lacks its node type (or its credential type).
-
-    Not an engine event: the caller decides. The embedded runtime records it as a
-    retryable failure of kind ``node.unavailable`` (``as_failure``), so the step's
-    retry policy decides; the durable runtime redelivers the attempt to another
-    worker, which may have the plugin installed.
-
-    Attributes:
-        step_id: The step.
-        attempt: The attempt's number.
-        reason: What is missing, e.g. ``"node type acme.sync v2 is not installed in this process"``.
-    """
-
-    step_id: str
-    attempt: int
-    reason: str
-
-    def as_failure(self, at: datetime) -> StepFailed:
-        """The attempt as a retryable failure of kind ``node.unavailable``, at ``at``."""
-        error = ErrorInfo(kind="node.unavailable", message=self.reason, retryable=True)
-        return StepFailed(self.step_id, self.attempt, at, error)
-
-
-AttemptOutcome = StepSucceeded | StepSuspended | StepFailed | StepTimedOut | HandedBack
-"""What one attempt can end in: an engine event, or ``HandedBack``."""
 
 
 def fresh_copy(value: Any, what: str) -> Any:
@@ -274,12 +214,23 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         ``StepFailed`` or ``StepTimedOut`` (engine events for this attempt), or
         ``HandedBack`` when this process lacks the step's node type or its
         credential's type: the node did not run, and the caller decides.
+
+    Raises:
+        asyncio.CancelledError: The caller cancelled the awaiting task.
+        RuntimeError: ``env`` is closed.
     """
     number = attempt.number
     log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
     deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
+    driver = asyncio.get_running_loop()
+    # The deadline on the loop's clock, once: preparing (a credential source may wait on a database) counts too.
+    expires = None if deadline is None else driver.time() + (deadline - env.clock()).total_seconds()
     try:
-        prepared = await _prepare(env, step, attempt)
+        async with asyncio.timeout_at(expires):
+            prepared = await _prepare(env, step, attempt)
+    except TimeoutError:
+        log.warning("attempt timed out before its node started")
+        return StepTimedOut(step.id, number, env.clock())
     except _Unavailable as exc:
         log.warning("handing the attempt back: %s", exc)
         return HandedBack(step.id, number, str(exc))
@@ -288,11 +239,10 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
     except Exception as exc:
         log.exception("preparing the attempt failed")
         return _unexpected(step, number, exc, env.clock())
-    remaining = None if deadline is None else (deadline - env.clock()).total_seconds()
+    remaining = None if expires is None else expires - driver.time()
     if remaining is not None and remaining <= 0:
-        log.warning("attempt timed out before it started")
+        log.warning("attempt timed out before its node started")
         return StepTimedOut(step.id, number, env.clock())
-    driver = asyncio.get_running_loop()
     run: NodeRun[AttemptOutcome] | None = None
 
     async def progress(report: Progress) -> None:

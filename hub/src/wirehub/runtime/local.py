@@ -36,7 +36,8 @@ from wirehub.engine import (
     apply,
     start,
 )
-from wirehub.runtime.executor import Attempt, HandedBack, StepEnvironment, run_attempt
+from wirehub.runtime.attempts import Attempt, HandedBack
+from wirehub.runtime.executor import StepEnvironment, run_attempt
 
 Observer = Callable[[Event, ExecutionState], Awaitable[None] | None]
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from wirehub.engine import Plan, Problem, validate_definition, validate_input
 from wirehub.plugins import build_registry, load_registry
+from wirehub.runtime.attempts import ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
-from wirehub.runtime.executor import ProgressReport, ProgressSink, StepEnvironment
+from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.local import ExecutionResult, LocalExecution, Observer
 from wirehub.runtime.node_threads import NodeThreads
 from wirehub.runtime.registry import NodeRegistry
