@@ -124,3 +124,21 @@ async def test_cancelling_an_execution_whose_node_swallows_cancellation_ends_it_
     result = await asyncio.wait_for(task, timeout=5)
     assert time.monotonic() - started < SLACK
     assert result.status is ExecutionStatus.CANCELLED
+
+
+async def test_an_attempt_waiting_for_a_free_node_thread_times_out_at_its_deadline(
+    registry: NodeRegistry, calls: Calls
+) -> None:
+    definition = {
+        "name": "crowded",
+        "steps": [
+            {"id": "hog", "type": "test.sleep", "config": {"seconds": 1}},
+            {"id": "starved", "type": "test.sleep", "config": {"seconds": 0.01}, "timeout_seconds": 0.2},
+        ],
+    }
+    async with StepEnvironment(registry, NodeThreads(EgressPolicy(), grace_seconds=GRACE, max_threads=1)) as env:
+        result, timeline = await run_here(env, definition)
+    assert result.state.steps["starved"].status is StepStatus.TIMED_OUT
+    assert timeline.attempt_took("starved") <= 0.2 + SLACK
+    assert calls.attempts["starved"] == [], "it never got a thread, so it never ran"
+    assert result.state.steps["hog"].status is StepStatus.CANCELLED, "the failed execution stopped the hog"

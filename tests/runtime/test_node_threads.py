@@ -21,7 +21,7 @@ async def thread_name(cancelled: asyncio.Event, http: EgressClient) -> str:
 async def test_jobs_run_off_the_callers_thread_and_threads_are_reused() -> None:
     threads = NodeThreads(grace_seconds=GRACE)
     try:
-        names = [await threads.start(thread_name, label=f"job {i}").wait() for i in range(5)]
+        names = [await (await threads.start(thread_name, label=f"job {i}")).wait() for i in range(5)]
     finally:
         await threads.aclose()
     assert threading.current_thread().name not in names
@@ -38,7 +38,7 @@ async def test_each_thread_has_its_own_loop_and_http_client() -> None:
 
     threads = NodeThreads(grace_seconds=GRACE)
     try:
-        runs = [threads.start(hold, label=f"hold {i}") for i in range(3)]
+        runs = [await threads.start(hold, label=f"hold {i}") for i in range(3)]
         await asyncio.sleep(0.05)
         release.set()
         seen = [await run.wait(5) for run in runs]
@@ -56,9 +56,9 @@ async def test_a_job_that_raises_reaches_the_caller_as_node_job_error() -> None:
     threads = NodeThreads(grace_seconds=GRACE)
     try:
         with pytest.raises(NodeJobError) as caught:
-            await threads.start(broken, label="broken").wait(5)
+            await (await threads.start(broken, label="broken")).wait(5)
         assert isinstance(caught.value.__cause__, SystemExit)
-        assert await threads.start(thread_name, label="after").wait(5), "the thread survived SystemExit"
+        assert await (await threads.start(thread_name, label="after")).wait(5), "the thread survived SystemExit"
     finally:
         await threads.aclose()
     assert threads.started == 1
@@ -75,7 +75,7 @@ async def test_stop_sets_the_cancel_signal_and_cancels_the_job() -> None:
 
     threads = NodeThreads(grace_seconds=GRACE)
     try:
-        run = threads.start(wait_forever, label="forever")
+        run = await threads.start(wait_forever, label="forever")
         with pytest.raises(TimeoutError):
             await run.wait(0.05)
         run.stop()
@@ -92,13 +92,13 @@ async def test_a_thread_whose_job_ignores_stop_is_abandoned_and_replaced() -> No
 
     threads = NodeThreads(grace_seconds=GRACE)
     try:
-        run = threads.start(stubborn, label="stubborn")
+        run = await threads.start(stubborn, label="stubborn")
         await asyncio.sleep(0.05)
         run.stop()
         await asyncio.sleep(GRACE + 0.1)
         assert threads.abandoned == 1
         started = time.monotonic()
-        name = await threads.start(thread_name, label="next").wait(5)
+        name = await (await threads.start(thread_name, label="next")).wait(5)
         assert time.monotonic() - started < 0.5, "the next job did not wait for the stubborn one"
         assert name == "wirehub-node-2"
     finally:
@@ -110,11 +110,32 @@ async def test_closing_waits_at_most_the_grace_for_a_stubborn_job() -> None:
         time.sleep(1.5)  # noqa: ASYNC251  # the misbehaviour under test
 
     threads = NodeThreads(grace_seconds=GRACE)
-    threads.start(stubborn, label="stubborn")
+    await threads.start(stubborn, label="stubborn")
     await asyncio.sleep(0.05)
     started = time.monotonic()
     await threads.aclose()
     assert time.monotonic() - started < GRACE + 0.3
     assert threads.abandoned == 1
     with pytest.raises(RuntimeError, match="closed"):
-        threads.start(thread_name, label="too late")
+        await threads.start(thread_name, label="too late")
+
+
+async def test_jobs_beyond_max_threads_wait_for_a_free_thread() -> None:
+    release = threading.Event()
+
+    async def hold(cancelled: asyncio.Event, http: EgressClient) -> str:
+        await asyncio.to_thread(release.wait, 5)
+        return threading.current_thread().name
+
+    threads = NodeThreads(grace_seconds=GRACE, max_threads=2)
+    try:
+        first = [await threads.start(hold, label=f"hold {i}") for i in range(2)]
+        third = asyncio.create_task(threads.start(hold, label="third"))
+        await asyncio.sleep(0.1)
+        assert not third.done(), "two jobs hold both threads"
+        release.set()
+        names = {await run.wait(5) for run in first}
+        assert await (await third).wait(5) in names, "the third job reused a thread"
+    finally:
+        await threads.aclose()
+    assert threads.started == 2

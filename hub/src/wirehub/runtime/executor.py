@@ -28,7 +28,7 @@ from wirehub.engine import (
 )
 from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
-from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads
+from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_sdk import (
     ConfigError,
@@ -213,7 +213,8 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         ``StepSucceeded``, ``StepSuspended`` (the node returned a ``Wait``),
         ``StepFailed`` or ``StepTimedOut`` (engine events for this attempt), or
         ``HandedBack`` when this process lacks the step's node type or its
-        credential's type: the node did not run, and the caller decides.
+        credential's type, or cannot start a node thread: the node did not
+        run, and the caller decides.
 
     Raises:
         asyncio.CancelledError: The caller cancelled the awaiting task.
@@ -239,8 +240,7 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
     except Exception as exc:
         log.exception("preparing the attempt failed")
         return _unexpected(step, number, exc, env.clock())
-    remaining = None if expires is None else expires - driver.time()
-    if remaining is not None and remaining <= 0:
+    if expires is not None and expires <= driver.time():
         log.warning("attempt timed out before its node started")
         return StepTimedOut(step.id, number, env.clock())
     run: NodeRun[AttemptOutcome] | None = None
@@ -287,9 +287,17 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
             log.exception("node raised %s", type(exc).__name__)
             return _unexpected(step, number, exc, env.clock())
 
-    run = env.threads.start(on_node_thread, label=f"{attempt.execution_id}/{step.id}#{number}")
     try:
-        return await run.wait(remaining)
+        async with asyncio.timeout_at(expires):
+            run = await env.threads.start(on_node_thread, label=f"{attempt.execution_id}/{step.id}#{number}")
+    except TimeoutError:
+        log.warning("attempt timed out waiting for a node thread")
+        return StepTimedOut(step.id, number, env.clock())
+    except NoNodeThreadError as exc:
+        log.warning("handing the attempt back: %s", exc)
+        return HandedBack(step.id, number, str(exc))
+    try:
+        return await run.wait(None if expires is None else max(0.0, expires - driver.time()))
     except TimeoutError:
         run.stop()
         log.warning("attempt timed out")

@@ -37,7 +37,10 @@ Job = Callable[[asyncio.Event, EgressClient], Coroutine[Any, Any, T]]
 DEFAULT_GRACE_SECONDS = 1.0
 """How long a stopped node may keep running before its thread is abandoned."""
 
-DEFAULT_MAX_IDLE = 64
+DEFAULT_MAX_THREADS = 128
+"""Jobs running at once (each holds a thread, an event loop and its file descriptors); more wait for one to end."""
+
+DEFAULT_MAX_IDLE = DEFAULT_MAX_THREADS
 """Idle threads kept for reuse; more are ended as their attempts finish."""
 
 logger = logging.getLogger("wirehub.runtime.threads")
@@ -45,6 +48,10 @@ logger = logging.getLogger("wirehub.runtime.threads")
 
 class NodeJobError(Exception):
     """A job run on a node thread raised instead of returning; the original is the cause."""
+
+
+class NoNodeThreadError(Exception):
+    """No node thread could be started (the process is out of threads or file descriptors)."""
 
 
 class _NodeThread:
@@ -93,6 +100,8 @@ class NodeRun(Generic[T]):
         self.label = label
         self.finished = False
         """Set (under the pool's lock) by the node thread when the job has ended."""
+        self.holds_slot = True
+        """Whether the run still counts against ``max_threads`` (until it settles or is abandoned)."""
         self._pool = pool
         self._worker = worker
         self._job = job
@@ -165,8 +174,10 @@ class NodeRun(Generic[T]):
     def _end_on_thread(self, task: asyncio.Task[tuple[T | None, BaseException | None]]) -> None:
         # Release the thread before telling the driver, so that the next attempt finds it idle.
         self._pool.release(self, self._worker)
+        # A task stopped before its first step never entered _guarded: it is cancelled, not returned.
+        outcome = (None, asyncio.CancelledError()) if task.cancelled() else task.result()
         with contextlib.suppress(RuntimeError):  # the driver's loop is closed: no one waits for this result
-            self._driver.call_soon_threadsafe(self._settle, task.result())
+            self._driver.call_soon_threadsafe(self._settle, outcome)
 
     # On the driver's loop.
 
@@ -191,6 +202,8 @@ class NodeThreads:
     Args:
         egress: The egress rules of every thread's HTTP client; the default policy when omitted.
         grace_seconds: How long a stopped node may keep running before its thread is abandoned.
+        max_threads: Jobs running at once; ``start`` waits for a free slot beyond it. An abandoned
+            job frees its slot (its thread is replaced), so abandoned threads come on top.
         max_idle: Idle threads kept for reuse.
         http_factory: Builds each thread's HTTP client instead of ``EgressClient(egress)``.
     """
@@ -200,6 +213,7 @@ class NodeThreads:
         egress: EgressPolicy | None = None,
         *,
         grace_seconds: float = DEFAULT_GRACE_SECONDS,
+        max_threads: int = DEFAULT_MAX_THREADS,
         max_idle: int = DEFAULT_MAX_IDLE,
         http_factory: Callable[[], EgressClient] | None = None,
     ) -> None:
@@ -207,6 +221,7 @@ class NodeThreads:
         self.http_factory: Callable[[], EgressClient] = http_factory or (lambda: EgressClient(policy))
         self.grace_seconds = grace_seconds
         self._max_idle = max_idle
+        self._slots = asyncio.Semaphore(max_threads)
         self._lock = threading.Lock()
         self._idle: list[_NodeThread] = []
         self._workers: set[_NodeThread] = set()
@@ -225,8 +240,8 @@ class NodeThreads:
         """Threads started so far (reused threads count once)."""
         return self._started
 
-    def start(self, job: Job[T], *, label: str) -> NodeRun[T]:
-        """Runs ``job`` on an idle node thread, or on a new one.
+    async def start(self, job: Job[T], *, label: str) -> NodeRun[T]:
+        """Runs ``job`` on an idle node thread, or on a new one, once fewer than ``max_threads`` run.
 
         Args:
             job: Called on the node thread with the run's cancel signal and the thread's HTTP client.
@@ -234,19 +249,34 @@ class NodeThreads:
 
         Raises:
             RuntimeError: The pool is closed.
+            NoNodeThreadError: A new thread was needed and could not be started.
         """
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the node threads are closed")
-            worker = self._idle.pop() if self._idle else None
-        if worker is None:
-            self._started += 1
-            worker = _NodeThread(self, self._started)
+        if self._closed:
+            raise RuntimeError("the node threads are closed")
+        await self._slots.acquire()
+        try:
             with self._lock:
-                self._workers.add(worker)
+                if self._closed:
+                    raise RuntimeError("the node threads are closed")
+                worker = self._idle.pop() if self._idle else None
+            if worker is None:
+                worker = self._new_thread()
+        except BaseException:
+            self._slots.release()
+            raise
         run = NodeRun(self, worker, job, label)
         self._running.add(run)
         return run
+
+    def _new_thread(self) -> _NodeThread:
+        self._started += 1
+        try:
+            worker = _NodeThread(self, self._started)
+        except (OSError, RuntimeError) as exc:  # "can't start new thread", "Too many open files"
+            raise NoNodeThreadError(f"no node thread could be started: {exc}") from exc
+        with self._lock:
+            self._workers.add(worker)
+        return worker
 
     def release(self, run: NodeRun[Any], worker: _NodeThread) -> None:
         """Called on the node thread when its job ended: keeps the thread for reuse or ends it."""
@@ -266,6 +296,12 @@ class NodeThreads:
     def forget(self, run: NodeRun[Any]) -> None:
         """Called on the driver's loop once a run's result has arrived."""
         self._running.discard(run)
+        self._free_slot(run)
+
+    def _free_slot(self, run: NodeRun[Any]) -> None:
+        if run.holds_slot:
+            run.holds_slot = False
+            self._slots.release()
 
     def abandon_if_running(self, run: NodeRun[Any]) -> None:
         """Gives up on a stopped run's thread when its node is still running."""
@@ -275,6 +311,7 @@ class NodeThreads:
             run._worker.abandoned = True
             self._workers.discard(run._worker)
         self._running.discard(run)
+        self._free_slot(run)
         self._abandoned += 1
         logger.warning(
             "abandoned node thread %s: %s still runs %.1f s after it was stopped (%d abandoned so far); "
