@@ -99,7 +99,9 @@ async def test_a_blocked_node_does_not_hold_up_another_node_of_the_same_executio
 
 
 @pytest.mark.parametrize("step_type", ["test.swallow", "test.block"])
-async def test_the_workflow_timeout_ends_a_run_whose_node_hangs(registry: NodeRegistry, step_type: str) -> None:
+async def test_the_workflow_timeout_ends_a_run_whose_node_hangs(
+    registry: NodeRegistry, step_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
     definition = {
         "name": "hangs",
         "steps": [{"id": "hang", "type": step_type, "config": {"seconds": 3}}],
@@ -110,8 +112,10 @@ async def test_the_workflow_timeout_ends_a_run_whose_node_hangs(registry: NodeRe
     took = time.monotonic() - started
     assert result.status is ExecutionStatus.TIMED_OUT
     assert result.state.steps["hang"].status is StepStatus.CANCELLED
-    # run_workflow also closes its node threads, giving the stopped node the grace to end.
-    assert took <= 0.3 + DEFAULT_GRACE_SECONDS + SLACK
+    # run_workflow also closes its node threads, giving the stopped node the grace to end, then abandoning it.
+    assert took <= 0.3 + DEFAULT_GRACE_SECONDS + 2 * SLACK
+    [abandoned] = [r.getMessage() for r in caplog.records if r.name == "wirehub.runtime.threads"]
+    assert f"{result.execution_id}/hang#1 still runs 1.0 s after it was stopped" in abandoned
 
 
 async def test_cancelling_an_execution_whose_node_swallows_cancellation_ends_it_at_once(env: StepEnvironment) -> None:

@@ -107,6 +107,8 @@ class NodeRun(Generic[T]):
         self._job = job
         self._driver = asyncio.get_running_loop()
         self._result: asyncio.Future[tuple[T | None, BaseException | None]] = self._driver.create_future()
+        self.ended: asyncio.Future[None] = self._driver.create_future()
+        """Resolved on the driver's loop once the job has ended; nothing cancels it."""
         self._settled = False
         self._stopped_at: float | None = None
         self._watch: asyncio.TimerHandle | None = None
@@ -187,6 +189,7 @@ class NodeRun(Generic[T]):
             self._watch.cancel()
         if not self._result.done():
             self._result.set_result(outcome)
+        self.ended.set_result(None)
         self._pool.forget(self)
 
     def seconds_since_stop(self) -> float:
@@ -335,7 +338,7 @@ class NodeThreads:
             run.stop()
         if running:
             left = max(0.0, self.grace_seconds - min(run.seconds_since_stop() for run in running))
-            await asyncio.wait([run._result for run in running], timeout=left)
+            await asyncio.wait([run.ended for run in running], timeout=left)
             for run in running:
                 self.abandon_if_running(run)
         for worker in idle:
