@@ -19,7 +19,6 @@ from wirehub.plugins import build_registry
 from wirehub.runtime import LocalExecution, compile_definition
 from wirehub.runtime.executor import StepEnvironment
 from wirehub_core import core
-from wirehub_sdk import EgressClient
 
 
 def chain(steps: int) -> dict[str, object]:
@@ -63,8 +62,7 @@ def fan_out(width: int) -> dict[str, object]:
 async def measure(definition: dict[str, object], executions: int, concurrency: int) -> None:
     registry = build_registry(extra_plugins=[core], load_entry_points=False)
     plan = compile_definition(definition, registry)
-    http = EgressClient()
-    env = StepEnvironment(registry=registry, http=http)
+    env = StepEnvironment(registry)
     latencies: list[float] = []
     semaphore = asyncio.Semaphore(concurrency)
 
@@ -78,7 +76,7 @@ async def measure(definition: dict[str, object], executions: int, concurrency: i
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(executions)))
     elapsed = time.perf_counter() - started
-    await http.aclose()
+    await env.aclose()
     steps = executions * len(plan.steps)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000

@@ -27,7 +27,13 @@ def test_verbose_run_logs_requests_without_query_secrets_or_credentials(tmp_path
         "name": "secrets",
         "steps": [
             {"id": "plain", "type": "core.http", "credential": "bearer", "config": {"url": url}},
-            {"id": "keyed", "type": "core.http", "credential": "query", "config": {"url": server.url("/status/404")}},
+            {
+                "id": "keyed",
+                "type": "core.http",
+                "needs": ["plain"],
+                "credential": "query",
+                "config": {"url": server.url("/status/404")},
+            },
         ],
         "output": "plain.status",
     }
@@ -47,7 +53,8 @@ def test_verbose_run_logs_requests_without_query_secrets_or_credentials(tmp_path
         for secret in (SECRET, TOKEN):
             assert secret not in result.stderr
             assert secret not in result.stdout
-    assert [request.query.get("key") for request in server.requests[-1:]] == [[SECRET]]  # the secret was sent
+    keyed = [request.query.get("key") for request in server.requests if request.path == "/status/404"]
+    assert keyed == [[SECRET], [SECRET]]  # the secret was sent, once per run
 
 
 def test_urls_lose_userinfo_and_query_values_but_keep_parameter_names() -> None:

@@ -13,7 +13,6 @@ from wirehub.engine.execution.state import ExecutionStatus, StepStatus
 from wirehub.runtime import ExecutionResult, InvalidWorkflowError, LocalExecution, StoredCredential, compile_definition
 from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.registry import NodeRegistry
-from wirehub_sdk import EgressClient, EgressPolicy
 from wirehub_sdk.host import Progress
 
 
@@ -209,13 +208,14 @@ async def test_credentials_reach_the_node_only_through_its_step(run) -> None:
 
 async def test_cancel_stops_running_steps(registry: NodeRegistry, calls: Calls) -> None:
     plan = compile_definition(workflow({"id": "slow", "type": "test.sleep", "config": {"seconds": 30}}), registry)
-    http = EgressClient(EgressPolicy())
-    execution = LocalExecution(plan, StepEnvironment(registry=registry, http=http))
-    task = asyncio.create_task(execution.run())
-    while not calls.contexts["slow"]:  # noqa: ASYNC110  # the node under test offers no event to wait on
-        await asyncio.sleep(0.01)
-    execution.cancel()
-    result = await asyncio.wait_for(task, timeout=5)
+    async with StepEnvironment(registry) as env:
+        execution = LocalExecution(plan, env)
+        task = asyncio.create_task(execution.run())
+        while not calls.contexts["slow"]:  # noqa: ASYNC110  # the node under test offers no event to wait on
+            await asyncio.sleep(0.01)
+        execution.cancel()
+        result = await asyncio.wait_for(task, timeout=5)
+    # Closing the environment waits (within the grace) for stopped nodes: the cancel signal has reached the node.
     assert result.status is ExecutionStatus.CANCELLED
     assert calls.contexts["slow"][0].cancelled.is_set()
     assert result.state.steps["slow"].status is StepStatus.CANCELLED

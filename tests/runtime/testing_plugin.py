@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -30,7 +31,9 @@ class Calls:
         self.contexts: dict[str, list[NodeContext]] = defaultdict(list)
         self.started: dict[str, list[float]] = defaultdict(list)
         self.barrier_started = 0
-        self.barrier_release = asyncio.Event()
+        self.swallowed = 0
+        # Attempts run on different node threads, each with its own event loop: an asyncio.Event cannot be shared.
+        self.barrier_release = threading.Event()
 
     def record(self, ctx: NodeContext) -> None:
         self.attempts[ctx.step_id].append(ctx.attempt)
@@ -95,7 +98,8 @@ class BarrierNode(NodeType):
         CALLS.barrier_started += 1
         if CALLS.barrier_started >= config.parties:
             CALLS.barrier_release.set()
-        await asyncio.wait_for(CALLS.barrier_release.wait(), timeout=5)
+        if not await asyncio.to_thread(CALLS.barrier_release.wait, 5):
+            raise NonRetryableError("the other parties never came", kind="test.barrier")
         return {"step": ctx.step_id}
 
 
@@ -178,9 +182,72 @@ class StrayRouteNode(NodeType):
         return Route("left")
 
 
+class MutateConfig(msgspec.Struct, forbid_unknown_fields=True):
+    tags: Any = None
+
+
+class MutateNode(NodeType):
+    """Mutates its config's ``Any`` field and its input in place, then returns both."""
+
+    name = "test.mutate"
+    Config: ClassVar[type[Any]] = MutateConfig
+
+    async def execute(self, ctx: NodeContext, config: MutateConfig, input: Any) -> Any:
+        config.tags.append("mutated")
+        input["items"].append("mutated")
+        input["touched"] = True
+        return {"tags": config.tags, "input": input}
+
+
+class StubbornConfig(msgspec.Struct, forbid_unknown_fields=True):
+    seconds: float
+    """How long the node ignores cancellation before it gives up and returns."""
+
+
+class SwallowNode(NodeType):
+    """Swallows every cancellation for ``seconds`` (a node that breaks the rules)."""
+
+    name = "test.swallow"
+    Config: ClassVar[type[Any]] = StubbornConfig
+
+    async def execute(self, ctx: NodeContext, config: StubbornConfig, input: Any) -> Any:
+        CALLS.record(ctx)
+        until = time.monotonic() + config.seconds
+        while time.monotonic() < until:
+            try:
+                await asyncio.sleep(until - time.monotonic())
+            except asyncio.CancelledError:
+                CALLS.swallowed += 1
+        return {"swallowed": True}
+
+
+class BlockNode(NodeType):
+    """Blocks its event loop with ``time.sleep`` (a node that breaks the rules)."""
+
+    name = "test.block"
+    Config: ClassVar[type[Any]] = StubbornConfig
+
+    async def execute(self, ctx: NodeContext, config: StubbornConfig, input: Any) -> Any:
+        CALLS.record(ctx)
+        time.sleep(config.seconds)  # noqa: ASYNC251  # the misbehaviour under test
+        return {"blocked": True}
+
+
 @hookimpl
 def wirehub_node_types() -> list[type[NodeType]]:
-    return [FlakyNode, SleepNode, BarrierNode, CrashNode, WrongOutputNode, WhoAmINode, MisrouteNode, StrayRouteNode]
+    return [
+        FlakyNode,
+        SleepNode,
+        BarrierNode,
+        CrashNode,
+        WrongOutputNode,
+        WhoAmINode,
+        MisrouteNode,
+        StrayRouteNode,
+        MutateNode,
+        SwallowNode,
+        BlockNode,
+    ]
 
 
 @hookimpl

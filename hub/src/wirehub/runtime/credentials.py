@@ -17,9 +17,14 @@ class StoredCredential(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class CredentialSource(Protocol):
-    """Looks up a credential by the name a step refers to."""
+    """Looks up a credential by the name a step refers to.
 
-    def get(self, name: str) -> StoredCredential | None:
+    ``get`` is a coroutine, awaited on the driver's loop before the node runs: the
+    durable hub reads and decrypts credentials from its database there. An exception
+    it raises fails the attempt with kind ``node.unexpected``.
+    """
+
+    async def get(self, name: str) -> StoredCredential | None:
         """The credential called ``name``, or ``None`` when there is none."""
         ...
 
@@ -30,7 +35,8 @@ class MappingCredentialSource:
     def __init__(self, credentials: Mapping[str, StoredCredential] | None = None) -> None:
         self._credentials = dict(credentials or {})
 
-    def get(self, name: str) -> StoredCredential | None:
+    async def get(self, name: str) -> StoredCredential | None:
+        """The credential called ``name``, or ``None`` when there is none."""
         return self._credentials.get(name)
 
     @classmethod

@@ -1,24 +1,24 @@
-"""Runs one attempt of one step: from a ``RunStep`` command to the event it ends in.
+"""Runs one attempt of one step: from a claimed attempt to the one outcome it ends in.
 
-This is the only place a node's ``execute`` is called. Whatever the node
-does (returns, raises, hangs past its deadline, returns the wrong shape), the
-attempt ends in exactly one engine event; nothing a node does reaches the
-caller as an exception.
+This is the only place a node's ``execute`` is called (``run_attempt``).
+Whatever the node does (returns, raises, blocks, swallows cancellation, hangs
+past its deadline, returns the wrong shape), the attempt ends in exactly one
+outcome; nothing a node does reaches the caller as an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from wirehub.engine import (
     ErrorInfo,
-    Event,
-    RunStep,
     StepFailed,
     StepPlan,
     StepSucceeded,
@@ -26,7 +26,9 @@ from wirehub.engine import (
     StepTimedOut,
     evaluate,
 )
+from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
+from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_sdk import (
     ConfigError,
@@ -34,6 +36,7 @@ from wirehub_sdk import (
     NodeContext,
     NodeError,
     NodeType,
+    NonRetryableError,
     Route,
     Wait,
 )
@@ -41,7 +44,6 @@ from wirehub_sdk.host import Progress, credential_auth, decode, encode_output, i
 
 logger = logging.getLogger("wirehub.runtime")
 
-ProgressSink = Callable[[str, int, Progress], Awaitable[None] | None]
 Clock = Callable[[], datetime]
 
 
@@ -52,13 +54,51 @@ def utc_now() -> datetime:
 
 @dataclass(slots=True)
 class StepEnvironment:
-    """What every attempt in this process is run with."""
+    """What every attempt in this process is run with.
+
+    Close it with ``aclose`` (or use it as an async context manager) on the loop
+    that ran the attempts: that ends its node threads.
+
+    Attributes:
+        registry: The node and credential types installed in this process.
+        threads: The node threads attempts run on, each with an egress HTTP client.
+        credentials: Where steps' named credentials come from.
+        on_progress: Receives nodes' progress reports, on the caller's loop.
+        clock: The current instant; claim instants and event times use the same clock.
+    """
 
     registry: NodeRegistry
-    http: EgressClient
+    threads: NodeThreads = field(default_factory=NodeThreads)
     credentials: CredentialSource | None = None
     on_progress: ProgressSink | None = None
     clock: Clock = field(default=utc_now)
+
+    async def aclose(self) -> None:
+        """Stops running attempts (each gets the grace to end) and ends the node threads."""
+        await self.threads.aclose()
+
+    async def __aenter__(self) -> StepEnvironment:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def fresh_copy(value: Any, what: str) -> Any:
+    """A deep copy of a JSON value, made by encoding it and decoding the bytes.
+
+    Each attempt decodes its config and input from such a copy, so a node that
+    mutates what it was given changes neither the cached plan nor an upstream
+    step's recorded output. A JSON round trip is about ten times faster than
+    ``copy.deepcopy`` for the small documents steps usually get.
+
+    Raises:
+        NonRetryableError: Kind ``node.input``: the value is not JSON (a lone surrogate in a string).
+    """
+    try:
+        return msgspec.json.decode(msgspec.json.encode(value))
+    except (msgspec.EncodeError, TypeError, UnicodeEncodeError) as exc:
+        raise NonRetryableError(f"the {what} is not JSON: {exc}", kind="node.input") from exc
 
 
 def _error(exc: NodeError) -> ErrorInfo:
@@ -71,37 +111,23 @@ def _error(exc: NodeError) -> ErrorInfo:
     )
 
 
-def _attach_credential(env: StepEnvironment, step: StepPlan, node: NodeType, ctx: NodeContext) -> None:
+class _Unavailable(Exception):
+    """This process lacks what the attempt needs (a node or credential type); another may have it."""
+
+
+async def _credential(env: StepEnvironment, step: StepPlan, node: NodeType) -> tuple[Mapping[str, Any] | None, Any]:
+    """The step's credential fields and the auth they put on the node's requests."""
     if step.credential is None:
-        return
-    stored = env.credentials.get(step.credential) if env.credentials else None
+        return None, None
+    stored = await env.credentials.get(step.credential) if env.credentials else None
     if stored is None:
         raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
     try:
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
-        raise ConfigError(f"credential type {stored.type!r} is not installed", kind="credential.type") from exc
-    ctx.credential_auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
-    ctx.credential = stored.fields
-
-
-async def _execute(env: StepEnvironment, step: StepPlan, command: RunStep, ctx: NodeContext) -> Event:
-    node = env.registry.node(step.type, step.type_version)
-    _attach_credential(env, step, node, ctx)
-    config = decode(step.config, node.Config, f"config of step {step.id!r}")
-    node_input = decode(command.input, node.Input, f"input of step {step.id!r}")
-    result = await node.execute(ctx, config, node_input)
-    _check_routing(step, node, result)
-    now = env.clock()
-    if isinstance(result, Wait):
-        if result.until.tzinfo is None:
-            raise NodeError(f"{node.name} returned a Wait without a timezone", kind="node.result")
-        output = encode_output(node, result.output)
-        return StepSuspended(step.id, command.attempt, now, until=result.until, output=output)
-    branch: str | None = None
-    if isinstance(result, Route):
-        branch, result = result.branch, result.output
-    return StepSucceeded(step.id, command.attempt, now, output=encode_output(node, result), branch=branch)
+        raise _Unavailable(f"credential type {stored.type!r} is not installed in this process") from exc
+    auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
+    return stored.fields, auth
 
 
 def _check_routing(step: StepPlan, node: NodeType, result: Any) -> None:
@@ -121,50 +147,170 @@ def _check_routing(step: StepPlan, node: NodeType, result: Any) -> None:
         raise NodeError(f"{node.name} chose branch {result.branch!r}; its branches are {choices}", kind="node.result")
 
 
-async def run_attempt(
-    env: StepEnvironment, step: StepPlan, command: RunStep, execution_id: str, cancelled: asyncio.Event
-) -> Event:
-    """Runs one attempt and returns the event it ended in.
+def _finished(step: StepPlan, node: NodeType, number: int, result: Any, now: datetime) -> AttemptOutcome:
+    """The event for what ``execute`` returned, once it is checked against the node type."""
+    _check_routing(step, node, result)
+    if isinstance(result, Wait):
+        if result.until.tzinfo is None:
+            raise NodeError(f"{node.name} returned a Wait without a timezone", kind="node.result")
+        return StepSuspended(step.id, number, now, until=result.until, output=encode_output(node, result.output))
+    branch: str | None = None
+    if isinstance(result, Route):
+        branch, result = result.branch, result.output
+    return StepSucceeded(step.id, number, now, output=encode_output(node, result), branch=branch)
+
+
+def _unexpected(step: StepPlan, number: int, exc: BaseException, now: datetime) -> StepFailed:
+    error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
+    return StepFailed(step.id, number, now, error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What the driver resolves before the node runs: the node type, its copies of config and input."""
+
+    node: NodeType
+    config: Any
+    input: Any
+    credential: Mapping[str, Any] | None = None
+    credential_auth: Any = None
+
+
+async def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _Prepared:
+    try:
+        node = env.registry.node(step.type, step.type_version)
+    except KeyError as exc:
+        raise _Unavailable(f"node type {step.type} v{step.type_version} is not installed in this process") from exc
+    config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
+    config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
+    node_input = decode(fresh_copy(attempt.input, input_label), node.Input, input_label)
+    credential, auth = await _credential(env, step, node)
+    return _Prepared(node, config, node_input, credential, auth)
+
+
+async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> AttemptOutcome:
+    """Runs one attempt of a step and returns the one outcome it ended in.
+
+    This is the only place a node's ``execute`` is called. Whatever the node
+    does (returns, raises, blocks its thread, swallows cancellation, returns
+    the wrong shape), the attempt ends in exactly one outcome, at the latest at
+    its deadline: the claim instant plus the step's ``timeout_seconds``.
+    Nothing a node does reaches the caller as an exception.
+
+    The node runs on a node thread (see ``wirehub.runtime.node_threads``), so
+    the caller's event loop never waits on it. To stop the attempt, cancel the
+    task awaiting this coroutine: the node's ``ctx.cancelled`` is set, its task
+    cancelled on its own loop, and ``asyncio.CancelledError`` propagates here
+    at once (no outcome: the caller asked).
 
     Args:
-        env: The registry, HTTP client and credentials of this process.
+        env: What every attempt of this process runs with.
         step: The step's plan.
-        command: The engine's ``RunStep`` for this attempt.
-        execution_id: The execution the step belongs to.
-        cancelled: Set by the caller to ask the node to stop.
+        attempt: The claimed attempt: execution, number, input and claim instant.
+
+    Returns:
+        ``StepSucceeded``, ``StepSuspended`` (the node returned a ``Wait``),
+        ``StepFailed`` or ``StepTimedOut`` (engine events for this attempt), or
+        ``HandedBack`` when this process lacks the step's node type or its
+        credential's type, or cannot start a node thread: the node did not
+        run, and the caller decides.
+
+    Raises:
+        asyncio.CancelledError: The caller cancelled the awaiting task.
+        RuntimeError: ``env`` is closed.
     """
-    log = logging.LoggerAdapter(logger, {"execution_id": execution_id, "step_id": step.id, "attempt": command.attempt})
+    number = attempt.number
+    log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
+    deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
+    driver = asyncio.get_running_loop()
+    # The deadline on the loop's clock, once: preparing (a credential source may wait on a database) counts too.
+    expires = None if deadline is None else driver.time() + (deadline - env.clock()).total_seconds()
+    try:
+        async with asyncio.timeout_at(expires):
+            prepared = await _prepare(env, step, attempt)
+    except TimeoutError:
+        log.warning("attempt timed out before its node started")
+        return StepTimedOut(step.id, number, env.clock())
+    except _Unavailable as exc:
+        log.warning("handing the attempt back: %s", exc)
+        return HandedBack(step.id, number, str(exc))
+    except NodeError as exc:
+        return StepFailed(step.id, number, env.clock(), _error(exc))
+    except Exception as exc:
+        log.exception("preparing the attempt failed")
+        return _unexpected(step, number, exc, env.clock())
+    if expires is not None and expires <= driver.time():
+        log.warning("attempt timed out before its node started")
+        return StepTimedOut(step.id, number, env.clock())
+    run: NodeRun[AttemptOutcome] | None = None
 
     async def progress(report: Progress) -> None:
-        if env.on_progress is not None:
-            result = env.on_progress(step.id, command.attempt, report)
-            if result is not None:
-                await result
+        sink = env.on_progress
+        # ``run`` is still None while ``start`` returns: a node may report progress at once.
+        if sink is None or (run is not None and run.stopped) or driver.is_closed():
+            return
+        delivery = asyncio.run_coroutine_threadsafe(
+            _deliver(sink, ProgressReport(attempt.execution_id, step.id, number, report)), driver
+        )
+        await asyncio.wrap_future(delivery)
 
-    ctx = NodeContext(
-        execution_id=execution_id,
-        step_id=step.id,
-        attempt=command.attempt,
-        idempotency_key=idempotency_key(execution_id, step.id),
-        logger=log,
-        http=env.http,
-        deadline=command.deadline,
-        cancelled=cancelled,
-        evaluator=evaluate,
-        progress_sink=progress,
-    )
-    timeout = None if command.deadline is None else (command.deadline - env.clock()).total_seconds()
+    async def on_node_thread(cancelled: asyncio.Event, http: EgressClient) -> AttemptOutcome:
+        node = prepared.node
+        ctx = NodeContext(
+            execution_id=attempt.execution_id,
+            step_id=step.id,
+            attempt=number,
+            idempotency_key=idempotency_key(attempt.execution_id, step.id),
+            logger=log,
+            http=http,
+            deadline=deadline,
+            cancelled=cancelled,
+            credential=prepared.credential,
+            credential_auth=prepared.credential_auth,
+            evaluator=evaluate,
+            progress_sink=progress,
+        )
+        try:
+            result = await node.execute(ctx, prepared.config, prepared.input)
+            return _finished(step, node, number, result, env.clock())
+        except NodeError as exc:
+            return StepFailed(step.id, number, env.clock(), _error(exc))
+        except asyncio.CancelledError:
+            if cancelled.is_set():
+                raise  # stopped: the driver has moved on and ignores what this returns
+            log.exception("node raised CancelledError without being cancelled")
+            return _unexpected(step, number, asyncio.CancelledError("the node cancelled itself"), env.clock())
+        except Exception as exc:
+            log.exception("node raised an unexpected exception")
+            return _unexpected(step, number, exc, env.clock())
+        except BaseException as exc:  # SystemExit or KeyboardInterrupt from a node fails its step only
+            log.exception("node raised %s", type(exc).__name__)
+            return _unexpected(step, number, exc, env.clock())
+
     try:
-        async with asyncio.timeout(timeout):
-            return await _execute(env, step, command, ctx)
+        async with asyncio.timeout_at(expires):
+            run = await env.threads.start(on_node_thread, label=f"{attempt.execution_id}/{step.id}#{number}")
     except TimeoutError:
+        log.warning("attempt timed out waiting for a node thread")
+        return StepTimedOut(step.id, number, env.clock())
+    except NoNodeThreadError as exc:
+        log.warning("handing the attempt back: %s", exc)
+        return HandedBack(step.id, number, str(exc))
+    try:
+        return await run.wait(None if expires is None else max(0.0, expires - driver.time()))
+    except TimeoutError:
+        run.stop()
         log.warning("attempt timed out")
-        return StepTimedOut(step.id, command.attempt, env.clock())
-    except NodeError as exc:
-        return StepFailed(step.id, command.attempt, env.clock(), _error(exc))
+        return StepTimedOut(step.id, number, env.clock())
     except asyncio.CancelledError:
+        run.stop()
         raise
-    except Exception as exc:
-        log.exception("node raised an unexpected exception")
-        error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
-        return StepFailed(step.id, command.attempt, env.clock(), error)
+    except NodeJobError as exc:  # on_node_thread returns every outcome; this is a defect of the runtime itself
+        logger.error("node thread job failed", exc_info=exc.__cause__)
+        return _unexpected(step, number, exc.__cause__ or exc, env.clock())
+
+
+async def _deliver(sink: ProgressSink, report: ProgressReport) -> None:
+    result = sink(report)
+    if result is not None:
+        await result

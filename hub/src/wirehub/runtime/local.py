@@ -36,6 +36,7 @@ from wirehub.engine import (
     apply,
     start,
 )
+from wirehub.runtime.attempts import Attempt, HandedBack
 from wirehub.runtime.executor import StepEnvironment, run_attempt
 
 Observer = Callable[[Event, ExecutionState], Awaitable[None] | None]
@@ -66,7 +67,7 @@ class LocalExecution:
     execution_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     observer: Observer | None = None
     _events: asyncio.Queue[Event] = field(default_factory=asyncio.Queue, init=False)
-    _tasks: dict[tuple[str, int], tuple[asyncio.Task[None], asyncio.Event]] = field(default_factory=dict, init=False)
+    _tasks: dict[tuple[str, int], asyncio.Task[None]] = field(default_factory=dict, init=False)
     _timers: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def cancel(self, reason: str = "cancelled") -> None:
@@ -117,22 +118,23 @@ class LocalExecution:
 
     def _start_attempt(self, command: RunStep) -> None:
         step = self.plan.steps[command.step_id]
-        cancelled = asyncio.Event()
 
         async def attempt() -> None:
-            self._events.put_nowait(StepStarted(command.step_id, command.attempt, self.env.clock()))
-            event = await run_attempt(self.env, step, command, self.execution_id, cancelled)
-            self._events.put_nowait(event)
+            claimed_at = self.env.clock()
+            self._events.put_nowait(StepStarted(command.step_id, command.attempt, claimed_at))
+            claimed = Attempt(self.execution_id, command.attempt, command.input, claimed_at)
+            outcome = await run_attempt(self.env, step, claimed)
+            if isinstance(outcome, HandedBack):  # no other process here to take it: the retry policy decides
+                outcome = outcome.as_failure(self.env.clock())
+            self._events.put_nowait(outcome)
 
         task = asyncio.create_task(attempt(), name=f"{command.step_id}#{command.attempt}")
-        self._tasks[(command.step_id, command.attempt)] = (task, cancelled)
+        self._tasks[(command.step_id, command.attempt)] = task
         task.add_done_callback(lambda _: self._tasks.pop((command.step_id, command.attempt), None))
 
     def _cancel_attempt(self, step_id: str, attempt: int) -> None:
-        entry = self._tasks.pop((step_id, attempt), None)
-        if entry is not None:
-            task, cancelled = entry
-            cancelled.set()
+        task = self._tasks.pop((step_id, attempt), None)
+        if task is not None:
             task.cancel()
 
     def _after(self, at: datetime, event: Event) -> None:
@@ -147,7 +149,7 @@ class LocalExecution:
         task.add_done_callback(self._timers.discard)
 
     async def _stop_all(self) -> None:
-        tasks = [task for task, _ in self._tasks.values()] + list(self._timers)
+        tasks = [*self._tasks.values(), *self._timers]
         for task in tasks:
             task.cancel()
         for task in tasks:

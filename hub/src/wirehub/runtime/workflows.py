@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from wirehub.engine import Plan, Problem, validate_definition, validate_input
 from wirehub.plugins import build_registry, load_registry
+from wirehub.runtime.attempts import ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
-from wirehub.runtime.executor import ProgressSink, StepEnvironment
+from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.local import ExecutionResult, LocalExecution, Observer
+from wirehub.runtime.node_threads import NodeThreads
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub_sdk import EgressClient, EgressPolicy
+from wirehub_sdk import EgressPolicy
+from wirehub_sdk.host import Progress
+
+StepProgress = Callable[[str, int, Progress], Awaitable[None] | None]
+"""``run_workflow``'s progress callback: ``(step_id, attempt, report)``, its execution being the one it runs."""
 
 
 class InvalidWorkflowError(ValueError):
@@ -63,7 +69,7 @@ async def run_workflow(
     credentials: CredentialSource | Mapping[str, StoredCredential] | None = None,
     egress: EgressPolicy | None = None,
     observer: Observer | None = None,
-    on_progress: ProgressSink | None = None,
+    on_progress: StepProgress | None = None,
     execution_id: str | None = None,
 ) -> ExecutionResult:
     """Validates ``definition`` and ``input``, then runs the execution to its end here.
@@ -77,7 +83,7 @@ async def run_workflow(
         credentials: Named credentials steps may use.
         egress: Egress rules for nodes' HTTP clients; by default the settings'.
         observer: Called after every event the engine accepts, with the new state.
-        on_progress: Called with progress reports from nodes.
+        on_progress: Called with ``(step_id, attempt, report)`` for every progress report of a node.
         execution_id: An id for the execution; a new UUID by default.
 
     Raises:
@@ -93,10 +99,18 @@ async def run_workflow(
     if egress is None:
         egress = settings.egress_policy
     source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
-    http = EgressClient(egress)
-    try:
-        env = StepEnvironment(registry=registry, http=http, credentials=source, on_progress=on_progress)
+    threads = NodeThreads(egress)
+    async with StepEnvironment(registry, threads, credentials=source, on_progress=_sink(on_progress)) as env:
         execution = LocalExecution(plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer)
         return await execution.run()
-    finally:
-        await http.aclose()
+
+
+def _sink(on_progress: StepProgress | None) -> ProgressSink | None:
+    if on_progress is None:
+        return None
+    callback = on_progress
+
+    def sink(report: ProgressReport) -> Awaitable[None] | None:
+        return callback(report.step_id, report.attempt, report.progress)
+
+    return sink
