@@ -7,6 +7,10 @@ MAX_DEFINITION_BYTES = 1_000_000
 """Size of a definition as UTF-8 JSON."""
 MAX_DEFINITION_DEPTH = 64
 """How deeply arrays and objects may nest in a definition (configs included)."""
+MAX_INPUT_BYTES = 1_000_000
+"""Size of an execution's input as UTF-8 JSON."""
+MAX_INPUT_DEPTH = 64
+"""How deeply arrays and objects may nest in an execution's input."""
 MAX_STEPS = 2_000
 """Steps in one workflow."""
 MAX_NEEDS = 1_000

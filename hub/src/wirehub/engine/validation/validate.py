@@ -10,7 +10,7 @@ lists the checks and their codes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -18,20 +18,29 @@ from jsonschema import Draft202012Validator
 
 from wirehub.engine.language.definition import Step, Workflow
 from wirehub.engine.language.jsonsource import parse_document
-from wirehub.engine.language.problems import Problem, escape_token, join, pointer, sort_key
+from wirehub.engine.language.problems import Problem, escape_token, pointer, sort_key
 from wirehub.engine.language.schema import definition_schema
 from wirehub.engine.plan import Plan, build_plan
 from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.engine.validation.expressions import check_expressions
 from wirehub.engine.validation.graph import UNKNOWN_BRANCHES, check_graph
+from wirehub.engine.validation.input_schema import schema_problems
+from wirehub.engine.validation.inputs import read_input, validate_input
 from wirehub.engine.validation.nodes import ResolvedStep, resolve_step
 from wirehub.engine.validation.schema_errors import SchemaErrorWriter, problems_from_msgspec
 
-__all__ = ["MAX_PROBLEMS", "Problem", "ValidationReport", "schema_problems", "validate_definition", "validate_input"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "Problem",
+    "ValidationReport",
+    "read_input",
+    "schema_problems",
+    "validate_definition",
+    "validate_input",
+]
 
 MAX_PROBLEMS = 1_000
 """A report lists at most this many problems, then says how many more there were."""
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @dataclass(slots=True)
@@ -183,70 +192,3 @@ def _raw_output(raw: dict[str, Any]) -> str | dict[str, str] | None:
     if isinstance(output, str) or (isinstance(output, dict) and all(isinstance(v, str) for v in output.values())):
         return output
     return None
-
-
-@cache
-def _meta_validator() -> Draft202012Validator:
-    """Checks schemas the way ``Draft202012Validator.check_schema`` does, but lists every error."""
-    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def schema_problems(schema: dict[str, Any], at: str) -> list[Problem]:
-    """Checks that ``schema`` is a valid JSON Schema 2020-12 document.
-
-    Args:
-        schema: The schema (a workflow's ``input_schema``).
-        at: Pointer of the schema within the definition.
-    """
-    dialect = schema.get("$schema")
-    if dialect is not None and dialect not in (SCHEMA_DIALECT, SCHEMA_DIALECT + "#"):
-        return [
-            Problem(
-                join(at, "$schema"),
-                f"Input schemas use JSON Schema 2020-12; remove $schema or set it to {SCHEMA_DIALECT}.",
-                "invalid-input-schema",
-            )
-        ]
-    meta = _meta_validator()
-    writer = SchemaErrorWriter(Draft202012Validator.META_SCHEMA, at, "the input schema")
-    found = writer.problems(meta.iter_errors(schema))
-    return [
-        Problem(
-            problem.pointer, f"The input schema is not valid JSON Schema: {problem.message}", "invalid-input-schema"
-        )
-        for problem in found
-    ]
-
-
-@lru_cache(maxsize=256)
-def _input_validator(schema_text: bytes) -> Draft202012Validator:
-    return Draft202012Validator(msgspec.json.decode(schema_text))
-
-
-def validate_input(plan: Plan, value: Any, *, at: str = "") -> list[Problem]:
-    """Checks an execution's input against the workflow's ``input_schema``.
-
-    Pointers point into the input itself (``""`` is the whole input,
-    ``/order_id`` one member). A caller that received the input inside a
-    larger document passes where it sits there as ``at`` (the API passes
-    ``"/input"``).
-
-    Args:
-        plan: The compiled workflow.
-        value: The execution input (decoded JSON).
-        at: Pointer prefix for the problems.
-
-    Returns:
-        Every problem, in document order; empty when the input fits (or the
-        workflow has no input schema).
-    """
-    if plan.input_schema is None:
-        return []
-    validator = _input_validator(msgspec.json.encode(plan.input_schema))
-    writer = SchemaErrorWriter(plan.input_schema, at, "the input")
-    try:
-        found = writer.problems(validator.iter_errors(value))
-    except Exception as exc:
-        # An unresolvable $ref (or a schema jsonschema cannot apply) only shows when validating.
-        return [Problem(at, f"The input could not be checked against the input schema: {exc}.", "invalid-input-schema")]
-    return _finish([Problem(p.pointer, p.message, "invalid-input") for p in found])
