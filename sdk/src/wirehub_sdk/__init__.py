@@ -12,6 +12,7 @@ private and may change.
 
 from wirehub_sdk import _hooks as hookspecs
 from wirehub_sdk._credentials import CredentialAuth, CredentialType
+from wirehub_sdk._decoding import JSONBodyError, decode_json
 from wirehub_sdk._errors import (
     CancelledError,
     ConfigError,
@@ -38,6 +39,7 @@ __all__ = [
     "EmptyConfig",
     "Expression",
     "ExpressionError",
+    "JSONBodyError",
     "NodeContext",
     "NodeError",
     "NodeType",
@@ -46,6 +48,7 @@ __all__ = [
     "RetryableError",
     "Route",
     "Wait",
+    "decode_json",
     "hookimpl",
     "hookspec",
     "hookspecs",
