@@ -77,14 +77,36 @@ class Budget:
                 "or string kilobytes; limit MAX_VALUE_ITEMS)"
             )
 
-    def charge_string(self, length: int) -> None:
-        """Checks a string about to be created: its length cap, and its kilobytes as items."""
-        if length > limits.MAX_STRING_LENGTH:
+    def charge_string(self, size: int) -> None:
+        """Checks a string about to be created: its size cap, and its kilobytes as items.
+
+        Args:
+            size: The string's size in UTF-8 bytes (``utf8_size``): an astral
+                character is 4 bytes here, as it is 4 bytes in memory.
+        """
+        if size > limits.MAX_STRING_LENGTH:
             raise ExpressionError(
-                f"the expression would create a string of {length} characters; "
+                f"the expression would create a string of {size} bytes; "
                 f"the limit is {limits.MAX_STRING_LENGTH} (MAX_STRING_LENGTH)"
             )
-        self.charge_items(length // 1024)
+        self.charge_items(size // 1024)
+
+
+def utf8_size(text: str) -> int:
+    """The size of ``text`` in UTF-8 bytes.
+
+    Raises:
+        ExpressionError: ``text`` holds a lone surrogate, which is not text:
+            no encoder can write it, so no result may hold it.
+    """
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ExpressionError(
+            "the expression produced a string holding a lone surrogate (\\ud800-\\udfff), which is not text"
+        ) from None
 
 
 class TooLargeError(ExpressionError):
@@ -101,16 +123,17 @@ def _number_size(value: int | float) -> int:
 
 
 def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
-    """The length ``value`` has as compact JSON, walking at most ``limit`` bytes of it.
+    """The size ``value`` has as compact UTF-8 JSON, walking at most ``limit`` bytes of it.
 
-    Strings count their characters plus quotes (escapes are not counted), so
-    the figure is a close lower bound and the walk's cost is bounded by
+    Strings count their UTF-8 bytes plus quotes (escapes are not counted),
+    so the figure is a close lower bound and the walk's cost is bounded by
     ``limit`` whatever the value's shape.
 
     Raises:
         TooLargeError: The value is larger than ``limit``.
-        ExpressionError: The value holds a number that is not finite, or
-            the budget's deadline passed.
+        ExpressionError: The value holds a number that is not finite, a
+            lone surrogate, or something that is not a JSON value (an
+            expression reference ``&...``); or the budget's deadline passed.
     """
     total = 0
     stack: list[Any] = [value]
@@ -119,11 +142,11 @@ def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
         item = stack.pop()
         kind = type(item)
         if kind is str:
-            total += len(item) + 2
+            total += utf8_size(item) + 2
         elif kind is dict:
             total += len(item) + 1
             for key, member in item.items():
-                total += (len(key) if type(key) is str else len(str(key))) + 3
+                total += (utf8_size(key) if isinstance(key, str) else len(str(key))) + 3
                 stack.append(member)
         elif kind is list:
             total += len(item) + 1
@@ -141,20 +164,23 @@ def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
 
 
 def _other_size(item: Any, stack: list[Any]) -> int:
-    """Sizes what ``json_size`` has no fast path for: literals, subclasses, tuples."""
+    """Sizes what ``json_size`` has no fast path for: literals, subclasses, tuples; refuses the rest."""
     if item is None or isinstance(item, bool):
         return 5
     if isinstance(item, int | float):
         return _number_size(item)
     if isinstance(item, str):
-        return len(item) + 2
+        return utf8_size(item) + 2
     if isinstance(item, dict):
         stack.extend(item.values())
-        return len(item) + 1 + sum(len(str(key)) + 3 for key in item)
+        return len(item) + 1 + sum(utf8_size(str(key)) + 3 for key in item)
     if isinstance(item, list | tuple):
         stack.extend(item)
         return len(item) + 1
-    return len(str(item)) + 2
+    if hasattr(item, "expression"):
+        # jmespath's value for ``&expr``: its repr would print a class name and a heap address.
+        raise ExpressionError("an expression reference (&...) is not a value: pass it to sort_by(), map()...")
+    raise ExpressionError(f"the expression produced a {type(item).__name__}, which is not a JSON value")
 
 
 def _is_special_number_case(left: Any, right: Any) -> bool:

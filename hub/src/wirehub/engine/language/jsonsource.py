@@ -139,6 +139,25 @@ def value_problems(value: Any, kind: DocumentLimits, at: str = "") -> list[Probl
     return _walk(value, {}, kind, at, sized=True)
 
 
+LITERAL = DocumentLimits("literal", 2**62, 2**62, "", "", "", "")
+"""An expression's JSON literal: its size and nesting are the expression's own limits."""
+
+
+def json_text_problem(text: str, kind: DocumentLimits = LITERAL) -> str | None:
+    """Why the JSON text ``text`` cannot be used as a value, or ``None`` when it can.
+
+    For small documents whose size and nesting are bounded elsewhere (an
+    expression's literals): not JSON, ``NaN``, numbers out of range, lone
+    surrogates.
+    """
+    try:
+        value, _ = _loads(text)
+    except (ValueError, RecursionError):
+        return "it is not JSON"
+    problems = value_problems(value, kind)
+    return problems[0].message if problems else None
+
+
 class _ConstantError(ValueError):
     """Internal: ``NaN`` or ``Infinity`` in the text."""
 

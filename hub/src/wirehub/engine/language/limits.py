@@ -36,8 +36,8 @@ MAX_EVAL_STEPS = 100_000
 MAX_EVAL_SECONDS = 0.5
 """Wall-clock time one evaluation may take."""
 MAX_VALUE_ITEMS = 100_000
-"""Items (list elements, object members, string kilobytes) one evaluation may produce."""
+"""Items (list elements, object members, string kilobytes of UTF-8) one evaluation may produce."""
 MAX_STRING_LENGTH = 1_000_000
-"""Characters in one string an evaluation creates."""
+"""UTF-8 bytes in one string an evaluation creates (an astral character is 4, as in memory)."""
 MAX_OUTPUT_BYTES = 1_000_000
-"""Size of an evaluation's result as JSON."""
+"""Size of an evaluation's result as UTF-8 JSON."""
