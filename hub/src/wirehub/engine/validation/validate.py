@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from jsonschema import Draft202012Validator
 
+from wirehub.engine.language import limits
 from wirehub.engine.language.definition import Step, Workflow
 from wirehub.engine.language.jsonsource import parse_document
 from wirehub.engine.language.problems import Problem, escape_token, pointer, sort_key
@@ -109,7 +110,9 @@ def validate_definition(source: str | bytes | dict[str, Any], catalog: NodeCatal
     for index, step in steps:
         if step.id not in branches:
             branches[step.id] = resolved[index].branches if resolved[index].config_ok else UNKNOWN_BRANCHES
-    facts = check_graph(steps, ids, branches, problems, step_count=len(raw_steps))
+    decoded = {index for index, _ in steps}
+    undecoded = [item for index, item in enumerate(raw_steps) if index not in decoded]
+    facts = check_graph(steps, ids, branches, problems, undecoded_targets=_catch_targets(undecoded))
     check_expressions(steps, resolved, _raw_output(raw), {step_id for _, step_id in ids}, facts, problems)
     if isinstance(raw.get("input_schema"), dict):
         problems.extend(schema_problems(raw["input_schema"], "/input_schema"))
@@ -186,9 +189,21 @@ def _salvage_step(item: Any, index: int, flagged: set[str] | None, problems: lis
         return None
 
 
+def _catch_targets(items: list[Any]) -> frozenset[str]:
+    """Where the catch routes of steps that did not decode may lead, as far as they can be read."""
+    targets: set[str] = set()
+    for item in items:
+        routes = item.get("catch") if isinstance(item, dict) else None
+        for route in routes if isinstance(routes, list) else ():
+            if isinstance(route, dict) and isinstance(route.get("next"), str):
+                targets.add(route["next"])
+    return frozenset(targets)
+
+
 def _raw_output(raw: dict[str, Any]) -> str | dict[str, str] | None:
     """The workflow's ``output`` if it has the right shape (else it was already reported)."""
     output = raw.get("output")
-    if isinstance(output, str) or (isinstance(output, dict) and all(isinstance(v, str) for v in output.values())):
+    texts = [output] if isinstance(output, str) else list(output.values()) if isinstance(output, dict) else [None]
+    if all(isinstance(text, str) and 0 < len(text) <= limits.MAX_EXPRESSION_LENGTH for text in texts):
         return output
     return None
