@@ -294,3 +294,43 @@ def test_a_decoded_definition_nested_beyond_the_stack_is_a_problem() -> None:
     definition["steps"][0]["config"]["deep"] = nested(100_000)
     problems = validate(definition).problems
     assert {problem.code for problem in problems} == {"definition-too-deep"}
+
+
+# -- schemas whose cost explodes without a large input --
+
+
+def test_an_exponential_schema_stops_on_its_keyword_budget() -> None:
+    levels = 40  # 2**40 evaluations of the same value without a budget
+    defs: dict[str, Any] = {
+        f"a{i}": {"anyOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]} for i in range(levels)
+    }
+    defs[f"a{levels}"] = False
+    plan = plan_with_schema({"$defs": defs, "$ref": "#/$defs/a0"})
+    problems, seconds = timed(lambda: validate_input(plan, 1))
+    assert codes_at(problems) == {("", "input-too-costly")}
+    assert "MAX_INPUT_SCHEMA_STEPS" in problems[0].message
+    assert seconds < 15
+
+
+def test_unique_items_compares_objects_by_hashing() -> None:
+    plan = plan_with_schema({"type": "array", "uniqueItems": True})
+    items = [{"k": index, "tags": ["a", index]} for index in range(20_000)]
+    problems, seconds = timed(lambda: validate_input(plan, items))
+    assert problems == []
+    assert seconds < 2  # pair by pair, 5,000 objects took 72 s
+    assert codes_at(validate_input(plan, [*items[:3], {"tags": ["a", 1], "k": 1}])) == {("", "invalid-input")}
+
+
+def test_unique_items_and_enum_keep_json_schema_equality() -> None:
+    plan = plan_with_schema({"type": "array", "uniqueItems": True, "items": {"enum": [1, True, [1, {"a": None}]]}})
+    assert validate_input(plan, [1, True, [1.0, {"a": None}]]) == []
+    assert codes_at(validate_input(plan, [1, 1.0])) == {("", "invalid-input")}
+    assert codes_at(validate_input(plan, [False])) == {("/0", "invalid-input")}
+
+
+def test_enum_of_many_choices_over_many_values_is_fast() -> None:
+    choices = [f"choice-{index}" for index in range(10_000)]
+    plan = plan_with_schema({"type": "array", "items": {"enum": choices}})
+    problems, seconds = timed(lambda: validate_input(plan, choices[::-1] * 5))
+    assert problems == []
+    assert seconds < 5

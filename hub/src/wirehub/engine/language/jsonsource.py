@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,32 +213,29 @@ def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
-def _scalar_problem(item: Any, location: str, what: str) -> Problem | None:
-    """What is wrong with a value that is not an array or an object, if anything."""
+def _scalar_problem(item: Any, what: str) -> tuple[str, str] | None:
+    """What is wrong with a value that is not an array or an object, if anything: ``(message, code)``."""
     if item is None or isinstance(item, bool):
         return None
     if isinstance(item, str):
         if not item.isascii() and _SURROGATE.search(item):
-            return Problem(
-                location, f"The {what} holds a lone surrogate (\\ud800-\\udfff), which is not text.", "invalid-string"
-            )
+            return f"The {what} holds a lone surrogate (\\ud800-\\udfff), which is not text.", "invalid-string"
         return None
     if isinstance(item, int):
         if INT_MIN <= item <= INT_MAX:
             return None
-        return Problem(location, f"The {what} holds an integer outside the signed 64-bit range.", "invalid-number")
+        return f"The {what} holds an integer outside the signed 64-bit range.", "invalid-number"
     if isinstance(item, float):
         if math.isfinite(item):
             return None
-        return Problem(location, f"The {what} holds {item!r}, which is not a JSON number.", "invalid-number")
+        return f"The {what} holds {item!r}, which is not a JSON number.", "invalid-number"
     if isinstance(item, _OutOfRange):
-        return Problem(
-            location,
+        return (
             f"The number {_shorten(item.text)} is out of range: integers must fit in 64 bits (signed) "
             "and other numbers must be finite.",
             "invalid-number",
         )
-    return Problem(location, f"The {what} holds a {type(item).__name__}, which is not a JSON value.", "invalid-json")
+    return f"The {what} holds a {type(item).__name__}, which is not a JSON value.", "invalid-json"
 
 
 def _string_size(text: str) -> int:
@@ -247,58 +245,40 @@ def _string_size(text: str) -> int:
 def _walk(value: Any, duplicates: dict[int, list[str]], kind: DocumentLimits, at: str, *, sized: bool) -> list[Problem]:
     """Reports duplicate keys, excessive depth (and size), and values JSON cannot carry, without recursion."""
     problems: list[Problem] = []
-    stack: list[tuple[Any, str, int]] = [(value, at, 1)]
+    # (value, its parent's pointer, its token there): a scalar's pointer is built only for a problem.
+    stack: list[tuple[Any, str, str | int | None, int]] = [(value, at, None, 1)]
     total = 0
     while stack:
-        item, location, depth = stack.pop()
+        item, parent, token, depth = stack.pop()
         if not isinstance(item, dict | list):
-            problem = _scalar_problem(item, location, kind.what)
-            if problem is not None:
-                problems.append(problem)
+            found = _scalar_problem(item, kind.what)
+            if found is not None:
+                problems.append(Problem(parent if token is None else join(parent, token), *found))
             if sized:
                 total += _string_size(item) + 2 if isinstance(item, str) else 5
         elif depth > kind.max_depth:
             problems.append(
                 Problem(
-                    location,
+                    parent if token is None else join(parent, token),
                     f"The {kind.what} nests arrays and objects more than {kind.max_depth} levels deep "
                     f"here ({kind.depth_limit}).",
                     kind.too_deep,
                 )
             )
             break
-        elif isinstance(item, dict):
-            total += len(item) + 1
-            for key in duplicates.get(id(item), ()):
-                problems.append(
-                    Problem(
-                        join(location, key),
-                        f'The key "{key}" appears more than once in this object; only its last value would count.',
-                        "duplicate-key",
-                    )
-                )
-            for key, member in item.items():
-                if not isinstance(key, str):
-                    problems.append(
-                        Problem(location, f"The {kind.what} has an object key that is not a string.", "invalid-json")
-                    )
-                    continue
-                if not key.isascii() and _SURROGATE.search(key):
-                    # The pointer shows the surrogate escaped: written as is, it could not be printed either.
-                    shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                    problems.append(
-                        Problem(
-                            join(location, shown),
-                            f"The {kind.what} has a key holding a lone surrogate (\\ud800-\\udfff), which is not text.",
-                            "invalid-string",
-                        )
-                    )
-                    continue
-                total += _string_size(key) + 3
-                stack.append((member, join(location, key), depth + 1))
         else:
+            location = parent if token is None else join(parent, token)
             total += len(item) + 1
-            stack.extend((member, join(location, index), depth + 1) for index, member in enumerate(item))
+            if isinstance(item, dict):
+                problems += _key_problems(item, duplicates.get(id(item), ()), location, kind.what)
+                total += sum(_string_size(key) + 3 for key in item if isinstance(key, str))
+                stack.extend(
+                    (member, location, key, depth + 1)
+                    for key, member in item.items()
+                    if isinstance(key, str) and (key.isascii() or not _SURROGATE.search(key))
+                )
+            else:
+                stack.extend((member, location, index, depth + 1) for index, member in enumerate(item))
         if sized and total > kind.max_bytes:
             problems.append(
                 Problem(
@@ -308,4 +288,30 @@ def _walk(value: Any, duplicates: dict[int, list[str]], kind: DocumentLimits, at
                 )
             )
             break
+    return problems
+
+
+def _key_problems(item: dict[Any, Any], duplicates: Iterable[str], location: str, what: str) -> list[Problem]:
+    """Duplicate keys, keys that are not strings, keys holding a lone surrogate (whose members are not walked)."""
+    problems = [
+        Problem(
+            join(location, key),
+            f'The key "{key}" appears more than once in this object; only its last value would count.',
+            "duplicate-key",
+        )
+        for key in duplicates
+    ]
+    for key in item:
+        if not isinstance(key, str):
+            problems.append(Problem(location, f"The {what} has an object key that is not a string.", "invalid-json"))
+        elif not key.isascii() and _SURROGATE.search(key):
+            # The pointer shows the surrogate escaped: written as is, it could not be printed either.
+            shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            problems.append(
+                Problem(
+                    join(location, shown),
+                    f"The {what} has a key holding a lone surrogate (\\ud800-\\udfff), which is not text.",
+                    "invalid-string",
+                )
+            )
     return problems

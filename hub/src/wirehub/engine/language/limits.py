@@ -11,6 +11,8 @@ MAX_INPUT_BYTES = 1_000_000
 """Size of an execution's input as UTF-8 JSON."""
 MAX_INPUT_DEPTH = 64
 """How deeply arrays and objects may nest in an execution's input."""
+MAX_INPUT_SCHEMA_STEPS = 500_000
+"""Keyword evaluations one check of an input against its ``input_schema`` may take (a reference counts 10)."""
 MAX_STEPS = 2_000
 """Steps in one workflow."""
 MAX_NEEDS = 1_000

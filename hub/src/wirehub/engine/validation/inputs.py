@@ -13,12 +13,13 @@ from typing import Any
 
 import msgspec
 
+from wirehub.engine.language import limits
 from wirehub.engine.language.jsonsource import INPUT, parse_document, value_problems
 from wirehub.engine.language.problems import Problem, sort_key
 from wirehub.engine.plan import Plan
 from wirehub.engine.validation.patterns import UnsupportedPatternError
 from wirehub.engine.validation.schema_errors import SchemaErrorWriter
-from wirehub.engine.validation.user_schema import cached_user_validator
+from wirehub.engine.validation.user_schema import SchemaTooCostlyError, cached_user_validator, keyword_budget
 
 MAX_INPUT_PROBLEMS = 1_000
 """A list of input problems stops at this many."""
@@ -62,7 +63,18 @@ def validate_input(plan: Plan, value: Any, *, at: str = "") -> list[Problem]:
     validator = cached_user_validator(msgspec.json.encode(plan.input_schema))
     writer = SchemaErrorWriter(plan.input_schema, at, "the input")
     try:
-        found = writer.problems(validator.iter_errors(value))
+        with keyword_budget(limits.MAX_INPUT_SCHEMA_STEPS):
+            found = writer.problems(validator.iter_errors(value))
+    except SchemaTooCostlyError:
+        return [
+            Problem(
+                at,
+                f"Checking the input against the input schema took more than {limits.MAX_INPUT_SCHEMA_STEPS} "
+                "keyword evaluations (MAX_INPUT_SCHEMA_STEPS): simplify the schema (nested anyOf/oneOf over "
+                "references multiply) or send a smaller input.",
+                "input-too-costly",
+            )
+        ]
     except UnsupportedPatternError as exc:
         # Refused when the definition is validated; a plan built another way still gets a clear answer.
         return [Problem(at, f"The input schema has a pattern the hub cannot run: {exc}.", "invalid-input-schema")]
