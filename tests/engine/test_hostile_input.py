@@ -334,3 +334,16 @@ def test_enum_of_many_choices_over_many_values_is_fast() -> None:
     problems, seconds = timed(lambda: validate_input(plan, choices[::-1] * 5))
     assert problems == []
     assert seconds < 5
+
+
+def test_a_root_id_naming_a_server_only_sets_the_base_and_nothing_is_fetched(server: LocalServer) -> None:
+    schema = {
+        "$id": server.url("/echo/schema.json"),
+        "$defs": {"sku": {"type": "string"}},
+        "properties": {"sku": {"$ref": "#/$defs/sku"}},
+    }
+    report = validate(workflow(transform("a"), input_schema=schema))
+    assert report.plan is not None, report.problems
+    assert codes_at(validate_input(report.plan, {"sku": 1})) == {("/sku", "invalid-input")}
+    assert validate_input(report.plan, {"sku": "A"}) == []
+    assert server.connections == 0
