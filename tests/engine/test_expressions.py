@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
 import time
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wirehub.engine.expressions.bounds import Budget
+from wirehub.engine.expressions.bounds import Budget, json_size
 from wirehub.engine.expressions.evaluate import (
     FUNCTION_NAMES,
     ExpressionSyntaxError,
@@ -535,3 +536,47 @@ def test_a_lone_surrogate_is_refused_in_a_result() -> None:
 def test_a_lone_surrogate_literal_is_refused_when_compiled() -> None:
     assert "lone surrogate" in syntax_error('`"\\ud800"`').message
     assert compile_expression('`"\\ud83d\\ude00"`').evaluate(None) == "\U0001f600"
+
+
+def test_a_shared_value_is_sized_exactly_and_quickly() -> None:
+    assert evaluate("to_string([@, @] | [@, {a: @, b: [@]}])", "é") == '[["é","é"],{"a":["é","é"],"b":[["é","é"]]}]'
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError, match="MAX_OUTPUT_BYTES"):
+        compile_expression(doubling(28)).evaluate(1, Budget(seconds=60))
+    assert time.perf_counter() - started < 0.1  # walked as 28 distinct lists, not 2**28 leaves
+
+
+STRUCTURES = st.recursive(
+    st.text(), lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=30
+)
+
+
+@given(STRUCTURES)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_the_size_of_a_value_is_its_utf8_json_length_without_escapes(value: Any) -> None:
+    exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")) - _escape_bytes(value)
+    # A close lower bound: an empty array or object counts one byte, not two.
+    assert exact - _empty_parts(value) == json_size(value, 10**9)
+
+
+def _empty_parts(value: Any) -> int:
+    if isinstance(value, str):
+        return 0
+    members = value if isinstance(value, list) else list(value.values())
+    return (not members) + sum(_empty_parts(member) for member in members)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [part for item in value for part in _strings(item)]
+    return [*value, *(part for item in value.values() for part in _strings(item))]
+
+
+def _escape_bytes(value: Any) -> int:
+    """Bytes json.dumps adds for escapes (json_size does not count them)."""
+    return sum(
+        len(json.dumps(part, ensure_ascii=False).encode("utf-8")) - len(part.encode("utf-8")) - 2
+        for part in _strings(value)
+    )
