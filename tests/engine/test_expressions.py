@@ -479,7 +479,7 @@ def test_max_over_millions_of_items_stops_on_the_step_budget_quickly() -> None:
     items = list(range(15_000_000))
     started = time.perf_counter()
     assert "MAX_EVAL_STEPS" in failure("max(items)", {"items": items})
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 0.5  # it ran 1.3 s before items visited counted as steps
 
 
 def test_length_does_not_walk_its_argument() -> None:
@@ -543,7 +543,7 @@ def test_a_shared_value_is_sized_exactly_and_quickly() -> None:
     started = time.perf_counter()
     with pytest.raises(ExpressionError, match="MAX_OUTPUT_BYTES"):
         compile_expression(doubling(28)).evaluate(1, Budget(seconds=60))
-    assert time.perf_counter() - started < 0.1  # walked as 28 distinct lists, not 2**28 leaves
+    assert time.perf_counter() - started < 0.25  # walked as 28 distinct lists, not 2**28 leaves
 
 
 STRUCTURES = st.recursive(

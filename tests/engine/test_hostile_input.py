@@ -164,7 +164,7 @@ def test_catastrophic_patterns_match_in_linear_time(schema: dict[str, Any], valu
     report = validate(workflow(transform("a"), input_schema=schema))
     assert report.plan is not None, report.problems
     problems, seconds = timed(lambda: validate_input(report.plan, value))
-    assert seconds < 0.5
+    assert seconds < 2  # backtracking, 29 characters took 18.6 s: these are 5,000
     assert {problem.code for problem in problems} == {"invalid-input"}
     assert any(problem.pointer.startswith(pointer) for problem in problems)
 
@@ -317,7 +317,7 @@ def test_unique_items_compares_objects_by_hashing() -> None:
     items = [{"k": index, "tags": ["a", index]} for index in range(20_000)]
     problems, seconds = timed(lambda: validate_input(plan, items))
     assert problems == []
-    assert seconds < 2  # pair by pair, 5,000 objects took 72 s
+    assert seconds < 5  # pair by pair, 5,000 objects took 72 s
     assert codes_at(validate_input(plan, [*items[:3], {"tags": ["a", 1], "k": 1}])) == {("", "invalid-input")}
 
 

