@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wirehub.engine.expressions.bounds import Budget
+from wirehub.engine.expressions.bounds import Budget, json_size
 from wirehub.engine.expressions.evaluate import (
     FUNCTION_NAMES,
     ExpressionSyntaxError,
@@ -287,7 +289,7 @@ def test_deeply_nested_data_is_an_expression_error() -> None:
 
 
 def test_non_finite_result_is_rejected() -> None:
-    with pytest.raises(ExpressionError, match=r"^the expression produced inf, which is not a JSON number$"):
+    with pytest.raises(ExpressionError, match=r"^sum\(\) produced inf, which is not a JSON number$"):
         evaluate("sum(@)", [1e308, 1e308])
 
 
@@ -420,3 +422,162 @@ def test_any_text_compiles_or_fails_cleanly(text: str) -> None:
     references = referenced_steps(text)
     # Pieces join without separators, so a name read after `steps.` is any run of the pieces' names.
     assert references is None or all(re.fullmatch(r"(?:a|items|input|steps)+", name) for name in references)
+
+
+# -- what an attacker tried --
+
+
+def failure(text: str, data: Any = None) -> str:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(text).evaluate(data)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["to_string(&a)", "&a", "[&a]", "{x: &a}", "default(`null`, &a)"])
+def test_an_expression_reference_is_never_printed_or_returned(text: str) -> None:
+    message = failure(text, {"a": 1})
+    assert "expression reference" in message
+    assert "0x" not in message
+    assert "_Expression" not in message
+
+
+def test_strings_are_sized_in_utf8_bytes() -> None:
+    astral = "\U0001f600" * (limits.MAX_STRING_LENGTH // 4 + 1)  # one character over the byte limit
+    for text in ("join('', [s])", "concat(s, '')", "replace(s, 'x', 'y')", "to_string([s])", "upper(s)"):
+        assert "MAX_STRING_LENGTH" in failure(text, {"s": astral}), text
+    fits = astral[:-2]  # 999,996 bytes, and 999,998 as a JSON result
+    assert compile_expression("join('', [s])").evaluate({"s": fits}) == fits
+
+
+def test_string_kilobytes_count_bytes_towards_the_items_budget() -> None:
+    # 250,000 astral characters are 1,000,000 bytes: a budget of 900 kilobytes refuses them.
+    data = {"s": "\U0001f600" * 250_000}
+    with pytest.raises(ExpressionError, match="MAX_VALUE_ITEMS"):
+        compile_expression("join('', [s])").evaluate(data, Budget(max_items=900))
+
+
+def test_the_result_size_counts_utf8_bytes() -> None:
+    data = {"s": "é" * (limits.MAX_OUTPUT_BYTES // 2)}  # half a million characters, a million bytes
+    assert "MAX_OUTPUT_BYTES" in failure("[s]", data)
+
+
+@pytest.mark.parametrize("function", ["max", "min", "sum", "avg", "sort", "reverse", "contains", "keys", "values"])
+def test_functions_spend_a_step_per_item_they_visit(function: str) -> None:
+    data = {
+        "items": list(range(limits.MAX_EVAL_STEPS + 1)),
+        "object": dict.fromkeys(map(str, range(limits.MAX_EVAL_STEPS + 1)), 1),
+    }
+    call = {
+        "contains": "contains(items, `-1`)",
+        "keys": "keys(object)",
+        "values": "values(object)",
+    }.get(function, f"{function}(items)")
+    message = failure(call, data)
+    assert "MAX_EVAL_STEPS" in message
+
+
+def test_max_over_millions_of_items_stops_on_the_step_budget_quickly() -> None:
+    items = list(range(15_000_000))
+    started = time.perf_counter()
+    assert "MAX_EVAL_STEPS" in failure("max(items)", {"items": items})
+    assert time.perf_counter() - started < 0.5  # it ran 1.3 s before items visited counted as steps
+
+
+def test_length_does_not_walk_its_argument() -> None:
+    assert compile_expression("length(items)").evaluate({"items": list(range(limits.MAX_EVAL_STEPS * 2))}) == 200_000
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [
+        ("sum(items)", {"items": [2**62, 2**62]}),
+        ("abs(n)", {"n": -(2**63)}),
+        ("ceil(x)", {"x": 1e300}),
+        ("floor(x)", {"x": -1e300}),
+        ("to_number(s)", {"s": "99999999999999999999"}),
+        ("to_number(s)", {"s": "1" + "0" * 5_000}),
+        ("to_number(n)", {"n": 2**64 - 1}),
+        ("round(x, `0`)", {"x": 1e308}),
+    ],
+)
+def test_the_64_bit_integer_rule_holds_everywhere(text: str, data: Any) -> None:
+    assert "64-bit" in failure(text, data)
+
+
+def test_integers_within_64_bits_still_work() -> None:
+    assert compile_expression("sum(items)").evaluate({"items": [2**62, 2**62 - 1, -(2**62)]}) == 2**62 - 1
+    assert compile_expression("abs(n)").evaluate({"n": -(2**63) + 1}) == 2**63 - 1
+    assert compile_expression("ceil(`1.5`)").evaluate(None) == 2
+    assert compile_expression("to_number('9223372036854775807')").evaluate(None) == 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    "literal", ["`9223372036854775808`", "`1e400`", "`[1, -99999999999999999999]`", "`1" + "0" * 4_000 + "`"]
+)
+def test_an_out_of_range_literal_is_refused_when_compiled(literal: str) -> None:
+    error = syntax_error(f"add({literal}, `1`)")
+    assert error.code == "expression-syntax"
+    assert "out of range" in error.message
+    assert len(error.message) < 300
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(1e308, 15, 1e308), (9.5e15, 15, 9.5e15), (-1.7e308, 3, -1.7e308), (123456789.987654321, 15, 123456789.98765433)],
+)
+def test_round_handles_any_finite_number(value: float, digits: int, expected: float) -> None:
+    assert compile_expression(f"round(x, `{digits}`)").evaluate({"x": value}) == expected
+
+
+def test_a_lone_surrogate_is_refused_in_a_result() -> None:
+    assert "lone surrogate" in failure("s", {"s": "a\ud800"})
+    assert "lone surrogate" in failure("[{k: s}]", {"s": "\udfff"})
+
+
+def test_a_lone_surrogate_literal_is_refused_when_compiled() -> None:
+    assert "lone surrogate" in syntax_error('`"\\ud800"`').message
+    assert compile_expression('`"\\ud83d\\ude00"`').evaluate(None) == "\U0001f600"
+
+
+def test_a_shared_value_is_sized_exactly_and_quickly() -> None:
+    assert evaluate("to_string([@, @] | [@, {a: @, b: [@]}])", "é") == '[["é","é"],{"a":["é","é"],"b":[["é","é"]]}]'
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError, match="MAX_OUTPUT_BYTES"):
+        compile_expression(doubling(28)).evaluate(1, Budget(seconds=60))
+    assert time.perf_counter() - started < 0.25  # walked as 28 distinct lists, not 2**28 leaves
+
+
+STRUCTURES = st.recursive(
+    st.text(), lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=30
+)
+
+
+@given(STRUCTURES)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_the_size_of_a_value_is_its_utf8_json_length_without_escapes(value: Any) -> None:
+    exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")) - _escape_bytes(value)
+    # A close lower bound: an empty array or object counts one byte, not two.
+    assert exact - _empty_parts(value) == json_size(value, 10**9)
+
+
+def _empty_parts(value: Any) -> int:
+    if isinstance(value, str):
+        return 0
+    members = value if isinstance(value, list) else list(value.values())
+    return (not members) + sum(_empty_parts(member) for member in members)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [part for item in value for part in _strings(item)]
+    return [*value, *(part for item in value.values() for part in _strings(item))]
+
+
+def _escape_bytes(value: Any) -> int:
+    """Bytes json.dumps adds for escapes (json_size does not count them)."""
+    return sum(
+        len(json.dumps(part, ensure_ascii=False).encode("utf-8")) - len(part.encode("utf-8")) - 2
+        for part in _strings(value)
+    )

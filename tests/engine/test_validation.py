@@ -709,6 +709,7 @@ def test_many_problems_are_reported_at_once() -> None:
         ("/steps/4/needs/1", "unknown-step"),
         ("/steps/4/needs/2", "not-a-routing-step"),
         ("/steps/5/needs/0", "unknown-branch"),
+        ("/steps/5/config/expression", "not-an-ancestor"),  # a cycle elsewhere hides nothing
         ("/steps/6/needs/0", "cycle"),
         ("/steps/7/input", "expression-syntax"),
     }
@@ -721,3 +722,99 @@ def test_problems_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     report = validate(workflow(*(transform(f"s{i}", needs=[f"ghost{i}"]) for i in range(5))))
     assert [p.code for p in report.problems] == ["unknown-step"] * 3 + ["too-many-problems"]
     assert report.problems[-1].message == "... and 2 more problems."
+
+
+# -- a broken part of the graph hides nothing about the rest --
+
+HEALTHY_PART = (
+    transform("call", catch=[{"errors": ["http"], "next": "later"}, {"errors": ["http.status"], "next": "alert"}]),
+    transform("later"),
+    transform("alert"),
+    transform("reader", input={"x": "steps.later.value"}),
+)
+HEALTHY_PROBLEMS = {
+    ("/steps/0/catch/1", "unreachable-catch"),
+    ("/steps/2", "unreachable-step"),
+    ("/steps/3/input/x", "not-an-ancestor"),
+}
+
+
+def test_a_cycle_elsewhere_hides_no_problem_of_the_healthy_part() -> None:
+    report = validate(
+        workflow(
+            *HEALTHY_PART,
+            transform("b", needs=["c"]),
+            transform("c", needs=["b"]),
+            # Downstream of the cycle nothing can be judged: no guess is reported.
+            transform("after", "steps.call.x", needs=["c"]),
+        )
+    )
+    assert located(report) == {*HEALTHY_PROBLEMS, ("/steps/4/needs/0", "cycle")}
+
+
+def test_a_duplicate_step_id_elsewhere_hides_no_problem_of_the_healthy_part() -> None:
+    report = validate(workflow(*HEALTHY_PART, transform("d"), transform("d", "steps.later.x", needs=["call"])))
+    assert located(report) == {*HEALTHY_PROBLEMS, ("/steps/5/id", "duplicate-step-id")}
+
+
+def test_the_first_of_two_steps_sharing_an_id_is_still_judged() -> None:
+    report = validate(
+        workflow(transform("a"), transform("d", "steps.a.x"), transform("d", needs=["a"]), transform("e", needs=["d"]))
+    )
+    assert located(report) == {("/steps/1/config/expression", "not-an-ancestor"), ("/steps/2/id", "duplicate-step-id")}
+
+
+def test_a_step_that_does_not_decode_hides_no_problem_of_the_healthy_part() -> None:
+    broken = {"id": "broken", "type": 5}
+    report = validate(workflow(*HEALTHY_PART, broken, transform("next", "steps.call.x", needs=["broken"])))
+    assert located(report) == {*HEALTHY_PROBLEMS, ("/steps/4/type", "wrong-type")}
+
+
+def test_a_catch_route_of_a_step_that_does_not_decode_may_reach_any_of_its_targets() -> None:
+    broken = {"id": "broken", "type": 5, "catch": [{"next": "alert"}]}
+    report = validate(workflow(*HEALTHY_PART, broken))
+    assert ("/steps/2", "unreachable-step") not in located(report)
+    assert ("/steps/3/input/x", "not-an-ancestor") in located(report)
+
+
+# -- one code for an expression's length, wherever it is written --
+
+TOO_LONG = "a" + ".a" * (limits.MAX_EXPRESSION_LENGTH // 2)
+
+
+@pytest.mark.parametrize(
+    ("definition", "at"),
+    [
+        (workflow(transform("a", TOO_LONG)), "/steps/0/config/expression"),
+        (workflow(transform("a", input={"x": TOO_LONG})), "/steps/0/input/x"),
+        (workflow(transform("a", input=TOO_LONG)), "/steps/0/input"),
+        (workflow(transform("a"), output=TOO_LONG), "/output"),
+        (workflow(transform("a"), output={"x": TOO_LONG}), "/output/x"),
+        (
+            workflow(route("r", "big") | {"config": {"branches": [{"name": "big", "when": TOO_LONG}]}}),
+            "/steps/0/config/branches/0/when",
+        ),
+    ],
+    ids=["config", "input-member", "input", "output", "output-member", "nested-config"],
+)
+def test_an_expression_too_long_has_one_code_wherever_it_is(definition: dict[str, Any], at: str) -> None:
+    problem = only(validate(definition))
+    assert (problem.pointer, problem.code) == (at, "expression-too-long")
+    assert problem.message == (
+        f"Invalid expression: the expression is {len(TOO_LONG)} characters long; the limit is "
+        f"{limits.MAX_EXPRESSION_LENGTH} (MAX_EXPRESSION_LENGTH)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("definition", "at"),
+    [
+        (workflow(transform("a", "")), "/steps/0/config/expression"),
+        (workflow(transform("a", input={"x": ""})), "/steps/0/input/x"),
+        (workflow(transform("a", input={"x": "  "})), "/steps/0/input/x"),
+        (workflow(transform("a"), output=""), "/output"),
+    ],
+)
+def test_an_empty_expression_has_one_code_wherever_it_is(definition: dict[str, Any], at: str) -> None:
+    problem = only(validate(definition))
+    assert (problem.pointer, problem.code) == (at, "expression-empty")

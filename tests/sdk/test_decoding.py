@@ -1,14 +1,16 @@
-"""Bodies are decompressed within their byte budget, whatever the compression ratio."""
+"""Bodies are decompressed within their byte budget, and JSON bodies decode to one clear error or a value."""
 
 from __future__ import annotations
 
 import gzip
+import time
 import tracemalloc
 import zlib
 
 import pytest
 
-from wirehub_sdk._decoding import BoundedDecoder, BudgetExceededError
+from wirehub_sdk import JSONBodyError, decode_json
+from wirehub_sdk._decoding import MAX_JSON_DEPTH, BoundedDecoder, BudgetExceededError, json_depth
 
 
 def chunks(data: bytes, size: int = 65536) -> list[bytes]:
@@ -68,3 +70,53 @@ def test_a_body_that_is_not_valid_for_its_encoding_raises_a_zlib_error() -> None
     decoder = BoundedDecoder("gzip", limit=1000)
     with pytest.raises(zlib.error):
         decoder.feed(b"this is not gzip")
+
+
+# -- JSON bodies: what a remote server chooses to send --
+
+
+def test_a_json_body_decodes() -> None:
+    assert decode_json(b'{"a": [1, 2.5, "\\ud83d\\ude00", null]}') == {"a": [1, 2.5, "\U0001f600", None]}
+
+
+def test_the_nesting_is_measured_outside_strings() -> None:
+    assert json_depth(b'["[[[{{{", {"a": [[]]}, "\\"[["]') == 4
+    assert json_depth(b"1") == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"[" * 1_000 + b"]" * 1_000, "more than 128 levels deep"),
+        (b"[" * 200_000 + b"]" * 200_000, "more than 128 levels deep"),
+        (b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), "more than 128 levels deep"),
+        (b'{"n": 1' + b"0" * 5_000 + b"}", "out of range"),
+        (b'{"n": 1e400}', "out of range"),
+        (b'{"s": "\\ud800"}', "lone surrogate"),
+        (b'{"s": "x\\udc00"}', "lone surrogate"),
+        (b'{"s": ', "not JSON"),
+    ],
+    ids=["1000-deep", "200000-deep", "one-too-deep", "5000-digits", "1e400", "lone-high", "lone-low", "truncated"],
+)
+def test_a_hostile_json_body_is_one_clear_error(body: bytes, words: str) -> None:
+    with pytest.raises(JSONBodyError, match=words):
+        decode_json(body)
+
+
+def test_the_deepest_accepted_body_decodes() -> None:
+    body = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
+    value = decode_json(body)
+    for _ in range(MAX_JSON_DEPTH - 1):
+        value = value[0]
+    assert value == []
+
+
+def test_measuring_a_large_body_is_fast() -> None:
+    body = (
+        b"["
+        + b",".join(b'{"id": %d, "tags": ["a", "[b"], "n": {"m": [1, {"k": 2}]}}' % i for i in range(50_000))
+        + b"]"
+    )
+    started = time.perf_counter()
+    assert json_depth(body) == 5
+    assert time.perf_counter() - started < 3.0

@@ -19,7 +19,15 @@ import httpx
 import msgspec
 
 from wirehub_core.headers import HeaderName, HeaderValue, header_problems
-from wirehub_sdk import ConfigError, NodeContext, NodeType, NonRetryableError, RetryableError
+from wirehub_sdk import (
+    ConfigError,
+    JSONBodyError,
+    NodeContext,
+    NodeType,
+    NonRetryableError,
+    RetryableError,
+    decode_json,
+)
 
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 BodyType = Literal["json", "form", "raw"]
@@ -179,8 +187,8 @@ def parse_body(response: httpx.Response, response_format: ResponseFormat) -> tup
     media_type = _media_type(response)
     if response_format == "json" or (response_format == "auto" and _is_json(media_type)):
         try:
-            return msgspec.json.decode(content), "json"
-        except msgspec.DecodeError as exc:
+            return decode_json(content), "json"
+        except JSONBodyError as exc:
             if response_format == "json":
                 raise NonRetryableError(
                     f"the response from {response.url} is not JSON: {exc}", kind="http.decoding"

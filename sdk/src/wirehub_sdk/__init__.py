@@ -12,6 +12,7 @@ the underscored modules are private and may change.
 """
 
 from wirehub_sdk._credentials import CredentialType
+from wirehub_sdk._decoding import JSONBodyError, decode_json
 from wirehub_sdk._errors import (
     ConfigError,
     EgressDeniedError,
@@ -34,6 +35,7 @@ __all__ = [
     "EmptyConfig",
     "Expression",
     "ExpressionError",
+    "JSONBodyError",
     "NodeContext",
     "NodeError",
     "NodeType",
@@ -41,5 +43,6 @@ __all__ = [
     "RetryableError",
     "Route",
     "Wait",
+    "decode_json",
     "hookimpl",
 ]

@@ -1,15 +1,25 @@
-"""Response bodies decompressed within a byte budget, never past it.
+"""Response bodies decompressed within a byte budget, and decoded as JSON within a depth limit.
 
 httpx decompresses each network chunk whole before the caller can count it,
 so one 64 KiB chunk of a gzip bomb could grow to tens of megabytes first. Here
 every decompression call is given the bytes the budget has left, so memory
 stays within the limit whatever the compression ratio.
+
+A remote server also chooses what its JSON holds: ``decode_json`` turns a
+body nested a thousand levels deep, an integer of thousands of digits or a
+lone surrogate into one ``JSONBodyError`` with a clear message, never a
+``RecursionError`` or ``ValueError`` from deep inside a decoder.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+import msgspec
 
 ACCEPT_ENCODING = "gzip, deflate"
 """What the client asks servers for: the encodings it can decode within a budget."""
@@ -85,3 +95,70 @@ class BoundedDecoder:
             return
         for piece in self._layers[index].feed(data, self._limit - self._size):
             self._push(index + 1, piece)
+
+
+MAX_JSON_DEPTH = 128
+"""How deeply arrays and objects may nest in a JSON body ``decode_json`` accepts."""
+
+
+class JSONBodyError(ValueError):
+    """A body is not JSON, or holds what the hub cannot carry; the message says which, as a clause."""
+
+
+# A JSON string, written so that matching never backtracks: runs of plain bytes, then escapes.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NESTING_STEP = [0] * 256
+for _byte in b"[{":
+    _NESTING_STEP[_byte] = 1
+for _byte in b"]}":
+    _NESTING_STEP[_byte] = -1
+
+
+def json_depth(content: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON text ``content``.
+
+    Counts brackets outside strings, in C-speed passes over the bytes rather
+    than a walk over the decoded value.
+    """
+    if content.count(b"[") + content.count(b"{") <= 1:
+        return content.count(b"[") + content.count(b"{")
+    # Outside valid JSON the figure is a guess, but never an error.
+    brackets = _JSON_STRING.sub(b"", content).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0)
+
+
+def decode_json(content: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Decodes a JSON body, refusing what would fail later in the hub.
+
+    Args:
+        content: The body, UTF-8 JSON.
+        max_depth: Deepest accepted nesting of arrays and objects.
+
+    Raises:
+        JSONBodyError: The body is not JSON; nests deeper than ``max_depth``;
+            holds an integer beyond 64 bits or a number beyond the float
+            range; or holds a lone surrogate (``"\\ud800"``), which is not text.
+    """
+    # Decoders recurse once per level: measure the nesting on the bytes before decoding.
+    if json_depth(content) > max_depth:
+        raise JSONBodyError(f"it nests arrays and objects more than {max_depth} levels deep")
+    try:
+        return msgspec.json.decode(content)
+    except msgspec.ValidationError as exc:
+        # msgspec's own words: "Integer value out of range", "Number out of range - at `$.a`".
+        raise JSONBodyError(
+            f"it holds a number out of range ({exc}); integers must fit in 64 bits, other numbers in a double"
+        ) from None
+    except msgspec.DecodeError as exc:
+        if _LONE_SURROGATE.search(content):
+            raise JSONBodyError("it holds a lone surrogate (\\ud800-\\udfff), which is not text") from None
+        raise JSONBodyError(f"it is not JSON ({exc})") from None
+    except RecursionError:
+        raise JSONBodyError("it nests arrays and objects too deeply to decode") from None
+
+
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
+)
+"""A surrogate escape; msgspec refuses a lone one (with the message "Input data was truncated")."""

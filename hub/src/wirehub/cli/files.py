@@ -34,10 +34,13 @@ def read_file(path: Path, what: str) -> bytes:
 def read_input(value: str | None) -> Any:
     """The execution input from ``--input``: JSON text, or ``@FILE`` to read it from a file.
 
+    The text is read by the engine's ``read_input``, within the input limits
+    (size, depth, 64-bit integers, no lone surrogates) that every way in shares.
+
     Raises:
-        CliError: The file cannot be read or the text is not JSON (or nests too deeply to read).
+        CliError: The file cannot be read or the text is not an acceptable input.
     """
-    import msgspec
+    from wirehub.engine import read_input as decode_input
 
     if value is None:
         return None
@@ -47,12 +50,13 @@ def read_input(value: str | None) -> Any:
         raw = read_file(Path(value[1:]), "the --input file")
     else:
         raw = value.encode("utf-8", errors="surrogateescape")
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise CliError(f"--input is not valid JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise CliError("--input nests arrays and objects too deeply to read") from exc
+    decoded, problems = decode_input(raw)
+    if problems:
+        first = problems[0]
+        where = f" at {first.pointer}" if first.pointer else ""
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise CliError(f"--input is not acceptable{where}: {first.message}{more}")
+    return decoded
 
 
 def load_credentials(path: Path) -> dict[str, StoredCredential]:

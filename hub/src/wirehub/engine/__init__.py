@@ -6,6 +6,7 @@ without touching its users:
 
 - ``validate_definition`` / ``validate_input``: every problem at once, each
   with a JSON pointer; a valid definition comes back as a ``Plan``.
+  ``read_input`` decodes an input written as JSON text within the input's limits.
 - ``prepare`` / ``start`` / ``apply``: ``(plan, state, event) -> (state, commands)``.
 - The state (``ExecutionState``, ``StepRun``), the events that change it,
   the commands it emits, and ``IllegalTransitionError``.
@@ -42,7 +43,7 @@ from wirehub.engine.language.pinning import pin_versions
 from wirehub.engine.language.problems import Problem
 from wirehub.engine.plan import Plan, StepPlan
 from wirehub.engine.validation.catalog import NodeCatalog
-from wirehub.engine.validation.validate import ValidationReport, validate_definition, validate_input
+from wirehub.engine.validation.validate import ValidationReport, read_input, validate_definition, validate_input
 
 __all__ = [
     # Validation and plans
@@ -52,6 +53,7 @@ __all__ = [
     "StepPlan",
     "ValidationReport",
     "pin_versions",
+    "read_input",
     "validate_definition",
     "validate_input",
     # The state machine

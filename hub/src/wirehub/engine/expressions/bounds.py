@@ -77,14 +77,36 @@ class Budget:
                 "or string kilobytes; limit MAX_VALUE_ITEMS)"
             )
 
-    def charge_string(self, length: int) -> None:
-        """Checks a string about to be created: its length cap, and its kilobytes as items."""
-        if length > limits.MAX_STRING_LENGTH:
+    def charge_string(self, size: int) -> None:
+        """Checks a string about to be created: its size cap, and its kilobytes as items.
+
+        Args:
+            size: The string's size in UTF-8 bytes (``utf8_size``): an astral
+                character is 4 bytes here, as it is 4 bytes in memory.
+        """
+        if size > limits.MAX_STRING_LENGTH:
             raise ExpressionError(
-                f"the expression would create a string of {length} characters; "
+                f"the expression would create a string of {size} bytes; "
                 f"the limit is {limits.MAX_STRING_LENGTH} (MAX_STRING_LENGTH)"
             )
-        self.charge_items(length // 1024)
+        self.charge_items(size // 1024)
+
+
+def utf8_size(text: str) -> int:
+    """The size of ``text`` in UTF-8 bytes.
+
+    Raises:
+        ExpressionError: ``text`` holds a lone surrogate, which is not text:
+            no encoder can write it, so no result may hold it.
+    """
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ExpressionError(
+            "the expression produced a string holding a lone surrogate (\\ud800-\\udfff), which is not text"
+        ) from None
 
 
 class TooLargeError(ExpressionError):
@@ -101,60 +123,105 @@ def _number_size(value: int | float) -> int:
 
 
 def json_size(value: Any, limit: int, budget: Budget | None = None) -> int:
-    """The length ``value`` has as compact JSON, walking at most ``limit`` bytes of it.
+    """The size ``value`` has as compact UTF-8 JSON, walking each distinct array and object once.
 
-    Strings count their characters plus quotes (escapes are not counted), so
-    the figure is a close lower bound and the walk's cost is bounded by
-    ``limit`` whatever the value's shape.
+    Strings count their UTF-8 bytes plus quotes (escapes are not counted),
+    so the figure is a close lower bound. A value that shares structure
+    (``[@, @]`` applied twenty times) is sized from its distinct parts, and
+    the walk stops once the bytes of the distinct parts seen pass ``limit``:
+    either way its cost is bounded by ``limit`` whatever the value's shape.
 
     Raises:
         TooLargeError: The value is larger than ``limit``.
-        ExpressionError: The value holds a number that is not finite, or
-            the budget's deadline passed.
+        ExpressionError: The value holds a number that is not finite, a
+            lone surrogate, or something that is not a JSON value (an
+            expression reference ``&...``), or contains itself; or the
+            budget's deadline passed.
     """
-    total = 0
-    stack: list[Any] = [value]
-    visited = 0
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str:
-            total += len(item) + 2
-        elif kind is dict:
-            total += len(item) + 1
-            for key, member in item.items():
-                total += (len(key) if type(key) is str else len(str(key))) + 3
-                stack.append(member)
-        elif kind is list:
-            total += len(item) + 1
-            stack.extend(item)
-        elif kind is int or kind is float:
-            total += _number_size(item)
-        else:
-            total += _other_size(item, stack)
-        visited += 1
-        if total > limit:
+    if not _is_part(value):
+        size = _scalar_size(value)
+        if size > limit:
             raise TooLargeError(f"more than {limit} bytes as JSON")
-        if budget is not None and not visited % _DEADLINE_CHECK_EVERY:
+        return size
+    sizes: dict[int, int] = {}  # finished arrays and objects, capped at limit + 1
+    pending: dict[int, tuple[int, list[Any]]] = {}  # started ones: own bytes, array and object members
+    seen = 0  # own bytes of every distinct part so far: a lower bound of the total
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, finished = stack.pop()
+        key = id(item)
+        if finished:
+            own, nested = pending.pop(key)
+            sizes[key] = min(own + sum(sizes[id(member)] for member in nested), limit + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in pending:
+            raise ExpressionError("the expression produced a value that contains itself")
+        own, nested = _own_bytes(item, limit - seen)
+        seen += own
+        if seen > limit:
+            raise TooLargeError(f"more than {limit} bytes as JSON")
+        if budget is not None and not (len(pending) + len(sizes)) % _DEADLINE_CHECK_EVERY:
             budget.check_clock()
+        pending[key] = (own, nested)
+        stack.append((item, True))
+        stack.extend((member, False) for member in nested if id(member) not in sizes)
+    total = sizes[id(value)]
+    if total > limit:
+        raise TooLargeError(f"more than {limit} bytes as JSON")
     return total
 
 
-def _other_size(item: Any, stack: list[Any]) -> int:
-    """Sizes what ``json_size`` has no fast path for: literals, subclasses, tuples."""
+def _is_part(item: Any) -> bool:
+    """Whether ``item`` is an array or an object, which ``json_size`` walks into."""
+    return isinstance(item, dict | list | tuple)
+
+
+def _own_bytes(item: Any, room: int) -> tuple[int, list[Any]]:
+    """An array's or object's own bytes (brackets, commas, keys, scalar members) and its nested parts.
+
+    Stops counting once past ``room``: the caller then refuses the value.
+    """
+    own = len(item) + 1
+    nested: list[Any] = []
+    if isinstance(item, dict):
+        for key, member in item.items():
+            own += (utf8_size(key) if isinstance(key, str) else len(str(key))) + 3
+            if _is_part(member):
+                nested.append(member)
+            else:
+                own += _scalar_size(member)
+            if own > room:
+                break
+        return own, nested
+    for member in item:
+        if _is_part(member):
+            nested.append(member)
+        else:
+            own += _scalar_size(member)
+        if own > room:
+            break
+    return own, nested
+
+
+def _scalar_size(item: Any) -> int:
+    """The JSON size of a value that is not an array or an object; refuses what JSON cannot hold."""
+    kind = type(item)
+    if kind is str:
+        return utf8_size(item) + 2
+    if kind is int or kind is float:
+        return _number_size(item)
     if item is None or isinstance(item, bool):
         return 5
     if isinstance(item, int | float):
         return _number_size(item)
     if isinstance(item, str):
-        return len(item) + 2
-    if isinstance(item, dict):
-        stack.extend(item.values())
-        return len(item) + 1 + sum(len(str(key)) + 3 for key in item)
-    if isinstance(item, list | tuple):
-        stack.extend(item)
-        return len(item) + 1
-    return len(str(item)) + 2
+        return utf8_size(item) + 2
+    if hasattr(item, "expression"):
+        # jmespath's value for ``&expr``: its repr would print a class name and a heap address.
+        raise ExpressionError("an expression reference (&...) is not a value: pass it to sort_by(), map()...")
+    raise ExpressionError(f"the expression produced a {type(item).__name__}, which is not a JSON value")
 
 
 def _is_special_number_case(left: Any, right: Any) -> bool:

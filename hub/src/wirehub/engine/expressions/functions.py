@@ -8,6 +8,7 @@ checks that every name in ``FUNCTION_TABLE`` appears there.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 from collections.abc import Iterable
@@ -17,12 +18,16 @@ from typing import Any
 from jmespath import exceptions, functions
 from jmespath.functions import signature
 
-from wirehub.engine.expressions.bounds import Budget, TooLargeError, bounded_contains, json_size
+from wirehub.engine.expressions.bounds import Budget, TooLargeError, bounded_contains, json_size, utf8_size
 from wirehub.engine.language import limits
 from wirehub_sdk import ExpressionError
 
 _INT_LIMIT = 2**63
 """Integer results of arithmetic must stay within a signed 64-bit range."""
+_INT_DIGITS = len(str(_INT_LIMIT))
+"""No integer with more digits than this can be within the range."""
+_EXACT_FLOATS = 2.0**53
+"""From here on every float is a whole number."""
 MAX_ROUND_DIGITS = 15
 
 
@@ -64,8 +69,11 @@ class HubFunctions(functions.Functions):
         self.budget = budget
 
     def call_function(self, function_name: str, resolved_args: Iterable[Any]) -> Any:
-        """Calls a function, charging what it creates to the budget."""
+        """Calls a function, charging the items it visits as steps and what it creates as items."""
         args = list(resolved_args)
+        if function_name not in _CONSTANT_TIME:
+            # max() over millions of items runs in C between two interpreter steps: count them first.
+            self.budget.charge_steps(sum(len(arg) for arg in args if isinstance(arg, list | dict)))
         try:
             result = super().call_function(function_name, args)
         except exceptions.JMESPathTypeError as exc:
@@ -79,14 +87,14 @@ class HubFunctions(functions.Functions):
         if isinstance(result, list | dict):
             self.budget.charge_items(len(result))
         elif isinstance(result, str):
-            self.budget.charge_string(len(result))
+            self.budget.charge_string(utf8_size(result))
         return result
 
     # -- built-ins whose results can be large: same semantics, sized first --
 
     @signature({"types": ["string"]}, {"types": ["array-string"]})
     def _func_join(self, separator: str, array: list[str]) -> str:
-        self.budget.charge_string(sum(map(len, array)) + len(separator) * max(len(array) - 1, 0))
+        self.budget.charge_string(sum(map(utf8_size, array)) + utf8_size(separator) * max(len(array) - 1, 0))
         return separator.join(array)
 
     @signature({"types": []})
@@ -98,22 +106,47 @@ class HubFunctions(functions.Functions):
         except TooLargeError as exc:
             raise ExpressionError(f"to_string() would create a string of {exc} (limit MAX_STRING_LENGTH)") from None
         self.budget.charge_string(size)
-        return json.dumps(arg, separators=(",", ":"), ensure_ascii=False, default=str)
+        # json_size refused anything that is not a JSON value (``&expr`` included): no default= needed.
+        return json.dumps(arg, separators=(",", ":"), ensure_ascii=False)
 
     @signature({"types": []})
     def _func_to_number(self, arg: Any) -> int | float | None:
         if isinstance(arg, bool) or not isinstance(arg, int | float | str):
             return None
         if isinstance(arg, int | float):
-            return arg
+            return _number(arg, "to_number")
+        digits = arg.strip().lstrip("+-").replace("_", "").lstrip("0")
+        if digits.isdigit() and len(digits) > _INT_DIGITS:
+            # int() of thousands of digits is slow, and past 4,300 it raises.
+            raise ExpressionError("to_number() produced an integer outside the 64-bit range")
         try:
-            return int(arg)
+            return _number(int(arg), "to_number")
         except ValueError:
             try:
                 number = float(arg)
             except ValueError:
                 return None
             return number if math.isfinite(number) else None
+
+    @signature({"types": ["array-number"]})
+    def _func_sum(self, items: list[int | float]) -> int | float:
+        return _number(sum(items), "sum")
+
+    @signature({"types": ["array-number"]})
+    def _func_avg(self, items: list[int | float]) -> int | float | None:
+        return _number(sum(items) / len(items), "avg") if items else None
+
+    @signature({"types": ["number"]})
+    def _func_abs(self, value: int | float) -> int | float:
+        return _number(abs(value), "abs")
+
+    @signature({"types": ["number"]})
+    def _func_ceil(self, value: int | float) -> int | float:
+        return _number(math.ceil(value), "ceil")
+
+    @signature({"types": ["number"]})
+    def _func_floor(self, value: int | float) -> int | float:
+        return _number(math.floor(value), "floor")
 
     @signature({"types": ["array", "string"]}, {"types": []})
     def _func_contains(self, subject: list[Any] | str, search: Any) -> bool:
@@ -166,8 +199,13 @@ class HubFunctions(functions.Functions):
         if isinstance(value, int):
             return value
         _number(value, "round")
-        rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return int(rounded) if digits == 0 else float(rounded)
+        if abs(value) >= _EXACT_FLOATS:
+            # Past 2**53 every float is a whole number: there is nothing to round.
+            return _number(int(value), "round") if digits == 0 else value
+        # At most 16 integer digits and 15 decimals: a precision of 40 is always enough to quantize.
+        context = decimal.Context(prec=40)
+        rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=context)
+        return _number(int(rounded), "round") if digits == 0 else float(rounded)
 
     # -- strings --
 
@@ -178,7 +216,7 @@ class HubFunctions(functions.Functions):
                 raise ExpressionError(
                     f"concat() takes strings; argument {position} is {_jmespath_type(part)} (use to_string())"
                 )
-        self.budget.charge_string(sum(map(len, parts)))
+        self.budget.charge_string(sum(map(utf8_size, parts)))
         return "".join(parts)
 
     @signature({"types": ["string"]})
@@ -204,7 +242,7 @@ class HubFunctions(functions.Functions):
     def _func_replace(self, text: str, old: str, new: str) -> str:
         if not old:
             raise ExpressionError("replace() needs a substring to replace that is not empty")
-        self.budget.charge_string(len(text) + text.count(old) * (len(new) - len(old)))
+        self.budget.charge_string(utf8_size(text) + text.count(old) * (utf8_size(new) - utf8_size(old)))
         return text.replace(old, new)
 
     # -- values and objects --
@@ -238,6 +276,9 @@ class HubFunctions(functions.Functions):
             result[key] = member
         return result
 
+
+_CONSTANT_TIME = frozenset({"length", "type", "not_null", "default", "to_array"})
+"""Functions that do not walk their arguments: they spend no step per item."""
 
 _SIZED_BEFORE = frozenset({"join", "to_string", "merge", "concat", "split", "replace", "to_entries", "from_entries"})
 """Functions that charge their results to the budget before building them."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import difflib
 import enum
-import json
 from typing import Any
 
 from wirehub.engine.expressions.functions import FUNCTION_NAMES, arity
+from wirehub.engine.language.jsonsource import json_text_problem
 
 _OPENERS = frozenset("([{")
 _CLOSERS = frozenset(")]}")
@@ -63,7 +63,8 @@ def literal_problems(text: str) -> list[str]:
     """Backtick literals that are not JSON.
 
     JMESPath once read `` `foo` `` as the string ``"foo"``; that form is
-    deprecated and rejected here (write ``'foo'``). Call after
+    deprecated and rejected here (write ``'foo'``). So are ``NaN``, numbers
+    out of range (integers past 64 bits, ``1e400``) and lone surrogates. Call after
     ``bracket_depth`` has capped the nesting, as it parses each literal.
     """
     problems: list[str] = []
@@ -79,13 +80,14 @@ def literal_problems(text: str) -> list[str]:
         if char == "`":
             end = _skip_quoted(text, index, "`")
             lexeme = text[index + 1 : end].replace("\\`", "`")
-            try:
-                json.loads(lexeme)
-            except ValueError:
+            reason = json_text_problem(lexeme)
+            if reason == "it is not JSON":
                 problems.append(
                     f"the literal at column {index} is not JSON: write strings as 'text' "
                     '(raw string) or `"text"` (JSON string)'
                 )
+            elif reason is not None:
+                problems.append(f"the literal at column {index} cannot be used: {reason[0].lower()}{reason[1:]}")
             index = end
         index += 1
     return problems

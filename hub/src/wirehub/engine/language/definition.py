@@ -26,6 +26,7 @@ ExpressionText = Annotated[
         min_length=1,
         max_length=limits.MAX_EXPRESSION_LENGTH,
         description="A JMESPath expression evaluated against the scope (see docs/expressions.md).",
+        extra_json_schema={"format": "wirehub-expression"},
     ),
 ]
 Seconds = Annotated[

@@ -7,6 +7,12 @@ MAX_DEFINITION_BYTES = 1_000_000
 """Size of a definition as UTF-8 JSON."""
 MAX_DEFINITION_DEPTH = 64
 """How deeply arrays and objects may nest in a definition (configs included)."""
+MAX_INPUT_BYTES = 1_000_000
+"""Size of an execution's input as UTF-8 JSON."""
+MAX_INPUT_DEPTH = 64
+"""How deeply arrays and objects may nest in an execution's input."""
+MAX_INPUT_SCHEMA_STEPS = 500_000
+"""Keyword evaluations one check of an input against its ``input_schema`` may take (a reference counts 10)."""
 MAX_STEPS = 2_000
 """Steps in one workflow."""
 MAX_NEEDS = 1_000
@@ -32,8 +38,8 @@ MAX_EVAL_STEPS = 100_000
 MAX_EVAL_SECONDS = 0.5
 """Wall-clock time one evaluation may take."""
 MAX_VALUE_ITEMS = 100_000
-"""Items (list elements, object members, string kilobytes) one evaluation may produce."""
+"""Items (list elements, object members, string kilobytes of UTF-8) one evaluation may produce."""
 MAX_STRING_LENGTH = 1_000_000
-"""Characters in one string an evaluation creates."""
+"""UTF-8 bytes in one string an evaluation creates (an astral character is 4, as in memory)."""
 MAX_OUTPUT_BYTES = 1_000_000
-"""Size of an evaluation's result as JSON."""
+"""Size of an evaluation's result as UTF-8 JSON."""

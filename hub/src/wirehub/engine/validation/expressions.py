@@ -48,7 +48,7 @@ def check_expressions(
         resolved: What node-type resolution found, by step index.
         output: The workflow's ``output`` (if it has the right shape).
         all_ids: Every step id in the definition.
-        facts: Ancestors from the graph checks (used when complete).
+        facts: Ancestors from the graph checks, for the steps they could judge.
         problems: Where problems are appended.
     """
     for index, step in steps:
@@ -62,7 +62,7 @@ def check_expressions(
                     "too-many-expressions",
                 )
             )
-        ancestors = facts.ancestors.get(step.id) if facts.complete else None
+        ancestors = facts.ancestors.get(index)
         for at, text in _mapping(step.input, pointer("steps", index, "input")):
             _check_one(at, text, step.id, ancestors, all_ids, problems)
         for at, text in resolved[index].expressions:

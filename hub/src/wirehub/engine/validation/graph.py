@@ -30,13 +30,13 @@ class GraphFacts:
     """What the graph checks learnt, for the expression checks that follow.
 
     Attributes:
-        ancestors: Every step that finishes before each step starts, by id;
-            empty when the graph is broken (cycles, duplicate ids).
-        complete: ``ancestors`` can be trusted.
+        ancestors: Every step that finishes before each step starts, by the
+            step's index in the definition, for the steps that could be
+            judged: not in or after a cycle, not after a step that did not
+            decode, not the second step of a duplicate id.
     """
 
-    ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
-    complete: bool = False
+    ancestors: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 class _Suggestions:
@@ -79,7 +79,7 @@ def check_graph(
     branches: Mapping[str, tuple[str, ...] | None],
     problems: list[Problem],
     *,
-    step_count: int,
+    undecoded_targets: frozenset[str] = frozenset(),
 ) -> GraphFacts:
     """Checks the graph of ``steps`` (the steps that decoded, with their indexes).
 
@@ -91,10 +91,14 @@ def check_graph(
         branches: Branch names of each resolved step (``None``: not a routing
             step); ``UNKNOWN_BRANCHES`` or a missing id: unknown.
         problems: Where problems are appended.
-        step_count: How many steps the definition has, decoded or not.
+        undecoded_targets: Where the catch routes of the steps that did not
+            decode may lead.
 
     Returns:
-        Ancestors of every step, when the whole graph could be judged.
+        Ancestors of every step that could be judged. A broken part of the
+        graph (a cycle, a step that did not decode, a duplicate id) leaves
+        out only what depends on it: the steps after it are not judged, the
+        others are, and their problems are reported.
     """
     first: dict[str, int] = {}
     for index, step_id in ids:
@@ -133,12 +137,35 @@ def check_graph(
     # Edges between decoded steps are real whatever the other steps hold: cycles among them are real too.
     present = [step_id for step_id in first if step_id in by_id]
     inner = [(edge, at) for edge, at in edges if edge.source in by_id and edge.target in by_id]
+    cyclic: set[str] = set()
     if topological_order(present, [edge for edge, _ in inner]) is None:
-        _report_cycles(present, inner, problems)
-        return GraphFacts()
-    if not len(by_id) == len(steps) == step_count:
-        return GraphFacts()
-    return GraphFacts(_reachability(present, first, inner, by_id, problems), complete=True)
+        cyclic = _report_cycles(present, inner, problems)
+    doubtful = _downstream(
+        cyclic
+        | {edge.target for edge, _ in edges if edge.source not in by_id and edge.target in by_id}
+        | (undecoded_targets & by_id.keys()),
+        inner,
+    )
+    # Whatever a judged step depends on is judged too: its graph is whole and acyclic.
+    judged = [step_id for step_id in present if step_id not in doubtful]
+    kept = [(edge, at) for edge, at in inner if edge.target not in doubtful]
+    ancestors = _reachability(judged, first, kept, by_id, problems)
+    return GraphFacts({first[step_id]: found for step_id, found in ancestors.items()})
+
+
+def _downstream(roots: set[str], edges: list[tuple[Edge, str]]) -> set[str]:
+    """``roots`` and every step reachable from them along ``edges``."""
+    successors: dict[str, list[str]] = {}
+    for edge, _ in edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+    found = set(roots)
+    stack = list(roots)
+    while stack:
+        for target in successors.get(stack.pop(), ()):
+            if target not in found:
+                found.add(target)
+                stack.append(target)
+    return found
 
 
 def _check_needs(
@@ -211,17 +238,19 @@ def _check_catch(
     return edges
 
 
-def _report_cycles(ids: list[str], edges: list[tuple[Edge, str]], problems: list[Problem]) -> None:
-    """One problem per cycle-bearing group of steps, naming one cycle through it."""
+def _report_cycles(ids: list[str], edges: list[tuple[Edge, str]], problems: list[Problem]) -> set[str]:
+    """One problem per cycle-bearing group of steps, naming one cycle through it; returns their members."""
     position = {step_id: index for index, step_id in enumerate(ids)}
     successors: dict[str, list[tuple[str, str]]] = {step_id: [] for step_id in ids}
     for edge, at in edges:
         if edge.source in successors and edge.target in successors:
             successors[edge.source].append((edge.target, at))
+    members: set[str] = set()
     for component in _strong_components(ids, successors):
         start = min(component, key=position.__getitem__)
         if len(component) == 1 and not any(target == start for target, _ in successors[start]):
             continue
+        members |= component
         cycle, at = _cycle_through(start, component, successors)
         if len(cycle) == 2:
             message = f'Step "{start}" waits on itself, so it can never start.'
@@ -229,6 +258,7 @@ def _report_cycles(ids: list[str], edges: list[tuple[Edge, str]], problems: list
             chain = " → ".join(f'"{step_id}"' for step_id in cycle)
             message = f"Steps {chain} form a cycle: none of them can ever start."
         problems.append(Problem(at, message, "cycle"))
+    return members
 
 
 def _strong_components(ids: list[str], successors: Mapping[str, list[tuple[str, str]]]) -> list[set[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from wirehub.engine.language import limits
 from wirehub.engine.language.problems import Problem, join, pointer
 
 _TYPE_WORDS = {
@@ -157,8 +158,29 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+EXPRESSION_FORMAT = "wirehub-expression"
+"""The JSON Schema ``format`` of expressions, in the language and in ``wirehub_sdk.Expression``."""
+
+
+def _expression_wording(kind: str, instance: Any) -> tuple[str, str] | None:
+    """An expression too long or empty is worded and coded as the expression checks word it, wherever it is."""
+    if kind == "maxLength" and isinstance(instance, str):
+        return (
+            f"Invalid expression: the expression is {len(instance)} characters long; the limit is "
+            f"{limits.MAX_EXPRESSION_LENGTH} (MAX_EXPRESSION_LENGTH).",
+            "expression-too-long",
+        )
+    if kind == "minLength":
+        return "Invalid expression: the expression is empty.", "expression-empty"
+    return None
+
+
 def _wording(kind: str, value: Any, instance: Any, schema: dict[str, Any], fallback: str) -> tuple[str, str]:
     """The message and code of a single-keyword violation."""
+    if schema.get("format") == EXPRESSION_FORMAT:
+        worded = _expression_wording(kind, instance)
+        if worded is not None:
+            return worded
     if kind == "type":
         names = [value] if isinstance(value, str) else list(value)
         expected = " or ".join(_TYPE_WORDS.get(name, name) for name in names)

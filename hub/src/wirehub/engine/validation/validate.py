@@ -10,28 +10,38 @@ lists the checks and their codes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import msgspec
 from jsonschema import Draft202012Validator
 
+from wirehub.engine.language import limits
 from wirehub.engine.language.definition import Step, Workflow
 from wirehub.engine.language.jsonsource import parse_document
-from wirehub.engine.language.problems import Problem, escape_token, join, pointer, sort_key
+from wirehub.engine.language.problems import Problem, escape_token, pointer, sort_key
 from wirehub.engine.language.schema import definition_schema
 from wirehub.engine.plan import Plan, build_plan
 from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.engine.validation.expressions import check_expressions
 from wirehub.engine.validation.graph import UNKNOWN_BRANCHES, check_graph
+from wirehub.engine.validation.input_schema import schema_problems
+from wirehub.engine.validation.inputs import read_input, validate_input
 from wirehub.engine.validation.nodes import ResolvedStep, resolve_step
 from wirehub.engine.validation.schema_errors import SchemaErrorWriter, problems_from_msgspec
 
-__all__ = ["MAX_PROBLEMS", "Problem", "ValidationReport", "schema_problems", "validate_definition", "validate_input"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "Problem",
+    "ValidationReport",
+    "read_input",
+    "schema_problems",
+    "validate_definition",
+    "validate_input",
+]
 
 MAX_PROBLEMS = 1_000
 """A report lists at most this many problems, then says how many more there were."""
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @dataclass(slots=True)
@@ -100,7 +110,9 @@ def validate_definition(source: str | bytes | dict[str, Any], catalog: NodeCatal
     for index, step in steps:
         if step.id not in branches:
             branches[step.id] = resolved[index].branches if resolved[index].config_ok else UNKNOWN_BRANCHES
-    facts = check_graph(steps, ids, branches, problems, step_count=len(raw_steps))
+    decoded = {index for index, _ in steps}
+    undecoded = [item for index, item in enumerate(raw_steps) if index not in decoded]
+    facts = check_graph(steps, ids, branches, problems, undecoded_targets=_catch_targets(undecoded))
     check_expressions(steps, resolved, _raw_output(raw), {step_id for _, step_id in ids}, facts, problems)
     if isinstance(raw.get("input_schema"), dict):
         problems.extend(schema_problems(raw["input_schema"], "/input_schema"))
@@ -177,76 +189,21 @@ def _salvage_step(item: Any, index: int, flagged: set[str] | None, problems: lis
         return None
 
 
+def _catch_targets(items: list[Any]) -> frozenset[str]:
+    """Where the catch routes of steps that did not decode may lead, as far as they can be read."""
+    targets: set[str] = set()
+    for item in items:
+        routes = item.get("catch") if isinstance(item, dict) else None
+        for route in routes if isinstance(routes, list) else ():
+            if isinstance(route, dict) and isinstance(route.get("next"), str):
+                targets.add(route["next"])
+    return frozenset(targets)
+
+
 def _raw_output(raw: dict[str, Any]) -> str | dict[str, str] | None:
     """The workflow's ``output`` if it has the right shape (else it was already reported)."""
     output = raw.get("output")
-    if isinstance(output, str) or (isinstance(output, dict) and all(isinstance(v, str) for v in output.values())):
+    texts = [output] if isinstance(output, str) else list(output.values()) if isinstance(output, dict) else [None]
+    if all(isinstance(text, str) and 0 < len(text) <= limits.MAX_EXPRESSION_LENGTH for text in texts):
         return output
     return None
-
-
-@cache
-def _meta_validator() -> Draft202012Validator:
-    """Checks schemas the way ``Draft202012Validator.check_schema`` does, but lists every error."""
-    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def schema_problems(schema: dict[str, Any], at: str) -> list[Problem]:
-    """Checks that ``schema`` is a valid JSON Schema 2020-12 document.
-
-    Args:
-        schema: The schema (a workflow's ``input_schema``).
-        at: Pointer of the schema within the definition.
-    """
-    dialect = schema.get("$schema")
-    if dialect is not None and dialect not in (SCHEMA_DIALECT, SCHEMA_DIALECT + "#"):
-        return [
-            Problem(
-                join(at, "$schema"),
-                f"Input schemas use JSON Schema 2020-12; remove $schema or set it to {SCHEMA_DIALECT}.",
-                "invalid-input-schema",
-            )
-        ]
-    meta = _meta_validator()
-    writer = SchemaErrorWriter(Draft202012Validator.META_SCHEMA, at, "the input schema")
-    found = writer.problems(meta.iter_errors(schema))
-    return [
-        Problem(
-            problem.pointer, f"The input schema is not valid JSON Schema: {problem.message}", "invalid-input-schema"
-        )
-        for problem in found
-    ]
-
-
-@lru_cache(maxsize=256)
-def _input_validator(schema_text: bytes) -> Draft202012Validator:
-    return Draft202012Validator(msgspec.json.decode(schema_text))
-
-
-def validate_input(plan: Plan, value: Any, *, at: str = "") -> list[Problem]:
-    """Checks an execution's input against the workflow's ``input_schema``.
-
-    Pointers point into the input itself (``""`` is the whole input,
-    ``/order_id`` one member). A caller that received the input inside a
-    larger document passes where it sits there as ``at`` (the API passes
-    ``"/input"``).
-
-    Args:
-        plan: The compiled workflow.
-        value: The execution input (decoded JSON).
-        at: Pointer prefix for the problems.
-
-    Returns:
-        Every problem, in document order; empty when the input fits (or the
-        workflow has no input schema).
-    """
-    if plan.input_schema is None:
-        return []
-    validator = _input_validator(msgspec.json.encode(plan.input_schema))
-    writer = SchemaErrorWriter(plan.input_schema, at, "the input")
-    try:
-        found = writer.problems(validator.iter_errors(value))
-    except Exception as exc:
-        # An unresolvable $ref (or a schema jsonschema cannot apply) only shows when validating.
-        return [Problem(at, f"The input could not be checked against the input schema: {exc}.", "invalid-input-schema")]
-    return _finish([Problem(p.pointer, p.message, "invalid-input") for p in found])
