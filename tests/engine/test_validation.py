@@ -239,7 +239,7 @@ def test_missing_and_unknown_fields() -> None:
         Problem(
             "/steps/0/colour",
             'Unknown field "colour" in a step; expected one of: id, type, type_version, title, description, '
-            "config, input, needs, timeout_seconds, retry, catch, credential.",
+            "config, input, needs, timeout_seconds, queue_timeout_seconds, retry, catch, credential.",
             "unknown-field",
         ),
         Problem(

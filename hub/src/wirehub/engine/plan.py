@@ -47,6 +47,9 @@ class StepPlan:
     config: dict[str, Any]
     input: str | dict[str, str] | None
     timeout_seconds: float | None
+    """Limit of one attempt from its claim (start-to-close)."""
+    queue_timeout_seconds: float | None
+    """Limit on how long an attempt may wait to be claimed (schedule-to-start)."""
     retry: RetryPolicy
     catch: tuple[Catch, ...]
     credential: str | None
@@ -54,6 +57,8 @@ class StepPlan:
     outgoing: tuple[Edge, ...]
     ancestors: frozenset[str]
     """Every step that has finished, one way or another, before this one starts."""
+    sources: tuple[str, ...]
+    """The distinct sources of its incoming edges, in edge order: what its default input is made of."""
     branches: tuple[str, ...] | None = None
     """Branch names, for routing steps."""
 
@@ -161,12 +166,14 @@ def build_plan(
             config=configs.get(step_id, by_id[step_id].config),
             input=by_id[step_id].input,
             timeout_seconds=by_id[step_id].timeout_seconds,
+            queue_timeout_seconds=by_id[step_id].queue_timeout_seconds,
             retry=by_id[step_id].retry or NO_RETRY,
             catch=tuple(by_id[step_id].catch),
             credential=by_id[step_id].credential,
             incoming=tuple(incoming[step_id]),
             outgoing=tuple(outgoing[step_id]),
             ancestors=ancestors[step_id],
+            sources=tuple(dict.fromkeys(edge.source for edge in incoming[step_id])),
             branches=branches.get(step_id),
         )
         for index, step_id in enumerate(ids)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wirehub.engine import (
@@ -142,6 +142,9 @@ async def run_attempt(
             if result is not None:
                 await result
 
+    # The run deadline starts at the claim, which is now: RunStep carries the step's timeout, not an instant.
+    seconds = command.timeout_seconds
+    deadline = None if seconds is None else env.clock() + timedelta(seconds=seconds)
     ctx = NodeContext(
         execution_id=execution_id,
         step_id=step.id,
@@ -149,12 +152,12 @@ async def run_attempt(
         idempotency_key=idempotency_key(execution_id, step.id),
         logger=log,
         http=env.http,
-        deadline=command.deadline,
+        deadline=deadline,
         cancelled=cancelled,
         evaluator=evaluate,
         progress_sink=progress,
     )
-    timeout = None if command.deadline is None else (command.deadline - env.clock()).total_seconds()
+    timeout = None if deadline is None else (deadline - env.clock()).total_seconds()
     try:
         async with asyncio.timeout(timeout):
             return await _execute(env, step, command, ctx)
