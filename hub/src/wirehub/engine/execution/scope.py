@@ -141,15 +141,9 @@ def default_input(step: StepPlan, steps: Mapping[str, StepRun], execution_input:
     return {source_id: value for source_id, (value, _) in active.items()}
 
 
-@lru_cache(maxsize=1024)
-def _in_id_order(step_ids: frozenset[str]) -> tuple[str, ...]:
-    # Plans are cached and immutable, so their ancestor sets recur: sort each once.
-    return tuple(sorted(step_ids))
-
-
 @lru_cache(maxsize=4096)
-def _read_steps(texts: tuple[str, ...], ancestors: frozenset[str]) -> tuple[str, ...] | None:
-    """The ancestors these expressions read, in id order; ``None`` when they cannot be listed."""
+def _read_steps(texts: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The steps these expressions read, in id order; ``None`` when they cannot be listed."""
     found: set[str] = set()
     for text in texts:
         try:
@@ -159,7 +153,7 @@ def _read_steps(texts: tuple[str, ...], ancestors: frozenset[str]) -> tuple[str,
         if references is None:
             return None
         found |= references
-    return tuple(sorted(found & ancestors))
+    return tuple(sorted(found))
 
 
 def _visible(step: StepPlan) -> tuple[str, ...]:
@@ -172,10 +166,11 @@ def _visible(step: StepPlan) -> tuple[str, ...]:
     mapping = step.input
     if mapping is not None:
         texts = (mapping,) if isinstance(mapping, str) else tuple(mapping.values())
-        read = _read_steps(texts, step.ancestors)
+        read = _read_steps(texts)
         if read is not None:
-            return read
-    return _in_id_order(step.ancestors)
+            ancestors = step.ancestors
+            return tuple(step_id for step_id in read if step_id in ancestors)
+    return step.ancestors.in_id_order()
 
 
 def step_scope(step: StepPlan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:

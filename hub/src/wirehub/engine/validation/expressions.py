@@ -16,6 +16,7 @@ ancestors.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 
 from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, compile_expression
 from wirehub.engine.language import limits
@@ -79,7 +80,7 @@ def _check_one(
     at: str,
     text: str,
     step_id: str | None,
-    ancestors: frozenset[str] | None,
+    ancestors: AbstractSet[str] | None,
     all_ids: set[str],
     problems: list[Problem],
     *,
