@@ -571,12 +571,18 @@ def test_reading_a_step_that_does_not_exist() -> None:
 
 
 def test_reading_its_own_output() -> None:
-    problem = only(validate(workflow(transform("a", "steps.a.total"))))
+    problem = only(validate(workflow(transform("a", input={"total": "steps.a.total"}))))
     assert problem == Problem(
-        "/steps/0/config/expression",
+        "/steps/0/input/total",
         "The expression reads steps.a, the output of its own step, which does not exist yet.",
         "self-reference",
     )
+
+
+def test_a_config_expression_reads_the_steps_input_not_the_scope() -> None:
+    # Without an input mapping the node gets its default input (here the execution input), never the scope,
+    # so a config expression's `steps.a` is a field of that input, not a step's output.
+    assert validate(workflow(transform("a", "steps.a.total"))).problems == []
 
 
 def test_reading_a_step_that_may_still_be_running() -> None:
