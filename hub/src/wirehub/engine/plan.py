@@ -12,6 +12,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, referenced_steps
 from wirehub.engine.language.definition import Catch, RetryPolicy, Step, Workflow
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -129,6 +130,9 @@ class StepPlan:
     """Every step that has finished, one way or another, before this one starts."""
     sources: tuple[str, ...]
     """The distinct sources of its incoming edges, in edge order: what its default input is made of."""
+    mapped_steps: tuple[str, ...] | None
+    """The ancestors its input mapping reads (``steps.<id>``), in id order; ``None`` without a mapping,
+    or when the mapping reaches ``steps`` dynamically (its scope then holds every ancestor)."""
     branches: tuple[str, ...] | None = None
     """Branch names, for routing steps."""
 
@@ -188,6 +192,22 @@ def topological_order(step_ids: list[str], edges: list[Edge]) -> list[str] | Non
     return order if len(order) == len(step_ids) else None
 
 
+def _mapped_steps(mapping: str | dict[str, str] | None, ancestors: StepSet) -> tuple[str, ...] | None:
+    """The ancestors an input mapping reads, when its expressions name every step they read."""
+    if mapping is None:
+        return None
+    found: set[str] = set()
+    for text in (mapping,) if isinstance(mapping, str) else mapping.values():
+        try:
+            references = referenced_steps(text)
+        except ExpressionSyntaxError:
+            return None
+        if references is None:
+            return None
+        found |= references
+    return tuple(sorted(step_id for step_id in found if step_id in ancestors))
+
+
 def build_plan(
     workflow: Workflow,
     *,
@@ -238,6 +258,7 @@ def build_plan(
             outgoing=tuple(outgoing[step_id]),
             ancestors=ancestors[step_id],
             sources=tuple(dict.fromkeys(edge.source for edge in incoming[step_id])),
+            mapped_steps=_mapped_steps(by_id[step_id].input, ancestors[step_id]),
             branches=branches.get(step_id),
         )
         for index, step_id in enumerate(ids)

@@ -21,14 +21,13 @@ always ends the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 import msgspec
 
 from wirehub.engine.execution.state import ErrorInfo, StepRun, StepStatus
 from wirehub.engine.expressions.bounds import Budget
-from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, compile_expression, referenced_steps
+from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, compile_expression
 from wirehub.engine.language import limits
 from wirehub.engine.plan import EdgeKind, Plan, StepPlan
 from wirehub_sdk import ExpressionError
@@ -141,36 +140,15 @@ def default_input(step: StepPlan, steps: Mapping[str, StepRun], execution_input:
     return {source_id: value for source_id, (value, _) in active.items()}
 
 
-@lru_cache(maxsize=4096)
-def _read_steps(texts: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The steps these expressions read, in id order; ``None`` when they cannot be listed."""
-    found: set[str] = set()
-    for text in texts:
-        try:
-            references = referenced_steps(text)
-        except ExpressionSyntaxError:
-            return None
-        if references is None:
-            return None
-        found |= references
-    return tuple(sorted(found))
-
-
 def _visible(step: StepPlan) -> tuple[str, ...]:
     """The ancestors whose outputs ``step``'s scope must hold.
 
     For a mapping whose expressions name the steps they read
-    (``steps.fetch.body``), only those, since nothing else can be observed;
-    every ancestor otherwise.
+    (``steps.fetch.body``), only those (worked out once, in the plan), since
+    nothing else can be observed; every ancestor otherwise.
     """
-    mapping = step.input
-    if mapping is not None:
-        texts = (mapping,) if isinstance(mapping, str) else tuple(mapping.values())
-        read = _read_steps(texts)
-        if read is not None:
-            ancestors = step.ancestors
-            return tuple(step_id for step_id in read if step_id in ancestors)
-    return step.ancestors.in_id_order()
+    mapped = step.mapped_steps
+    return mapped if mapped is not None else step.ancestors.in_id_order()
 
 
 def step_scope(step: StepPlan, steps: Mapping[str, StepRun], execution_input: Any) -> dict[str, Any]:
