@@ -73,7 +73,18 @@ def test_a_catch_route_can_take_an_output_that_is_too_large_even_a_suspended_one
     assert runs(commands)["h"].input["kind"] == "output.too_large"
 
 
-@pytest.mark.parametrize("output", [{"bad": object()}, ["lone surrogate \ud800"]], ids=["object", "surrogate"])
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "output",
+    [{"bad": object()}, ["lone surrogate \ud800"], nested(100_000)],
+    ids=["object", "surrogate", "too-deep"],
+)
 def test_an_output_that_is_not_json_fails_the_step(output: Any) -> None:
     plan = make_plan([step("a")])
     state, _ = start(plan, "ex-1", None, T0)
@@ -134,10 +145,10 @@ def drive_chain(plan: Plan, execution_input: Any, output: Any) -> tuple[Any, int
 
 
 def test_a_2000_step_chain_without_mappings_runs_in_a_small_memory_bound() -> None:
-    plan = chain(2000)
     payload = "p" * 1000
     tracemalloc.start()
     try:
+        plan = chain(2000)  # the plan's ancestor sets included: they were quadratic too
         state, _ = drive_chain(plan, {"seed": payload}, payload)
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -199,7 +199,10 @@ def _output_problem(step_id: str, attempt: int, output: Any) -> tuple[int, Error
     """The size of ``output`` as compact JSON, or the error that refuses it."""
     try:
         size = len(_ENCODE(output))
-    except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError) as exc:
+    except RecursionError:
+        message = f"the output of attempt {attempt} of step '{step_id}' nests too deeply to be stored as JSON"
+        return 0, ErrorInfo(kind="output.invalid", message=message)
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
         message = f"the output of attempt {attempt} of step '{step_id}' is not JSON: {exc}"
         return 0, ErrorInfo(kind="output.invalid", message=message)
     if size > limits.MAX_STEP_OUTPUT_BYTES:
