@@ -16,14 +16,21 @@ from tests.engine.test_machine_properties import World
 from wirehub.engine import (
     BaseCommand,
     BaseEvent,
+    CancelStep,
     Command,
     ErrorInfo,
     Event,
     ExecutionStarted,
     ExecutionState,
+    ExecutionStatus,
+    FinishExecution,
     HistoryEntry,
+    RunStep,
+    StartTimer,
     StepFailed,
+    StepRun,
     StepStarted,
+    StepStatus,
     StepSucceeded,
     StepSuspended,
     TimerFired,
@@ -59,6 +66,56 @@ EVENTS = st.one_of(
     st.builds(StepSuspended, st.just("a"), st.integers(1, 9), INSTANTS, INSTANTS, JSON_VALUES),
     st.builds(TimerFired, st.sampled_from(TimerKind), INSTANTS, st.none() | st.just("a"), st.integers(0, 9)),
 )
+
+
+OPTIONAL_INSTANTS = st.none() | INSTANTS
+STEP_RUNS = st.builds(
+    StepRun,
+    status=st.sampled_from(StepStatus),
+    attempt=st.integers(0, 100),
+    output=JSON_VALUES,
+    branch=st.none() | st.just("big"),
+    error=st.none() | ERRORS,
+    caught_by=st.none() | st.just("handler"),
+    started_at=OPTIONAL_INSTANTS,
+    finished_at=OPTIONAL_INSTANTS,
+    wake_at=OPTIONAL_INSTANTS,
+    resolved_edges=st.integers(0, 1000),
+    queue_deadline=OPTIONAL_INSTANTS,
+    run_deadline=OPTIONAL_INSTANTS,
+    output_bytes=st.integers(0, 2**30),
+)
+STATES = st.builds(
+    ExecutionState,
+    execution_id=st.text(min_size=1, max_size=20),
+    status=st.sampled_from(ExecutionStatus),
+    input=JSON_VALUES,
+    steps=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), STEP_RUNS, max_size=5),
+    output=JSON_VALUES,
+    error=st.none() | ERRORS,
+    started_at=OPTIONAL_INSTANTS,
+    finished_at=OPTIONAL_INSTANTS,
+    open_steps=st.none() | st.integers(0, 2000),
+    deadline=OPTIONAL_INSTANTS,
+    output_bytes=st.integers(0, 2**36),
+)
+COMMANDS = st.one_of(
+    st.builds(RunStep, st.just("a"), st.integers(1, 9), JSON_VALUES, st.none() | st.floats(0.001, 1e6)),
+    st.builds(StartTimer, st.sampled_from(TimerKind), INSTANTS, st.none() | st.just("a"), st.integers(0, 9)),
+    st.builds(CancelStep, st.just("a"), st.integers(1, 9)),
+    st.builds(FinishExecution, st.sampled_from(ExecutionStatus), JSON_VALUES, st.none() | ERRORS),
+)
+
+
+@given(state=STATES)
+def test_any_state_round_trips_through_json(state: ExecutionState) -> None:
+    assert round_trip(state, ExecutionState) == state
+
+
+@given(command=COMMANDS)
+def test_any_command_round_trips_through_json_as_a_command(command: Command) -> None:
+    assert round_trip(command, Command) == command
+    assert type(round_trip(command, Command)) is type(command)
 
 
 def round_trip(value: Any, type_: Any) -> Any:
