@@ -21,8 +21,15 @@ from typing import Any
 
 import msgspec
 
-from wirehub.engine.execution.machine import apply, start
-from wirehub.engine.execution.state import ExecutionStatus, FinishExecution, RunStep, StepStarted, StepSucceeded
+from wirehub.engine import (
+    ExecutionStatus,
+    FinishExecution,
+    RunStep,
+    StepStarted,
+    StepSucceeded,
+    apply,
+    start,
+)
 from wirehub.engine.language.definition import Workflow
 from wirehub.engine.plan import Plan, build_plan
 

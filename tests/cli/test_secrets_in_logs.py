@@ -31,6 +31,7 @@ def test_verbose_run_logs_requests_without_query_secrets_or_credentials(tmp_path
                 "id": "keyed",
                 "type": "core.http",
                 "needs": ["plain"],
+                "input": "`{}`",  # not plain's response: its url would replace this step's
                 "credential": "query",
                 "config": {"url": server.url("/status/404")},
             },

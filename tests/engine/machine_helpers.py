@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
+from wirehub.engine.execution.commands import Command, RunStep, StartTimer
+from wirehub.engine.execution.events import StepFailed, StepStarted, StepSucceeded
 from wirehub.engine.execution.machine import apply
-from wirehub.engine.execution.state import (
-    Command,
-    ErrorInfo,
-    ExecutionState,
-    RunStep,
-    StartTimer,
-    StepFailed,
-    StepStarted,
-    StepSucceeded,
-)
+from wirehub.engine.execution.state import ErrorInfo, ExecutionState
 from wirehub.engine.language.definition import Workflow
 from wirehub.engine.plan import Plan, build_plan
 

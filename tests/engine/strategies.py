@@ -3,7 +3,7 @@
 A generated workflow has 1 to 10 steps ``s0 .. s{n-1}``. Each step needs a
 few earlier steps (plainly, or a branch of an earlier routing step), so the
 graph is acyclic; some steps route to 2 or 3 branches, some have catch
-routes to later steps, random retry policies and timeouts, and a few have
+routes to later steps, random retry policies, run and queue timeouts, and a few have
 an input mapping, one that works or one that always fails.
 """
 
@@ -74,6 +74,8 @@ def plan_cases(draw: st.DrawFn, max_steps: int = 10) -> PlanCase:
             step["retry"] = draw(retry_policies())
         if draw(st.integers(0, 3)) == 0:
             step["timeout_seconds"] = draw(st.sampled_from([1, 30]))
+        if draw(st.integers(0, 4)) == 0:
+            step["queue_timeout_seconds"] = draw(st.sampled_from([1, 60]))
         mapping = draw(st.sampled_from(["none"] * 16 + ["good"] * 2 + ["named"] * 2 + ["bad"]))
         if mapping == "good":
             step["input"] = GOOD_INPUT

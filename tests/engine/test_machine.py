@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.engine.machine_helpers import (
     T0,
@@ -20,42 +20,39 @@ from tests.engine.machine_helpers import (
     succeed,
     timers,
 )
-from wirehub.engine.execution.machine import apply, prepare, start
-from wirehub.engine.execution.records import evolve, with_steps
-from wirehub.engine.execution.retry import jitter_fraction, kind_matches, retry_delay
-from wirehub.engine.execution.state import (
+from wirehub.engine.execution.commands import CancelStep, FinishExecution, RunStep, StartTimer
+from wirehub.engine.execution.events import (
     CancelRequested,
-    CancelStep,
-    ErrorInfo,
     ExecutionStarted,
-    ExecutionState,
-    ExecutionStatus,
-    ExecutionTimedOut,
-    FinishExecution,
-    IllegalTransitionError,
-    RunStep,
-    StartExecutionTimer,
-    StartTimer,
     StepFailed,
-    StepRun,
     StepStarted,
-    StepStatus,
     StepSucceeded,
     StepSuspended,
     StepTimedOut,
     TimerFired,
+    TimerKind,
+)
+from wirehub.engine.execution.machine import apply, prepare, start
+from wirehub.engine.execution.retry import jitter_fraction, kind_matches, retry_delay
+from wirehub.engine.execution.state import (
+    ErrorInfo,
+    ExecutionState,
+    ExecutionStatus,
+    IllegalTransitionError,
+    StepStatus,
 )
 from wirehub.engine.execution.transitions import EXECUTION_TRANSITIONS, STEP_TRANSITIONS, render_markdown
 from wirehub.engine.plan import Plan
 
 S = StepStatus
+K = TimerKind
 ROOT = Path(__file__).resolve().parents[2]
 
 
 # Starting
 
 
-def test_start_schedules_root_steps_with_their_scope_deadline_and_an_execution_timer() -> None:
+def test_start_schedules_root_steps_with_the_input_and_timeout_and_sets_the_execution_deadline() -> None:
     plan = make_plan(
         [step("a", timeout_seconds=10), step("b"), step("c", "a", "b")],
         timeout_seconds=600,
@@ -64,10 +61,11 @@ def test_start_schedules_root_steps_with_their_scope_deadline_and_an_execution_t
 
     assert state.status is ExecutionStatus.RUNNING
     assert state.started_at == T0
-    assert commands[0] == StartExecutionTimer(T0 + timedelta(seconds=600))
+    assert commands[0] == StartTimer(K.EXECUTION_TIMEOUT, T0 + timedelta(seconds=600))
+    assert state.deadline == T0 + timedelta(seconds=600)
     assert runs(commands) == {
-        "a": RunStep("a", 1, {"input": {"order_id": 7}, "steps": {}}, T0 + timedelta(seconds=10)),
-        "b": RunStep("b", 1, {"input": {"order_id": 7}, "steps": {}}, None),
+        "a": RunStep("a", 1, {"order_id": 7}, 10),
+        "b": RunStep("b", 1, {"order_id": 7}, None),
     }
     assert {k: r.status for k, r in state.steps.items()} == {"a": S.SCHEDULED, "b": S.SCHEDULED, "c": S.PENDING}
     assert state.steps["a"].attempt == 1
@@ -76,7 +74,7 @@ def test_start_schedules_root_steps_with_their_scope_deadline_and_an_execution_t
 def test_start_without_a_workflow_timeout_sets_no_execution_timer() -> None:
     plan = make_plan([step("a")])
     _, commands = start(plan, "ex-1", None, T0)
-    assert not of_type(commands, StartExecutionTimer)
+    assert not of_type(commands, StartTimer)
 
 
 def test_prepare_gives_a_pending_execution_that_execution_started_starts() -> None:
@@ -110,11 +108,12 @@ def test_a_chain_runs_in_order_and_the_default_output_is_every_succeeded_step() 
 
     state, commands = succeed(plan, state, "a", {"v": 1})
     assert list(runs(commands)) == ["b"]
-    assert runs(commands)["b"].input == {"input": {"n": 1}, "steps": {"a": {"v": 1}}}
+    assert runs(commands)["b"].input == {"v": 1}
+    assert runs(commands)["b"].input is state.steps["a"].output  # shared, never copied
     assert state.steps["c"].status is S.PENDING
 
     state, commands = succeed(plan, state, "b", {"v": 2})
-    assert runs(commands)["c"].input["steps"] == {"a": {"v": 1}, "b": {"v": 2}}
+    assert runs(commands)["c"].input == {"v": 2}
 
     state, commands = succeed(plan, state, "c", {"v": 3})
     assert commands == [FinishExecution(ExecutionStatus.SUCCEEDED, {"a": {"v": 1}, "b": {"v": 2}, "c": {"v": 3}})]
@@ -148,15 +147,16 @@ def test_fan_out_and_join_waits_for_every_source() -> None:
     assert state.steps["join"].resolved_edges == 2
 
     state, commands = succeed(plan, state, "y", 2)
-    assert runs(commands)["join"].input["steps"] == {"root": 0, "x": 1, "y": 2, "z": 3}
+    assert runs(commands)["join"].input == {"x": 1, "y": 2, "z": 3}
 
 
-def test_a_step_sees_only_its_succeeded_ancestors() -> None:
+def test_a_step_with_one_source_gets_that_output_and_a_root_gets_the_execution_input() -> None:
     plan = make_plan([step("a"), step("b"), step("c", "a")])
-    state, _ = start(plan, "ex-1", None, T0)
+    state, commands = start(plan, "ex-1", {"n": 1}, T0)
+    assert runs(commands)["a"].input == {"n": 1}
     state, _ = succeed(plan, state, "b", "b-out")
     state, commands = succeed(plan, state, "a", "a-out")
-    assert runs(commands)["c"].input == {"input": None, "steps": {"a": "a-out"}}
+    assert runs(commands)["c"].input == "a-out"
 
 
 def test_input_mapping_is_evaluated_against_the_scope() -> None:
@@ -221,7 +221,7 @@ def test_a_join_after_branches_runs_once_the_chosen_branch_finishes() -> None:
     assert state.steps["approve"].status is S.SKIPPED
     state, commands = succeed(plan, state, "auto", "auto-out")
     assert sorted(runs(commands)) == ["after_auto", "join"]
-    assert runs(commands)["join"].input["steps"] == {"auto": "auto-out", "route": {"total": 5}}
+    assert runs(commands)["join"].input == {"auto": "auto-out"}  # only its active sources
 
 
 def test_a_plain_need_on_a_routing_step_runs_whatever_branch_it_chose() -> None:
@@ -279,12 +279,10 @@ def test_retries_wait_interval_times_backoff_and_run_the_next_attempt() -> None:
         state, commands = fail(plan, state, "a", "http.status", retryable=True, t=100 * attempt)
         (timer,) = timers(commands)
         assert state.steps["a"].status is S.RETRY_WAIT
-        assert timer == StartTimer("a", attempt, state.steps["a"].wake_at)  # type: ignore[arg-type]
+        assert timer == StartTimer(K.RETRY, state.steps["a"].wake_at, "a", attempt)  # type: ignore[arg-type]
         delays.append((timer.at - at(100 * attempt)).total_seconds())
-        state, commands = apply(plan, state, TimerFired("a", attempt, timer.at))
-        assert runs(commands) == {
-            "a": RunStep("a", attempt + 1, {"input": None, "steps": {}}, timer.at + timedelta(seconds=5))
-        }
+        state, commands = apply(plan, state, TimerFired(K.RETRY, timer.at, "a", attempt))
+        assert runs(commands) == {"a": RunStep("a", attempt + 1, None, 5)}
         assert state.steps["a"].status is S.SCHEDULED
         assert state.steps["a"].attempt == attempt + 1
     assert delays == [1, 2, 4, 8]
@@ -366,8 +364,12 @@ def test_a_timed_out_attempt_is_retried_and_its_late_result_is_stale() -> None:
     (timer,) = timers(commands)
     assert timer.at == at(11)
 
-    state, commands = apply(plan, state, TimerFired("a", 1, at(11)))
-    assert runs(commands)["a"].deadline == at(21)
+    state, commands = apply(plan, state, TimerFired(K.RETRY, at(11), "a", 1))
+    assert runs(commands)["a"].timeout_seconds == 10
+    assert state.steps["a"].run_deadline is None  # it starts at the claim
+    state, commands = apply(plan, state, StepStarted("a", 2, at(11)))
+    assert state.steps["a"].run_deadline == at(21)
+    assert commands == [StartTimer(K.RUN_TIMEOUT, at(21), "a", 2)]
     before = snapshot(state)
     with pytest.raises(IllegalTransitionError) as caught:
         apply(plan, state, StepSucceeded("a", 1, at(12), "late"))
@@ -394,12 +396,12 @@ def test_a_suspended_step_waits_without_a_worker_and_succeeds_when_woken() -> No
     state, commands = apply(plan, state, StepSuspended("delay", 1, at(1), until=at(3600), output={"slept": True}))
     assert state.steps["delay"].status is S.WAITING
     assert state.steps["delay"].wake_at == at(3600)
-    assert commands == [StartTimer("delay", 1, at(3600))]
+    assert commands == [StartTimer(K.WAKE, at(3600), "delay", 1)]
 
-    state, commands = apply(plan, state, TimerFired("delay", 1, at(3600)))
+    state, commands = apply(plan, state, TimerFired(K.WAKE, at(3600), "delay", 1))
     assert state.steps["delay"].status is S.SUCCEEDED
     assert state.steps["delay"].output == {"slept": True}
-    assert runs(commands)["after"].input["steps"] == {"delay": {"slept": True}}
+    assert runs(commands)["after"].input == {"slept": True}
 
 
 def test_a_routing_step_cannot_suspend() -> None:
@@ -434,14 +436,21 @@ def test_a_caught_failure_routes_to_its_handler_with_the_error_in_scope() -> Non
     assert commands == [FinishExecution(ExecutionStatus.SUCCEEDED, {"report": "reported"})]
 
 
-def test_a_handler_without_input_mapping_gets_the_error_in_its_whole_scope() -> None:
+def test_a_handler_without_input_mapping_gets_the_error_view() -> None:
     plan = make_plan([step("a", catch=[{"next": "h"}]), step("h")])
     state, _ = start(plan, "ex-1", {"k": 1}, T0)
     _, commands = fail(plan, state, "a", "db.down")
+    assert runs(commands)["h"].input == {"step": "a", "kind": "db.down", "message": "db.down happened", "details": {}}
+
+
+def test_a_step_with_several_sources_gets_each_active_source_keyed_by_id() -> None:
+    plan = make_plan([step("a", catch=[{"next": "h"}]), step("b"), step("h", "b"), step("z", "b")])
+    state, _ = start(plan, "ex-1", None, T0)
+    state, _ = succeed(plan, state, "b", {"b": 1})
+    _, commands = fail(plan, state, "a", "db.down")
     assert runs(commands)["h"].input == {
-        "input": {"k": 1},
-        "steps": {},
-        "error": {"step": "a", "kind": "db.down", "message": "db.down happened", "details": {}},
+        "b": {"b": 1},
+        "a": {"step": "a", "kind": "db.down", "message": "db.down happened", "details": {}},
     }
 
 
@@ -460,11 +469,11 @@ def test_catch_applies_after_retries_are_exhausted_and_to_timeouts() -> None:
     state, _ = start(plan, "ex-1", None, T0)
     state, commands = apply(plan, state, StepTimedOut("a", 1, at(1)))
     assert state.steps["a"].status is S.RETRY_WAIT
-    state, _ = apply(plan, state, TimerFired("a", 1, timers(commands)[0].at))
+    state, _ = apply(plan, state, timers(commands)[0].fired())
     state, commands = apply(plan, state, StepTimedOut("a", 2, at(9)))
     assert state.steps["a"].status is S.TIMED_OUT
     assert state.steps["a"].caught_by == "h"
-    assert runs(commands)["h"].input["error"]["kind"] == "timeout"
+    assert runs(commands)["h"].input["kind"] == "timeout"
 
 
 def test_an_uncaught_failure_fails_the_execution_cancelling_attempts_and_skipping_pending_steps() -> None:
@@ -489,9 +498,7 @@ def test_an_uncaught_failure_fails_the_execution_cancelling_attempts_and_skippin
     ]
     (finish,) = of_type(commands, FinishExecution)
     assert finish.status is ExecutionStatus.FAILED
-    assert finish.error == ErrorInfo(
-        "db.down", "step 'bad' failed: db.down happened", details={"step": "bad", "attempt": 1}
-    )
+    assert finish.error == ErrorInfo("db.down", "step 'bad' failed: db.down happened", step_id="bad", attempt=1)
     assert {k: r.status for k, r in state.steps.items()} == {
         "bad": S.FAILED,
         "busy": S.CANCELLED,
@@ -589,7 +596,7 @@ MIXED = [
 
 
 def mixed_state() -> tuple[Plan, ExecutionState]:
-    plan = make_plan(MIXED)
+    plan = make_plan(MIXED, timeout_seconds=600)
     state, _ = start(plan, "ex-1", None, T0)
     state, _ = apply(plan, state, StepStarted("running", 1, at(1)))
     state, _ = apply(plan, state, StepSuspended("waiting", 1, at(1), until=at(100)))
@@ -611,7 +618,7 @@ def mixed_state() -> tuple[Plan, ExecutionState]:
     ("event", "status", "kind"),
     [
         (CancelRequested(at(5), "user asked"), ExecutionStatus.CANCELLED, "cancelled"),
-        (ExecutionTimedOut(at(5)), ExecutionStatus.TIMED_OUT, "timeout"),
+        (TimerFired(K.EXECUTION_TIMEOUT, at(5)), ExecutionStatus.TIMED_OUT, "timeout"),
     ],
     ids=["cancel", "execution-timeout"],
 )
@@ -636,7 +643,7 @@ def test_cancel_and_execution_timeout_stop_every_step(event: object, status: Exe
     with pytest.raises(IllegalTransitionError):
         apply(plan, after, event)  # type: ignore[arg-type]
     with pytest.raises(IllegalTransitionError) as late:
-        apply(plan, after, TimerFired("retrying", 1, at(6)))
+        apply(plan, after, TimerFired(K.RETRY, at(6), "retrying", 1))
     assert late.value.stale
 
 
@@ -657,7 +664,7 @@ def test_cancel_is_illegal_but_not_stale_and_a_late_execution_timeout_is_stale_o
         apply(plan, state, CancelRequested(at(9)))
     assert not cancel.value.stale
     with pytest.raises(IllegalTransitionError) as timeout:
-        apply(plan, state, ExecutionTimedOut(at(9)))
+        apply(plan, state, TimerFired(K.EXECUTION_TIMEOUT, at(9)))
     assert timeout.value.stale
 
 
@@ -671,7 +678,12 @@ def illegal_cases() -> list[tuple[str, object, bool]]:
         ("attempt zero", StepStarted("a", 0, at(1)), False),
         ("step not scheduled yet", StepStarted("b", 1, at(1)), False),
         ("started twice", StepStarted("r", 1, at(1)), True),
-        ("timer of a running step", TimerFired("r", 1, at(1)), True),
+        ("retry timer of a running step", TimerFired(K.RETRY, at(1), "r", 1), True),
+        ("run timeout of a scheduled step", TimerFired(K.RUN_TIMEOUT, at(1), "a", 1), True),
+        ("queue timeout of a running step", TimerFired(K.SCHEDULE_TIMEOUT, at(1), "r", 1), True),
+        ("wake timer of a running step", TimerFired(K.WAKE, at(1), "r", 1), True),
+        ("step timer without a step", TimerFired(K.RETRY, at(1)), False),
+        ("execution timeout without a deadline", TimerFired(K.EXECUTION_TIMEOUT, at(1)), False),
         ("result of a waiting step", StepSucceeded("w", 1, at(1)), True),
         ("timeout of a waiting step", StepTimedOut("w", 1, at(1)), True),
         ("duplicate success", StepSucceeded("done", 1, at(1)), True),
@@ -723,37 +735,10 @@ def test_apply_never_mutates_the_state_it_is_given() -> None:
 def test_a_state_without_a_counted_open_steps_is_counted_on_the_next_event() -> None:
     plan = make_plan([step("a")])
     state, _ = start(plan, "ex-1", None, T0)
-    state = dataclasses.replace(state, open_steps=None)
+    state = replace(state, open_steps=None)
     state, _ = succeed(plan, state, "a", 1)
     assert state.status is ExecutionStatus.SUCCEEDED
     assert state.open_steps == 0
-
-
-# The fast record copies
-
-
-def test_evolve_and_with_steps_match_dataclasses_replace_for_every_field() -> None:
-    run = StepRun(
-        status=S.RUNNING,
-        attempt=3,
-        output={"o": 1},
-        branch="x",
-        error=ErrorInfo("k", "m"),
-        caught_by="h",
-        started_at=at(1),
-        finished_at=at(2),
-        wake_at=at(3),
-        resolved_edges=4,
-    )
-    assert evolve(run) == run
-    changes = {"status": S.FAILED, "attempt": 4, "output": 2, "branch": "y", "error": None, "caught_by": None}
-    changes |= {"started_at": at(5), "finished_at": at(6), "wake_at": None, "resolved_edges": 7}
-    assert {f.name for f in dataclasses.fields(StepRun)} == set(changes)
-    for name, value in changes.items():
-        assert evolve(run, **{name: value}) == dataclasses.replace(run, **{name: value})  # type: ignore[arg-type]
-
-    state = ExecutionState("e", ExecutionStatus.RUNNING, {"i": 1}, {"a": run}, 1, None, at(1), None, 1)
-    assert with_steps(state, {}) == dataclasses.replace(state, steps={})
 
 
 # The documentation

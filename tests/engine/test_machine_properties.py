@@ -27,36 +27,35 @@ from tests.engine.strategies import (
     PlanCase,
     plan_cases,
 )
-from wirehub.engine.execution.machine import apply, prepare
-from wirehub.engine.execution.state import (
+from wirehub.engine.execution.commands import CancelStep, Command, FinishExecution, RunStep, StartTimer
+from wirehub.engine.execution.events import (
     CancelRequested,
-    CancelStep,
-    Command,
-    ErrorInfo,
     Event,
     ExecutionStarted,
-    ExecutionState,
-    ExecutionStatus,
-    ExecutionTimedOut,
-    FinishExecution,
-    IllegalTransitionError,
-    RunStep,
-    StartExecutionTimer,
-    StartTimer,
     StepFailed,
-    StepRun,
     StepStarted,
-    StepStatus,
     StepSucceeded,
     StepSuspended,
     StepTimedOut,
     TimerFired,
+    TimerKind,
 )
+from wirehub.engine.execution.machine import apply, prepare
+from wirehub.engine.execution.state import (
+    ErrorInfo,
+    ExecutionState,
+    ExecutionStatus,
+    IllegalTransitionError,
+    StepRun,
+    StepStatus,
+)
+from wirehub.engine.execution.timers import live_timers
 from wirehub.engine.execution.transitions import step_pairs
 from wirehub.engine.language.definition import RetryPolicy
 from wirehub.engine.plan import Edge, EdgeKind, Plan
 
 S = StepStatus
+K = TimerKind
 TERMINAL_FAILURES = {S.FAILED, S.TIMED_OUT}
 ALLOWED_PAIRS = step_pairs()
 
@@ -88,6 +87,28 @@ def active(edge: Edge, runs: dict[str, StepRun]) -> bool:
     if edge.kind is EdgeKind.BRANCH:
         return source.status is S.SUCCEEDED and source.branch == edge.branch
     return source.status in TERMINAL_FAILURES and source.caught_by == edge.target
+
+
+def expected_default_input(plan: Plan, step_id: str, runs: dict[str, StepRun]) -> Any:
+    """The default input the language promises: the execution input, one source's value, or them all by id."""
+    incoming = plan.steps[step_id].incoming
+    if not incoming:
+        return EXECUTION_INPUT
+    values: dict[str, Any] = {}
+    for edge in incoming:
+        source = runs[edge.source]
+        if edge.source in values or not active(edge, runs):
+            continue
+        if edge.kind is EdgeKind.ERROR:
+            assert source.error is not None
+            error = source.error
+            values[edge.source] = {"step": edge.source, "kind": error.kind, "message": error.message, "details": {}}
+        else:
+            values[edge.source] = source.output
+    if len({e.source for e in incoming}) == 1:
+        (value,) = values.values()
+        return value
+    return values
 
 
 def ancestors_of(plan: Plan, step_id: str) -> set[str]:
@@ -125,6 +146,7 @@ class World:
     now: Any = T0
     work: list[tuple[str, Any]] = field(default_factory=list)
     applied: list[Event] = field(default_factory=list)
+    emitted: list[Command] = field(default_factory=list)
     issued: set[tuple[str, int]] = field(default_factory=set)
     finishes: int = 0
     cancel_sent: bool = False
@@ -162,6 +184,7 @@ class World:
         self.check(self.state, event, new, commands)
         self.state = new
         self.applied.append(event)
+        self.emitted.extend(commands)
         self.absorb(commands)
         self.count("applied")
         return True
@@ -170,10 +193,10 @@ class World:
         for command in commands:
             if isinstance(command, RunStep):
                 self.work.append(("run", command))
+            elif isinstance(command, StartTimer) and command.kind is K.EXECUTION_TIMEOUT:
+                self.work.append(("execution-timer", command))
             elif isinstance(command, StartTimer):
                 self.work.append(("timer", command))
-            elif isinstance(command, StartExecutionTimer):
-                self.work.append(("execution-timer", command))
 
     def tick(self) -> None:
         self.now += timedelta(seconds=self.rnd.choice([0, 0.25, 1, 7]))
@@ -211,6 +234,10 @@ class World:
         kind, item = self.work.pop(self.rnd.randrange(len(self.work)))
         self.tick()
         expect = "legal" if self.running() else "stale"
+        if kind in ("run", "result") and expect == "legal":
+            run = self.state.steps[item.step_id] if self.state else None
+            if run is None or run.attempt != item.attempt or run.status not in (S.SCHEDULED, S.RUNNING):
+                expect = "stale"  # an engine timer timed the attempt out first
         if kind == "run":
             if self.rnd.random() < 0.6:
                 self.deliver(StepStarted(item.step_id, item.attempt, self.now), expect=expect)
@@ -220,14 +247,23 @@ class World:
         elif kind == "result":
             self.deliver(self.outcome(item), expect=expect)
         elif kind == "timer":
+            if item.kind in (K.RUN_TIMEOUT, K.SCHEDULE_TIMEOUT) and self.work and self.rnd.random() < 0.7:
+                self.work.append((kind, item))  # a timeout usually comes after the attempt's own report
+                return
             self.now = max(self.now, item.at)
-            self.deliver(TimerFired(item.step_id, item.attempt, self.now), expect=expect)
+            if expect == "legal" and item.kind in (K.RUN_TIMEOUT, K.SCHEDULE_TIMEOUT):
+                run = self.state.steps[item.step_id] if self.state else None
+                wanted = S.RUNNING if item.kind is K.RUN_TIMEOUT else S.SCHEDULED
+                if run is None or run.attempt != item.attempt or run.status is not wanted:
+                    expect = "stale"  # the attempt moved on: its timeout is moot
+            self.deliver(item.fired(self.now), expect=expect)
+            self.count(f"timer-{item.kind}")
         elif kind == "execution-timer":
             if self.work and self.rnd.random() < 0.9:
                 self.work.append((kind, item))  # an execution timeout is rare: usually it has not come due
             else:
                 self.now = max(self.now, item.at)
-                self.deliver(ExecutionTimedOut(self.now), expect=expect)
+                self.deliver(item.fired(self.now), expect=expect)
 
     def duplicate(self) -> None:
         event = self.rnd.choice(self.applied)
@@ -242,7 +278,7 @@ class World:
         candidates: list[Event] = [
             StepStarted("no_such_step", 1, self.now),
             StepSucceeded(step_id, run.attempt + 1, self.now),
-            TimerFired(step_id, run.attempt + 1, self.now),
+            TimerFired(K.RETRY, self.now, step_id, run.attempt + 1),
             StepFailed(step_id, 0, self.now, ErrorInfo("x", "y")),
         ]
         event = self.rnd.choice(candidates)
@@ -280,18 +316,26 @@ class World:
 
         self.check_runs(old, event, new, commands)
         self.check_skips(old, new)
-        if isinstance(event, (StepFailed, StepTimedOut)):
+        self.check_timers(new, commands)
+        if isinstance(event, (StepFailed, StepTimedOut)) or (
+            isinstance(event, TimerFired) and event.kind in (K.RUN_TIMEOUT, K.SCHEDULE_TIMEOUT)
+        ):
             self.check_failure(old, event, new, commands)
-        if isinstance(event, (CancelRequested, ExecutionTimedOut)):
+        if isinstance(event, CancelRequested) or (isinstance(event, TimerFired) and event.kind is K.EXECUTION_TIMEOUT):
             expected = ExecutionStatus.CANCELLED if isinstance(event, CancelRequested) else ExecutionStatus.TIMED_OUT
             assert new.status is expected
             in_flight = {(s, r.attempt) for s, r in old.steps.items() if r.status in (S.SCHEDULED, S.RUNNING)}
             assert {(c.step_id, c.attempt) for c in commands if isinstance(c, CancelStep)} == in_flight
             self.count(f"ended-{expected}")
         if isinstance(event, StepSuspended):
-            assert commands == [StartTimer(event.step_id, event.attempt, event.until)]
+            assert commands == [StartTimer(K.WAKE, event.until, event.step_id, event.attempt)]
             assert new.steps[event.step_id].status is S.WAITING
-        if isinstance(event, TimerFired) and old.steps[event.step_id].status is S.WAITING:
+        if isinstance(event, StepStarted):
+            timeout = plan.steps[event.step_id].timeout_seconds
+            deadline = event.at + timedelta(seconds=timeout) if timeout else None
+            assert new.steps[event.step_id].run_deadline == deadline, "the run deadline starts at the claim"
+            assert commands == ([StartTimer(K.RUN_TIMEOUT, deadline, event.step_id, event.attempt)] if deadline else [])
+        if isinstance(event, TimerFired) and event.kind is K.WAKE and event.step_id is not None:
             assert new.steps[event.step_id].status is S.SUCCEEDED
             assert new.steps[event.step_id].output == old.steps[event.step_id].output
 
@@ -311,6 +355,7 @@ class World:
                 assert isinstance(event, TimerFired)
                 assert (event.step_id, event.attempt) == (step_id, command.attempt - 1)
                 assert old.steps[step_id].status is S.RETRY_WAIT
+            assert command.timeout_seconds == plan.steps[step_id].timeout_seconds
             mapping = plan.steps[step_id].input
             assert mapping != BAD_INPUT, "a step whose input fails was run"
             succeeded = {a for a in ancestors_of(plan, step_id) if new.steps[a].status is S.SUCCEEDED}
@@ -321,8 +366,8 @@ class World:
             elif mapping == NAMED_INPUT:
                 assert command.input == {"x": EXECUTION_INPUT["x"], "s0": "s0" if "s0" in succeeded else None}
             else:
-                assert set(command.input["steps"]) == succeeded
-                assert ("error" in command.input) is catches
+                expected = expected_default_input(plan, step_id, new.steps)
+                assert command.input == expected, (step_id, command.input, expected)
             if catches:
                 self.count("handler-runs")
         for step_id in plan.steps:
@@ -334,6 +379,19 @@ class World:
                 assert run.error is not None
                 assert run.error.kind == "expression"
                 self.count("input-failures")
+
+    def check_timers(self, new: ExecutionState, commands: list[Command]) -> None:
+        """Every timer the transition starts is live in the new state; a finished execution holds none."""
+        live = {(t.kind, t.step_id, t.attempt): t.at for t in live_timers(new)}
+        for command in commands:
+            if isinstance(command, StartTimer):
+                assert live.get((command.kind, command.step_id, command.attempt)) == command.at, command
+        if new.status.terminal:
+            assert live_timers(new) == []
+            for run in new.steps.values():
+                assert (run.queue_deadline, run.run_deadline, run.wake_at) == (None, None, None), run
+        else:
+            assert all(t.execution_id == new.execution_id for t in live_timers(new))
 
     def check_skips(self, old: ExecutionState, new: ExecutionState) -> None:
         ended_early = new.status in (ExecutionStatus.FAILED, ExecutionStatus.CANCELLED, ExecutionStatus.TIMED_OUT)
@@ -347,15 +405,29 @@ class World:
                 assert not may_run(self.plan, step_id, new.steps), f"{step_id} was skipped but could run"
 
     def check_failure(
-        self, old: ExecutionState, event: StepFailed | StepTimedOut, new: ExecutionState, commands: list[Command]
+        self,
+        old: ExecutionState,
+        event: StepFailed | StepTimedOut | TimerFired,
+        new: ExecutionState,
+        commands: list[Command],
     ) -> None:
+        assert event.step_id is not None
         step = self.plan.steps[event.step_id]
-        error = event.error if isinstance(event, StepFailed) else ErrorInfo("timeout", "", retryable=True)
+        if isinstance(event, StepFailed):
+            error = event.error
+        elif isinstance(event, TimerFired) and event.kind is K.SCHEDULE_TIMEOUT:
+            error = ErrorInfo("timeout.queue", "", retryable=True)
+        else:
+            error = ErrorInfo("timeout", "", retryable=True)
+        if isinstance(event, TimerFired):
+            assert CancelStep(event.step_id, event.attempt) in commands
         run = new.steps[event.step_id]
-        timers = [c for c in commands if isinstance(c, StartTimer)]
+        assert run.error is not None
+        assert run.error.kind == error.kind
+        timers = [c for c in commands if isinstance(c, StartTimer) and c.kind is K.RETRY]
         if should_retry(step.retry, error, event.attempt):
             assert run.status is S.RETRY_WAIT
-            assert timers == [StartTimer(event.step_id, event.attempt, timers[0].at)]
+            assert timers == [StartTimer(K.RETRY, timers[0].at, event.step_id, event.attempt)]
             low, high = delay_bounds(step.retry, event.attempt, error.retry_after)
             waited = (timers[0].at - event.at).total_seconds()
             assert low - 1e-6 <= waited <= high + 1e-6, (waited, low, high)

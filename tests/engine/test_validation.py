@@ -159,7 +159,7 @@ def test_valid_definition_compiles_to_a_plan() -> None:
     assert plan.order == ("fetch", "decide", "big", "small", "join", "hello")
     assert plan.steps["decide"].branches == ("big", "otherwise")
     assert plan.steps["big"].incoming[0].kind is EdgeKind.BRANCH
-    assert plan.steps["join"].ancestors == {"fetch", "decide", "big", "small"}
+    assert set(plan.steps["join"].ancestors) == {"fetch", "decide", "big", "small"}
     assert plan.steps["hello"].type_version == 2
 
 
@@ -242,7 +242,7 @@ def test_missing_and_unknown_fields() -> None:
         Problem(
             "/steps/0/colour",
             'Unknown field "colour" in a step; expected one of: id, type, type_version, title, description, '
-            "config, input, needs, timeout_seconds, retry, catch, credential.",
+            "config, input, needs, timeout_seconds, queue_timeout_seconds, retry, catch, credential.",
             "unknown-field",
         ),
         Problem(
@@ -574,12 +574,18 @@ def test_reading_a_step_that_does_not_exist() -> None:
 
 
 def test_reading_its_own_output() -> None:
-    problem = only(validate(workflow(transform("a", "steps.a.total"))))
+    problem = only(validate(workflow(transform("a", input={"total": "steps.a.total"}))))
     assert problem == Problem(
-        "/steps/0/config/expression",
+        "/steps/0/input/total",
         "The expression reads steps.a, the output of its own step, which does not exist yet.",
         "self-reference",
     )
+
+
+def test_a_config_expression_reads_the_steps_input_not_the_scope() -> None:
+    # Without an input mapping the node gets its default input (here the execution input), never the scope,
+    # so a config expression's `steps.a` is a field of that input, not a step's output.
+    assert validate(workflow(transform("a", "steps.a.total"))).problems == []
 
 
 def test_reading_a_step_that_may_still_be_running() -> None:
@@ -688,7 +694,7 @@ def test_many_problems_are_reported_at_once() -> None:
                     {"id": "sign", "type": "acme.sign"},
                     {"id": "greet", "type": "test.greet", "type_version": 9},
                     route("decide", "big", needs=["fetch", "missing", "fetch:yes"]),
-                    transform("big", "steps.later", needs=["decide:huge"]),
+                    transform("big", needs=["decide:huge"], input="steps.later"),
                     transform("loop_a", needs=["loop_b"]),
                     transform("loop_b", needs=["loop_a"], input="input.items[?"),
                     transform("later"),
@@ -709,7 +715,7 @@ def test_many_problems_are_reported_at_once() -> None:
         ("/steps/4/needs/1", "unknown-step"),
         ("/steps/4/needs/2", "not-a-routing-step"),
         ("/steps/5/needs/0", "unknown-branch"),
-        ("/steps/5/config/expression", "not-an-ancestor"),  # a cycle elsewhere hides nothing
+        ("/steps/5/input", "not-an-ancestor"),  # a cycle elsewhere hides nothing
         ("/steps/6/needs/0", "cycle"),
         ("/steps/7/input", "expression-syntax"),
     }
@@ -759,9 +765,11 @@ def test_a_duplicate_step_id_elsewhere_hides_no_problem_of_the_healthy_part() ->
 
 def test_the_first_of_two_steps_sharing_an_id_is_still_judged() -> None:
     report = validate(
-        workflow(transform("a"), transform("d", "steps.a.x"), transform("d", needs=["a"]), transform("e", needs=["d"]))
+        workflow(
+            transform("a"), transform("d", input="steps.a.x"), transform("d", needs=["a"]), transform("e", needs=["d"])
+        )
     )
-    assert located(report) == {("/steps/1/config/expression", "not-an-ancestor"), ("/steps/2/id", "duplicate-step-id")}
+    assert located(report) == {("/steps/1/input", "not-an-ancestor"), ("/steps/2/id", "duplicate-step-id")}
 
 
 def test_a_step_that_does_not_decode_hides_no_problem_of_the_healthy_part() -> None:

@@ -137,7 +137,7 @@ async def test_the_input_body_replaces_the_config_body(server: LocalServer) -> N
 
 
 async def test_the_whole_scope_as_input_changes_nothing(server: LocalServer) -> None:
-    # A step without an input mapping gets the whole scope: its keys are not overrides.
+    # An input whose keys are not the node's fields (another step's output, a scope) overrides nothing.
     scope = {"input": {"url": "http://example.com/"}, "steps": {"a": {"status": 1}}}
     received = await echo(server, {"method": "POST", "body": {"x": 1}}, scope)
     assert received["body"] == '{"x":1}'

@@ -12,7 +12,7 @@ from wirehub.runtime.registry import NodeRegistry
 MUTATING = {
     "name": "mutating",
     "steps": [
-        {"id": "source", "type": "core.transform", "config": {"expression": "{items: `[1]`}"}},
+        {"id": "source", "type": "core.transform", "config": {"expression": '`{"items": [1]}`'}},
         {
             "id": "mutate",
             "type": "test.mutate",

@@ -48,7 +48,7 @@ async def test_parallel_steps_run_at_the_same_time_and_the_join_sees_all(run, ca
             {"id": "a", **barrier},
             {"id": "b", **barrier},
             {"id": "c", **barrier},
-            transform("join", "[steps.a.step, steps.b.step, steps.c.step]", needs=["a", "b", "c"]),
+            transform("join", "[a.step, b.step, c.step]", needs=["a", "b", "c"]),  # the default input: by source id
             output="steps.join",
         )
     )
@@ -62,12 +62,17 @@ async def test_branches_not_taken_are_skipped_and_the_join_runs(run) -> None:
         {
             "id": "route",
             "type": "core.condition",
-            "config": {"branches": [{"name": "big", "when": "input.amount > `100`"}], "default": "small"},
+            "config": {"branches": [{"name": "big", "when": "amount > `100`"}], "default": "small"},
         },
         transform("big_path", "'big'", needs=["route:big"]),
         transform("small_path", "'small'", needs=["route:small"]),
         transform("after_big", "'after'", needs=["big_path"]),
-        transform("join", "[steps.big_path, steps.small_path]", needs=["after_big", "small_path"]),
+        transform(
+            "join",
+            "[big, small]",
+            needs=["after_big", "small_path"],
+            input={"big": "steps.big_path", "small": "steps.small_path"},
+        ),
         output="steps.join",
     )
     big = await run(definition, {"amount": 500})
@@ -166,6 +171,7 @@ async def test_a_delay_step_waits_without_holding_a_running_node(run) -> None:
             {"id": "pause", "type": "core.delay", "config": {"seconds": 0.2}},
             transform("after", "'done'", needs=["pause"]),
         ),
+        {},  # the root's default input is the execution input, which core.delay reads as an object
         observer=observer,
     )
     assert result.status is ExecutionStatus.SUCCEEDED

@@ -23,7 +23,7 @@ WORKFLOW: dict[str, Any] = {
             "id": "summary",
             "type": "core.transform",
             "needs": ["slug", "count"],
-            "config": {"expression": "{slug: steps.slug.slug, words: steps.count.words}"},
+            "config": {"expression": "{slug: slug.slug, words: count.words}"},  # its input: its sources by id
         },
     ],
     "output": "steps.summary",

@@ -9,35 +9,38 @@ without touching its users:
   ``read_input`` decodes an input written as JSON text within the input's limits.
 - ``prepare`` / ``start`` / ``apply``: ``(plan, state, event) -> (state, commands)``.
 - The state (``ExecutionState``, ``StepRun``), the events that change it,
-  the commands it emits, and ``IllegalTransitionError``.
+  the commands it emits, ``HistoryEntry`` and ``IllegalTransitionError``:
+  frozen msgspec Structs, the persistence schema (events and commands are
+  tagged unions on ``"type"``).
+- ``live_timers`` / ``due_timers``: every timer of a state, read from the state alone.
 - ``evaluate``: the expression language, for nodes that evaluate at run time.
 """
 
-from wirehub.engine.execution.machine import apply, prepare, start
-from wirehub.engine.execution.state import (
+from wirehub.engine.execution.commands import BaseCommand, CancelStep, Command, FinishExecution, RunStep, StartTimer
+from wirehub.engine.execution.events import (
+    BaseEvent,
     CancelRequested,
-    CancelStep,
-    Command,
-    ErrorInfo,
     Event,
     ExecutionStarted,
-    ExecutionState,
-    ExecutionStatus,
-    ExecutionTimedOut,
-    FinishExecution,
-    IllegalTransitionError,
-    RunStep,
-    StartExecutionTimer,
-    StartTimer,
     StepFailed,
-    StepRun,
     StepStarted,
-    StepStatus,
     StepSucceeded,
     StepSuspended,
     StepTimedOut,
     TimerFired,
+    TimerKind,
 )
+from wirehub.engine.execution.history import HistoryEntry
+from wirehub.engine.execution.machine import apply, prepare, start
+from wirehub.engine.execution.state import (
+    ErrorInfo,
+    ExecutionState,
+    ExecutionStatus,
+    IllegalTransitionError,
+    StepRun,
+    StepStatus,
+)
+from wirehub.engine.execution.timers import Timer, due_timers, live_timers
 from wirehub.engine.expressions.evaluate import evaluate
 from wirehub.engine.language.pinning import pin_versions
 from wirehub.engine.language.problems import Problem
@@ -66,8 +69,15 @@ __all__ = [
     "StepStatus",
     "ErrorInfo",
     "IllegalTransitionError",
+    "HistoryEntry",
+    # Timers, read from the state
+    "Timer",
+    "TimerKind",
+    "live_timers",
+    "due_timers",
     # Events
     "Event",
+    "BaseEvent",
     "ExecutionStarted",
     "StepStarted",
     "StepSucceeded",
@@ -76,13 +86,12 @@ __all__ = [
     "StepSuspended",
     "TimerFired",
     "CancelRequested",
-    "ExecutionTimedOut",
     # Commands
     "Command",
+    "BaseCommand",
     "RunStep",
     "StartTimer",
     "CancelStep",
-    "StartExecutionTimer",
     "FinishExecution",
     # Expressions at run time
     "evaluate",

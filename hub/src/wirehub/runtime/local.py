@@ -1,8 +1,10 @@
 """Drives one execution to its end inside this process.
 
 The embedded way to run: the engine decides, this loop carries out its
-commands (attempts as asyncio tasks, timers as sleeping tasks) and feeds
-the resulting events back. It keeps no state of its own beyond the engine's.
+commands (attempts as asyncio tasks, timers of every kind as sleeping
+tasks) and feeds the resulting events back. An attempt is claimed the moment
+its task begins: ``StepStarted`` carries that instant, and the engine starts
+the attempt's run-timeout timer from it. It keeps no state of its own beyond the engine's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from wirehub.engine import (
@@ -24,15 +25,12 @@ from wirehub.engine import (
     ExecutionStarted,
     ExecutionState,
     ExecutionStatus,
-    ExecutionTimedOut,
     FinishExecution,
     IllegalTransitionError,
     Plan,
     RunStep,
-    StartExecutionTimer,
     StartTimer,
     StepStarted,
-    TimerFired,
     apply,
     start,
 )
@@ -107,9 +105,7 @@ class LocalExecution:
             if isinstance(command, RunStep):
                 self._start_attempt(command)
             elif isinstance(command, StartTimer):
-                self._after(command.at, TimerFired(command.step_id, command.attempt, command.at))
-            elif isinstance(command, StartExecutionTimer):
-                self._after(command.at, ExecutionTimedOut(command.at))
+                self._after(command)
             elif isinstance(command, CancelStep):
                 self._cancel_attempt(command.step_id, command.attempt)
             elif isinstance(command, FinishExecution):
@@ -120,6 +116,7 @@ class LocalExecution:
         step = self.plan.steps[command.step_id]
 
         async def attempt() -> None:
+            # The claim: the attempt's run deadline starts now, not when it was scheduled.
             claimed_at = self.env.clock()
             self._events.put_nowait(StepStarted(command.step_id, command.attempt, claimed_at))
             claimed = Attempt(self.execution_id, command.attempt, command.input, claimed_at)
@@ -137,12 +134,14 @@ class LocalExecution:
         if task is not None:
             task.cancel()
 
-    def _after(self, at: datetime, event: Event) -> None:
+    def _after(self, timer: StartTimer) -> None:
+        """Delivers the timer's ``TimerFired`` once it is due, stamped with the instant it fired."""
+
         async def fire() -> None:
-            delay = (at - self.env.clock()).total_seconds()
+            delay = (timer.at - self.env.clock()).total_seconds()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self._events.put_nowait(event)
+            self._events.put_nowait(timer.fired(max(timer.at, self.env.clock())))
 
         task = asyncio.create_task(fire())
         self._timers.add(task)

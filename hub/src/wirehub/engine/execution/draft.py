@@ -18,21 +18,21 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime, timedelta
 
-from wirehub.engine.execution.records import evolve, execution_state
+from msgspec.structs import replace
+
+from wirehub.engine.execution.commands import CancelStep, Command, FinishExecution, RunStep, StartTimer
+from wirehub.engine.execution.events import TimerKind
 from wirehub.engine.execution.retry import matching_catch, retry_delay, will_retry
-from wirehub.engine.execution.scope import execution_output, step_input, step_scope
-from wirehub.engine.execution.state import (
-    CancelStep,
-    Command,
-    ErrorInfo,
-    ExecutionState,
-    ExecutionStatus,
-    FinishExecution,
-    RunStep,
-    StartTimer,
-    StepRun,
-    StepStatus,
+from wirehub.engine.execution.scope import (
+    InputTooLargeError,
+    TransitionBudget,
+    default_input,
+    evaluate_mapping,
+    execution_output,
+    step_scope,
 )
+from wirehub.engine.execution.state import ErrorInfo, ExecutionState, ExecutionStatus, StepRun, StepStatus
+from wirehub.engine.language import limits
 from wirehub.engine.plan import EdgeKind, Plan, StepPlan
 from wirehub_sdk import ExpressionError
 
@@ -54,16 +54,19 @@ class Draft:
     """The next state of one execution, being worked out for one event."""
 
     __slots__ = (
+        "_budget",
         "_fresh",
         "_runs",
         "_terminated",
         "base",
         "commands",
+        "deadline",
         "error",
         "finished_at",
         "now",
         "open_steps",
         "output",
+        "output_bytes",
         "plan",
         "started_at",
         "status",
@@ -80,15 +83,25 @@ class Draft:
         self.error = state.error
         self.started_at = state.started_at
         self.finished_at = state.finished_at
+        self.deadline = state.deadline
+        self.output_bytes = state.output_bytes
         self.open_steps = (
             state.open_steps
             if state.open_steps is not None
             else sum(1 for run in state.steps.values() if not run.status.terminal)
         )
         self.commands: list[Command] = []
-        self._runs: list[RunStep] = []
+        self._runs: list[Command] = []
         self._fresh: set[str] = set()
         self._terminated: deque[str] = deque()
+        self._budget: TransitionBudget | None = None
+
+    @property
+    def budget(self) -> TransitionBudget:
+        """The evaluation budget of this transition, made on first use."""
+        if self._budget is None:
+            self._budget = TransitionBudget()
+        return self._budget
 
     # Steps
 
@@ -99,26 +112,41 @@ class Draft:
         self._terminated.append(step_id)
 
     def schedule(self, step_id: str, attempt: int, run: StepRun | None = None) -> None:
-        """Schedules ``attempt`` of a step, or fails it when its input cannot be evaluated.
+        """Schedules ``attempt`` of a step, or fails it when its input cannot be built.
 
         ``run`` is the step's run to start from, when the draft does not hold it yet.
         """
         step = self.plan.steps[step_id]
         if run is None:
             run = self.steps[step_id]
-        scope = step_scope(step, self.steps, self.base.input)
         try:
-            data = step_input(step, scope)
+            if step.input is None:
+                data = default_input(step, self.steps, self.base.input)
+            else:
+                data = evaluate_mapping(step.input, step_scope(step, self.steps, self.base.input), self.budget)
         except ExpressionError as exc:
             error = ErrorInfo(kind="expression", message=f"input of step '{step_id}': {exc}", details=exc.details)
-            failed = evolve(run, status=StepStatus.FAILED, attempt=attempt, finished_at=self.now, wake_at=None)
-            self.fail(step_id, failed, error)
+            self._input_failed(step_id, run, attempt, error)
+            return
+        except InputTooLargeError as exc:
+            error = ErrorInfo(kind="input.too_large", message=f"input of step '{step_id}': {exc}")
+            self._input_failed(step_id, run, attempt, error)
             return
         if run.status is _PENDING:
             self._fresh.add(step_id)
-        self.steps[step_id] = evolve(run, status=StepStatus.SCHEDULED, attempt=attempt, wake_at=None)
-        deadline = self.now + timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
-        self._runs.append(RunStep(step_id, attempt, data, deadline))
+        queue_deadline = None
+        if step.queue_timeout_seconds:
+            queue_deadline = self.now + timedelta(seconds=step.queue_timeout_seconds)
+        self.steps[step_id] = replace(
+            run, status=StepStatus.SCHEDULED, attempt=attempt, wake_at=None, queue_deadline=queue_deadline
+        )
+        self._runs.append(RunStep(step_id, attempt, data, step.timeout_seconds))
+        if queue_deadline is not None:
+            self._runs.append(StartTimer(TimerKind.SCHEDULE_TIMEOUT, queue_deadline, step_id, attempt))
+
+    def _input_failed(self, step_id: str, run: StepRun, attempt: int, error: ErrorInfo) -> None:
+        failed = replace(run, status=StepStatus.FAILED, attempt=attempt, finished_at=self.now, wake_at=None)
+        self.fail(step_id, failed, error)
 
     def attempt_failed(self, step_id: str, run: StepRun, error: ErrorInfo, terminal: StepStatus) -> None:
         """The current attempt failed: wait for a retry, or end the step ``terminal``."""
@@ -132,19 +160,39 @@ class Draft:
                 retry_after=error.retry_after,
             )
             at = self.now + timedelta(seconds=delay)
-            self.steps[step_id] = evolve(run, status=StepStatus.RETRY_WAIT, error=error, wake_at=at)
-            self.commands.append(StartTimer(step_id, run.attempt, at))
+            self.steps[step_id] = replace(
+                run, status=StepStatus.RETRY_WAIT, error=error, wake_at=at, queue_deadline=None, run_deadline=None
+            )
+            self.commands.append(StartTimer(TimerKind.RETRY, at, step_id, run.attempt))
         else:
-            self.fail(step_id, evolve(run, status=terminal, finished_at=self.now), error)
+            self.fail(step_id, replace(run, status=terminal, finished_at=self.now), error)
 
     def fail(self, step_id: str, run: StepRun, error: ErrorInfo) -> None:
         """A step failed for good: route it to its catch handler, or fail the execution."""
         route = matching_catch(self.plan.steps[step_id].catch, error.kind)
-        self.finish(step_id, evolve(run, error=error, caught_by=route.next if route else None))
+        self.finish(
+            step_id,
+            replace(
+                run,
+                error=error,
+                caught_by=route.next if route else None,
+                queue_deadline=None,
+                run_deadline=None,
+            ),
+        )
         if route is None:
-            message = f"step '{step_id}' failed: {error.message}"
-            details = {"step": step_id, "attempt": run.attempt}
-            self.end(ExecutionStatus.FAILED, ErrorInfo(kind=error.kind, message=message, details=details))
+            # The execution's error is the step's, in full (kind, retryability, details), and says where it was.
+            failure = replace(
+                error, message=f"step '{step_id}' failed: {error.message}", step_id=step_id, attempt=run.attempt
+            )
+            self.end(ExecutionStatus.FAILED, failure)
+
+    def retain(self, size: int) -> bool:
+        """Counts ``size`` more bytes of retained output; ``False`` (nothing counted) past the execution's limit."""
+        if self.output_bytes + size > limits.MAX_EXECUTION_OUTPUT_BYTES:
+            return False
+        self.output_bytes += size
+        return True
 
     # Propagation
 
@@ -158,7 +206,7 @@ class Draft:
             for edge in plan_steps[source].outgoing:
                 target = steps[edge.target]
                 step = plan_steps[edge.target]
-                counted = evolve(target, resolved_edges=target.resolved_edges + 1)
+                counted = replace(target, resolved_edges=target.resolved_edges + 1)
                 if counted.resolved_edges < len(step.incoming):
                     steps[edge.target] = counted
                     continue
@@ -175,11 +223,11 @@ class Draft:
             if edge_active(edge.kind, edge.branch, step.id, steps[edge.source]):
                 self.schedule(step.id, 1, run)
                 return
-        self.finish(step.id, evolve(run, status=StepStatus.SKIPPED, finished_at=self.now))
+        self.finish(step.id, replace(run, status=StepStatus.SKIPPED, finished_at=self.now))
 
     def _complete(self) -> None:
         try:
-            output = execution_output(self.plan, self.steps, self.base.input)
+            output = execution_output(self.plan, self.steps, self.base.input, self.budget)
         except ExpressionError as exc:
             error = ErrorInfo(kind="expression", message=f"output of the execution: {exc}", details=exc.details)
             self.status = ExecutionStatus.FAILED
@@ -205,11 +253,20 @@ class Draft:
             if run.status.terminal:
                 continue
             if run.status is _PENDING or step_id in self._fresh:
-                self.steps[step_id] = evolve(run, status=StepStatus.SKIPPED, attempt=0, finished_at=now)
+                self.steps[step_id] = replace(
+                    run, status=StepStatus.SKIPPED, attempt=0, finished_at=now, queue_deadline=None
+                )
                 continue
             if run.status in _ATTEMPT_OPEN:
                 self.commands.append(CancelStep(step_id, run.attempt))
-            self.steps[step_id] = evolve(run, status=StepStatus.CANCELLED, finished_at=now, wake_at=None)
+            self.steps[step_id] = replace(
+                run,
+                status=StepStatus.CANCELLED,
+                finished_at=now,
+                wake_at=None,
+                queue_deadline=None,
+                run_deadline=None,
+            )
         self.open_steps = 0
 
     def result(self) -> tuple[ExecutionState, list[Command]]:
@@ -219,7 +276,7 @@ class Draft:
             commands.extend(self._runs)
         elif not self.base.status.terminal:
             commands.append(FinishExecution(self.status, self.output, self.error))
-        state = execution_state(
+        state = ExecutionState(
             self.base.execution_id,
             self.status,
             self.base.input,
@@ -229,5 +286,7 @@ class Draft:
             self.started_at,
             self.finished_at,
             self.open_steps,
+            self.deadline,
+            self.output_bytes,
         )
         return state, commands

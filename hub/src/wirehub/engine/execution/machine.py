@@ -18,36 +18,42 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+from msgspec.structs import replace
+
+from wirehub.engine.execution.commands import CancelStep, Command, StartTimer
 from wirehub.engine.execution.draft import Draft
-from wirehub.engine.execution.records import evolve, with_steps
-from wirehub.engine.execution.state import (
+from wirehub.engine.execution.events import (
     CancelRequested,
-    Command,
-    ErrorInfo,
     Event,
     ExecutionStarted,
-    ExecutionState,
-    ExecutionStatus,
-    ExecutionTimedOut,
-    IllegalTransitionError,
-    StartExecutionTimer,
-    StartTimer,
     StepFailed,
-    StepRun,
     StepStarted,
-    StepStatus,
     StepSucceeded,
     StepSuspended,
     StepTimedOut,
     TimerFired,
+    TimerKind,
 )
+from wirehub.engine.execution.state import (
+    ErrorInfo,
+    ExecutionState,
+    ExecutionStatus,
+    IllegalTransitionError,
+    StepRun,
+    StepStatus,
+)
+from wirehub.engine.language import limits
 from wirehub.engine.plan import Plan
 
 Outcome = tuple[ExecutionState, list[Command]]
 
 _SCHEDULED = frozenset({StepStatus.SCHEDULED})
+_RUNNING = frozenset({StepStatus.RUNNING})
 _ATTEMPT_OPEN = frozenset({StepStatus.SCHEDULED, StepStatus.RUNNING})
-_TIMER_SET = frozenset({StepStatus.RETRY_WAIT, StepStatus.WAITING})
+_RETRY_WAIT = frozenset({StepStatus.RETRY_WAIT})
+_WAITING = frozenset({StepStatus.WAITING})
+_ENCODE = msgspec.json.Encoder().encode
 
 
 def prepare(plan: Plan, execution_id: str, input: Any) -> ExecutionState:
@@ -72,8 +78,8 @@ def prepare(plan: Plan, execution_id: str, input: Any) -> ExecutionState:
 def start(plan: Plan, execution_id: str, input: Any, now: datetime) -> Outcome:
     """Starts an execution: it is ``running``, its root steps scheduled.
 
-    Emits ``StartExecutionTimer`` when the workflow has a timeout, and a
-    ``RunStep`` (attempt 1) for every root step. A root whose input
+    Emits a ``StartTimer`` of kind ``execution_timeout`` when the workflow
+    has a timeout, and a ``RunStep`` (attempt 1) for every root step. A root whose input
     expression fails fails at once, as any step would.
 
     Args:
@@ -114,14 +120,16 @@ def _on_execution_started(plan: Plan, state: ExecutionState, event: ExecutionSta
     draft = Draft(plan, state, event.at)
     draft.status = ExecutionStatus.RUNNING
     draft.started_at = event.at
+    if plan.timeout_seconds:
+        draft.deadline = event.at + timedelta(seconds=plan.timeout_seconds)
     for step_id in plan.roots:
         draft.schedule(step_id, 1)
         if draft.status is not ExecutionStatus.RUNNING:
             break  # a root's input failed with no catch: the execution is over
     draft.settle()
     state, commands = draft.result()
-    if plan.timeout_seconds and not state.status.terminal:
-        commands.insert(0, StartExecutionTimer(event.at + timedelta(seconds=plan.timeout_seconds)))
+    if state.deadline is not None and not state.status.terminal:
+        commands.insert(0, StartTimer(TimerKind.EXECUTION_TIMEOUT, state.deadline))
     return state, commands
 
 
@@ -133,9 +141,11 @@ def _on_cancel_requested(plan: Plan, state: ExecutionState, event: CancelRequest
     return draft.result()
 
 
-def _on_execution_timed_out(plan: Plan, state: ExecutionState, event: ExecutionTimedOut) -> Outcome:
+def _execution_timed_out(plan: Plan, state: ExecutionState, event: TimerFired) -> Outcome:
     if state.status.terminal:
         raise IllegalTransitionError(f"execution is already {state.status}: its timeout is moot", stale=True)
+    if state.deadline is None or event.step_id is not None:
+        raise IllegalTransitionError("TimerFired: this execution has no execution_timeout timer")
     draft = Draft(plan, state, event.at)
     seconds = plan.timeout_seconds
     message = f"the execution ran past its timeout of {seconds:g} s" if seconds else "the execution timed out"
@@ -147,10 +157,10 @@ def _on_execution_timed_out(plan: Plan, state: ExecutionState, event: ExecutionT
 
 
 def _current(
-    plan: Plan, state: ExecutionState, step_id: str, attempt: int, expected: frozenset[StepStatus], what: str
+    plan: Plan, state: ExecutionState, step_id: str | None, attempt: int, expected: frozenset[StepStatus], what: str
 ) -> StepRun:
     """The run an event about ``(step_id, attempt)`` applies to, or the reason it does not."""
-    run = state.steps.get(step_id)
+    run = state.steps.get(step_id) if step_id is not None else None
     if run is None or step_id not in plan.steps:
         raise IllegalTransitionError(f"{what}: no step '{step_id}' in this execution")
     if attempt < 1 or attempt > run.attempt:
@@ -168,10 +178,57 @@ def _current(
 
 def _on_step_started(plan: Plan, state: ExecutionState, event: StepStarted) -> Outcome:
     run = _current(plan, state, event.step_id, event.attempt, _SCHEDULED, "StepStarted")
-    started = evolve(run, status=StepStatus.RUNNING, started_at=run.started_at or event.at)
+    timeout = plan.steps[event.step_id].timeout_seconds
+    deadline = event.at + timedelta(seconds=timeout) if timeout else None
+    started = replace(
+        run,
+        status=StepStatus.RUNNING,
+        started_at=run.started_at or event.at,
+        queue_deadline=None,
+        run_deadline=deadline,
+    )
     steps = state.steps.copy()
     steps[event.step_id] = started
-    return with_steps(state, steps), []
+    commands: list[Command] = []
+    if deadline is not None:
+        commands.append(StartTimer(TimerKind.RUN_TIMEOUT, deadline, event.step_id, event.attempt))
+    return replace(state, steps=steps), commands
+
+
+def _output_problem(step_id: str, attempt: int, output: Any) -> tuple[int, ErrorInfo | None]:
+    """The size of ``output`` as compact JSON, or the error that refuses it."""
+    try:
+        size = len(_ENCODE(output))
+    except RecursionError:
+        message = f"the output of attempt {attempt} of step '{step_id}' nests too deeply to be stored as JSON"
+        return 0, ErrorInfo(kind="output.invalid", message=message)
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
+        message = f"the output of attempt {attempt} of step '{step_id}' is not JSON: {exc}"
+        return 0, ErrorInfo(kind="output.invalid", message=message)
+    if size > limits.MAX_STEP_OUTPUT_BYTES:
+        message = (
+            f"the output of attempt {attempt} of step '{step_id}' is {size} bytes as JSON; "
+            f"the limit is {limits.MAX_STEP_OUTPUT_BYTES} (MAX_STEP_OUTPUT_BYTES)"
+        )
+        details = {"bytes": size, "limit": limits.MAX_STEP_OUTPUT_BYTES}
+        return size, ErrorInfo(kind="output.too_large", message=message, details=details)
+    return size, None
+
+
+def _retain(draft: Draft, step_id: str, run: StepRun, output: Any) -> int | None:
+    """Counts a step's output into the execution's total; fails the step (and returns ``None``) when it cannot."""
+    size, error = _output_problem(step_id, run.attempt, output)
+    if error is None and not draft.retain(size):
+        message = (
+            f"the output of step '{step_id}' ({size} bytes as JSON) would take the execution's retained outputs "
+            f"past {limits.MAX_EXECUTION_OUTPUT_BYTES} bytes (MAX_EXECUTION_OUTPUT_BYTES)"
+        )
+        details = {"bytes": size, "retained": draft.output_bytes, "limit": limits.MAX_EXECUTION_OUTPUT_BYTES}
+        error = ErrorInfo(kind="output.execution_too_large", message=message, details=details)
+    if error is not None:
+        draft.attempt_failed(step_id, run, error, StepStatus.FAILED)
+        return None
+    return size
 
 
 def _on_step_succeeded(plan: Plan, state: ExecutionState, event: StepSucceeded) -> Outcome:
@@ -182,18 +239,23 @@ def _on_step_succeeded(plan: Plan, state: ExecutionState, event: StepSucceeded) 
     if branches is not None and event.branch not in branches:
         raise IllegalTransitionError(f"step '{event.step_id}' has no branch {event.branch!r}; it has {branches}")
     draft = Draft(plan, state, event.at)
-    draft.finish(
-        event.step_id,
-        evolve(
-            run,
-            status=StepStatus.SUCCEEDED,
-            output=event.output,
-            branch=event.branch,
-            error=None,
-            started_at=run.started_at or event.at,
-            finished_at=event.at,
-        ),
-    )
+    run = _begun(run, event.at)
+    size = _retain(draft, event.step_id, run, event.output)
+    if size is not None:
+        draft.finish(
+            event.step_id,
+            replace(
+                run,
+                status=StepStatus.SUCCEEDED,
+                output=event.output,
+                output_bytes=size,
+                branch=event.branch,
+                error=None,
+                finished_at=event.at,
+                queue_deadline=None,
+                run_deadline=None,
+            ),
+        )
     draft.settle()
     return draft.result()
 
@@ -206,43 +268,86 @@ def _on_step_failed(plan: Plan, state: ExecutionState, event: StepFailed) -> Out
     return draft.result()
 
 
-def _on_step_timed_out(plan: Plan, state: ExecutionState, event: StepTimedOut) -> Outcome:
-    run = _current(plan, state, event.step_id, event.attempt, _ATTEMPT_OPEN, "StepTimedOut")
-    timeout = plan.steps[event.step_id].timeout_seconds
-    limit = f" of {timeout:g} s" if timeout else ""
-    error = ErrorInfo(kind="timeout", message=f"attempt {event.attempt} ran past its timeout{limit}", retryable=True)
+def _timed_out(
+    plan: Plan, state: ExecutionState, run: StepRun, event: StepTimedOut | TimerFired, error: ErrorInfo
+) -> Outcome:
+    """An attempt ran out of time: the retry policy decides; a still-running attempt is told to stop."""
+    assert event.step_id is not None  # checked by _current
     draft = Draft(plan, state, event.at)
+    if isinstance(event, TimerFired):
+        draft.commands.append(CancelStep(event.step_id, event.attempt))
     draft.attempt_failed(event.step_id, _begun(run, event.at), error, StepStatus.TIMED_OUT)
     draft.settle()
     return draft.result()
+
+
+def _run_timeout_error(plan: Plan, step_id: str, attempt: int) -> ErrorInfo:
+    timeout = plan.steps[step_id].timeout_seconds
+    limit = f" of {timeout:g} s" if timeout else ""
+    return ErrorInfo(kind="timeout", message=f"attempt {attempt} ran past its timeout{limit}", retryable=True)
+
+
+def _on_step_timed_out(plan: Plan, state: ExecutionState, event: StepTimedOut) -> Outcome:
+    run = _current(plan, state, event.step_id, event.attempt, _ATTEMPT_OPEN, "StepTimedOut")
+    return _timed_out(plan, state, run, event, _run_timeout_error(plan, event.step_id, event.attempt))
 
 
 def _on_step_suspended(plan: Plan, state: ExecutionState, event: StepSuspended) -> Outcome:
     run = _current(plan, state, event.step_id, event.attempt, _ATTEMPT_OPEN, "StepSuspended")
     if plan.steps[event.step_id].branches is not None:
         raise IllegalTransitionError(f"step '{event.step_id}' is a routing step: it must choose a branch, not wait")
-    waiting = evolve(
-        run, status=StepStatus.WAITING, output=event.output, wake_at=event.until, started_at=run.started_at or event.at
-    )
-    steps = state.steps.copy()
-    steps[event.step_id] = waiting
-    return with_steps(state, steps), [StartTimer(event.step_id, event.attempt, event.until)]
+    draft = Draft(plan, state, event.at)
+    run = _begun(run, event.at)
+    size = _retain(draft, event.step_id, run, event.output)
+    if size is not None:
+        draft.steps[event.step_id] = replace(
+            run,
+            status=StepStatus.WAITING,
+            output=event.output,
+            output_bytes=size,
+            wake_at=event.until,
+            queue_deadline=None,
+            run_deadline=None,
+        )
+        draft.commands.append(StartTimer(TimerKind.WAKE, event.until, event.step_id, event.attempt))
+    draft.settle()
+    return draft.result()
 
 
 def _on_timer_fired(plan: Plan, state: ExecutionState, event: TimerFired) -> Outcome:
-    run = _current(plan, state, event.step_id, event.attempt, _TIMER_SET, "TimerFired")
-    draft = Draft(plan, state, event.at)
-    if run.status is StepStatus.WAITING:
-        draft.finish(event.step_id, evolve(run, status=StepStatus.SUCCEEDED, wake_at=None, finished_at=event.at))
+    kind = event.kind
+    if kind is TimerKind.EXECUTION_TIMEOUT:
+        return _execution_timed_out(plan, state, event)
+    what = f"TimerFired({kind})"
+    step_id, attempt = event.step_id, event.attempt
+    if kind is TimerKind.RETRY:
+        _current(plan, state, step_id, attempt, _RETRY_WAIT, what)
+        assert step_id is not None
+        draft = Draft(plan, state, event.at)
+        draft.schedule(step_id, attempt + 1)
+    elif kind is TimerKind.WAKE:
+        run = _current(plan, state, step_id, attempt, _WAITING, what)
+        assert step_id is not None
+        draft = Draft(plan, state, event.at)
+        draft.finish(step_id, replace(run, status=StepStatus.SUCCEEDED, wake_at=None, finished_at=event.at))
+    elif kind is TimerKind.RUN_TIMEOUT:
+        run = _current(plan, state, step_id, attempt, _RUNNING, what)
+        assert step_id is not None
+        return _timed_out(plan, state, run, event, _run_timeout_error(plan, step_id, attempt))
     else:
-        draft.schedule(event.step_id, run.attempt + 1)
+        run = _current(plan, state, step_id, attempt, _SCHEDULED, what)
+        assert step_id is not None
+        seconds = plan.steps[step_id].queue_timeout_seconds
+        limit = f" of {seconds:g} s" if seconds else ""
+        message = f"attempt {attempt} was not claimed by a worker within its queue timeout{limit}"
+        return _timed_out(plan, state, run, event, ErrorInfo(kind="timeout.queue", message=message, retryable=True))
     draft.settle()
     return draft.result()
 
 
 def _begun(run: StepRun, at: datetime) -> StepRun:
     """``run`` with a start time, for a worker that reported its result without ``StepStarted``."""
-    return run if run.started_at else evolve(run, started_at=at)
+    return run if run.started_at else replace(run, started_at=at)
 
 
 _Handler = Callable[[Plan, ExecutionState, Any], Outcome]
@@ -255,5 +360,4 @@ _HANDLERS: dict[type, _Handler] = {
     StepSuspended: _on_step_suspended,
     TimerFired: _on_timer_fired,
     CancelRequested: _on_cancel_requested,
-    ExecutionTimedOut: _on_execution_timed_out,
 }

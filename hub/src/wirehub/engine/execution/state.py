@@ -1,15 +1,20 @@
-"""Execution state, the events that change it, and the commands it emits.
+"""Execution state: the statuses, a recorded failure, one step's run and the execution.
 
-Everything here is plain data. ``wirehub.engine.execution.machine.apply`` is the only
-function that turns ``(state, event)`` into ``(state, commands)``.
+Everything here is plain, frozen data and part of the persistence schema: a
+state encodes to JSON with ``msgspec.json.encode`` and decodes back equal
+with ``msgspec.json.decode(data, type=ExecutionState)``. A new state is made
+with ``msgspec.structs.replace``; nothing here is ever mutated.
+``wirehub.engine.execution.machine.apply`` is the only function that turns
+``(state, event)`` into ``(state, commands)``.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 
 class ExecutionStatus(enum.StrEnum):
@@ -24,6 +29,7 @@ class ExecutionStatus(enum.StrEnum):
 
     @property
     def terminal(self) -> bool:
+        """Whether the execution is over."""
         return self in _TERMINAL_EXECUTION
 
 
@@ -38,8 +44,9 @@ class StepStatus(enum.StrEnum):
     PENDING = "pending"
     """Waiting for the steps it needs."""
     SCHEDULED = "scheduled"
-    """Handed to a worker; not started yet."""
+    """Handed to a worker; not claimed yet."""
     RUNNING = "running"
+    """A worker claimed the attempt (``StepStarted``); its run deadline is ticking."""
     WAITING = "waiting"
     """Its node asked to be woken later (a delay); holds no worker."""
     RETRY_WAIT = "retry_wait"
@@ -52,6 +59,7 @@ class StepStatus(enum.StrEnum):
 
     @property
     def terminal(self) -> bool:
+        """Whether the step is over."""
         return self in _TERMINAL_STEP
 
 
@@ -60,20 +68,35 @@ _TERMINAL_STEP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorInfo:
-    """A failure, as recorded in state and history."""
+class ErrorInfo(msgspec.Struct, frozen=True, gc=False):
+    """A failure, as recorded in state and history.
+
+    Attributes:
+        kind: Dotted error kind (``http.status``, ``timeout``, ``output.too_large``);
+            retry policies and catch routes match on it.
+        message: What went wrong, for a person.
+        retryable: Whether another attempt may succeed.
+        retry_after: Seconds the failing node asked to wait before a retry.
+        details: Structured facts (an HTTP status and body, an expression's position).
+        step_id: The step that failed, on an execution's error.
+        attempt: The attempt that failed, on an execution's error.
+    """
 
     kind: str
     message: str
     retryable: bool = False
     retry_after: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = {}
+    step_id: str | None = None
+    attempt: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StepRun:
-    """The state of one step within an execution."""
+class StepRun(msgspec.Struct, frozen=True, gc=False):
+    """The state of one step within an execution.
+
+    The deadlines and ``wake_at`` are the step's live timers, as state:
+    ``wirehub.engine.execution.timers.live_timers`` lists them.
+    """
 
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0
@@ -86,12 +109,18 @@ class StepRun:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     wake_at: datetime | None = None
+    """When a ``retry_wait`` step's next attempt starts, or a ``waiting`` step wakes."""
     resolved_edges: int = 0
     """Incoming edges whose source is terminal; counted by the state machine."""
+    queue_deadline: datetime | None = None
+    """When a ``scheduled`` attempt times out unless claimed (``queue_timeout_seconds``)."""
+    run_deadline: datetime | None = None
+    """When a ``running`` attempt times out: its claim instant plus ``timeout_seconds``."""
+    output_bytes: int = 0
+    """The size of ``output`` as compact JSON."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionState:
+class ExecutionState(msgspec.Struct, frozen=True, gc=False):
     """The state of one execution: what the state machine reads and returns."""
 
     execution_id: str
@@ -104,150 +133,18 @@ class ExecutionState:
     finished_at: datetime | None = None
     open_steps: int | None = None
     """Steps not terminal yet, counted by the state machine; ``None`` until it counts them."""
-
-
-# Events: what happened. Each carries the instant it happened.
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionStarted:
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StepStarted:
-    """A worker claimed the attempt and began it."""
-
-    step_id: str
-    attempt: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StepSucceeded:
-    step_id: str
-    attempt: int
-    at: datetime
-    output: Any = None
-    branch: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StepFailed:
-    step_id: str
-    attempt: int
-    at: datetime
-    error: ErrorInfo
-
-
-@dataclass(frozen=True, slots=True)
-class StepTimedOut:
-    """The attempt ran past its deadline (or its worker's lease expired)."""
-
-    step_id: str
-    attempt: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StepSuspended:
-    """The node returned ``Wait``: wake the step at ``until``."""
-
-    step_id: str
-    attempt: int
-    at: datetime
-    until: datetime
-    output: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class TimerFired:
-    """A retry or wake-up timer set by ``StartTimer`` came due."""
-
-    step_id: str
-    attempt: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CancelRequested:
-    at: datetime
-    reason: str = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionTimedOut:
-    at: datetime
-
-
-Event = (
-    ExecutionStarted
-    | StepStarted
-    | StepSucceeded
-    | StepFailed
-    | StepTimedOut
-    | StepSuspended
-    | TimerFired
-    | CancelRequested
-    | ExecutionTimedOut
-)
-
-
-# Commands: what the caller must do next, after it has saved the new state.
-
-
-@dataclass(frozen=True, slots=True)
-class RunStep:
-    """Start attempt ``attempt`` of a step with this input."""
-
-    step_id: str
-    attempt: int
-    input: Any
-    deadline: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class StartTimer:
-    """Deliver ``TimerFired(step_id, attempt)`` at ``at`` (a retry or a wake-up)."""
-
-    step_id: str
-    attempt: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CancelStep:
-    """Stop a running attempt, if it still runs; its result is ignored."""
-
-    step_id: str
-    attempt: int
-
-
-@dataclass(frozen=True, slots=True)
-class StartExecutionTimer:
-    """Deliver ``ExecutionTimedOut`` at ``at``."""
-
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FinishExecution:
-    """The execution reached a terminal status."""
-
-    status: ExecutionStatus
-    output: Any = None
-    error: ErrorInfo | None = None
-
-
-Command = RunStep | StartTimer | CancelStep | StartExecutionTimer | FinishExecution
+    deadline: datetime | None = None
+    """When a ``running`` execution times out (the workflow's ``timeout_seconds``)."""
+    output_bytes: int = 0
+    """The retained outputs of all steps, as compact JSON; at most ``MAX_EXECUTION_OUTPUT_BYTES``."""
 
 
 class IllegalTransitionError(Exception):
     """An event that is not legal in the current state. The state is unchanged.
 
-    ``stale`` is True for an event about an attempt that is no longer current
-    (a duplicate delivery, a late result of a timed-out attempt): callers
-    drop those quietly.
+    ``stale`` is True for an event about an attempt or timer that is no longer
+    current (a duplicate delivery, a late result of a timed-out attempt, a
+    timer whose step has moved on): callers drop those quietly.
     """
 
     def __init__(self, message: str, *, stale: bool = False) -> None:

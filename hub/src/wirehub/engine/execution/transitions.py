@@ -26,34 +26,61 @@ class Transition:
     commands: str
 
 
+_RUN = "`RunStep`"
+_QUEUED = " (and `StartTimer(schedule_timeout)` with `queue_timeout_seconds`)"
+_FAILING = "see *Failing a step*"
+
 STEP_TRANSITIONS: tuple[Transition, ...] = (
-    Transition((_S.PENDING,), "`ExecutionStarted` (root step)", _S.SCHEDULED, "`RunStep` attempt 1"),
-    Transition((_S.PENDING,), "last source terminal, an incoming edge active", _S.SCHEDULED, "`RunStep` attempt 1"),
+    Transition((_S.PENDING,), "`ExecutionStarted` (root step)", _S.SCHEDULED, f"{_RUN} attempt 1{_QUEUED}"),
+    Transition(
+        (_S.PENDING,), "last source terminal, an incoming edge active", _S.SCHEDULED, f"{_RUN} attempt 1{_QUEUED}"
+    ),
     Transition((_S.PENDING,), "last source terminal, no incoming edge active", _S.SKIPPED, "none"),
-    Transition((_S.PENDING,), "ready, but its input expression fails", _S.FAILED, "see *Failing a step*"),
+    Transition(
+        (_S.PENDING,), "ready, but its input expression fails or its default input is too large", _S.FAILED, _FAILING
+    ),
     Transition((_S.PENDING,), "execution ends", _S.SKIPPED, "none"),
-    Transition((_S.SCHEDULED,), "`StepStarted`", _S.RUNNING, "none"),
+    Transition(
+        (_S.SCHEDULED,), "`StepStarted` (the claim)", _S.RUNNING, "`StartTimer(run_timeout)` with `timeout_seconds`"
+    ),
     Transition(_ATTEMPT_OPEN, "`StepSucceeded`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
-    Transition(_ATTEMPT_OPEN, "`StepFailed`, the policy retries", _S.RETRY_WAIT, "`StartTimer` at now + delay"),
-    Transition(_ATTEMPT_OPEN, "`StepFailed`, no retry", _S.FAILED, "see *Failing a step*"),
-    Transition(_ATTEMPT_OPEN, "`StepTimedOut`, the policy retries", _S.RETRY_WAIT, "`StartTimer` at now + delay"),
-    Transition(_ATTEMPT_OPEN, "`StepTimedOut`, no retry", _S.TIMED_OUT, "see *Failing a step*"),
-    Transition(_ATTEMPT_OPEN, "`StepSuspended`", _S.WAITING, "`StartTimer` at `until`"),
-    Transition((_S.WAITING,), "`TimerFired`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
-    Transition((_S.RETRY_WAIT,), "`TimerFired`", _S.SCHEDULED, "`RunStep` attempt + 1"),
-    Transition((_S.RETRY_WAIT,), "`TimerFired`, but the input expression fails", _S.FAILED, "see *Failing a step*"),
+    Transition(_ATTEMPT_OPEN, "`StepSucceeded` or `StepSuspended`, output over a limit", _S.FAILED, _FAILING),
+    Transition(_ATTEMPT_OPEN, "`StepFailed`, the policy retries", _S.RETRY_WAIT, "`StartTimer(retry)` at now + delay"),
+    Transition(_ATTEMPT_OPEN, "`StepFailed`, no retry", _S.FAILED, _FAILING),
+    Transition(
+        _ATTEMPT_OPEN, "`StepTimedOut`, the policy retries", _S.RETRY_WAIT, "`StartTimer(retry)` at now + delay"
+    ),
+    Transition(_ATTEMPT_OPEN, "`StepTimedOut`, no retry", _S.TIMED_OUT, _FAILING),
+    Transition(
+        (_S.SCHEDULED,),
+        "`TimerFired(schedule_timeout)`, the policy retries",
+        _S.RETRY_WAIT,
+        "`CancelStep`, `StartTimer(retry)` at now + delay",
+    ),
+    Transition((_S.SCHEDULED,), "`TimerFired(schedule_timeout)`, no retry", _S.TIMED_OUT, f"`CancelStep`, {_FAILING}"),
+    Transition(
+        (_S.RUNNING,),
+        "`TimerFired(run_timeout)`, the policy retries",
+        _S.RETRY_WAIT,
+        "`CancelStep`, `StartTimer(retry)` at now + delay",
+    ),
+    Transition((_S.RUNNING,), "`TimerFired(run_timeout)`, no retry", _S.TIMED_OUT, f"`CancelStep`, {_FAILING}"),
+    Transition(_ATTEMPT_OPEN, "`StepSuspended`", _S.WAITING, "`StartTimer(wake)` at `until`"),
+    Transition((_S.WAITING,), "`TimerFired(wake)`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
+    Transition((_S.RETRY_WAIT,), "`TimerFired(retry)`", _S.SCHEDULED, f"{_RUN} attempt + 1{_QUEUED}"),
+    Transition((_S.RETRY_WAIT,), "`TimerFired(retry)`, but its input cannot be built", _S.FAILED, _FAILING),
     Transition(_ATTEMPT_OPEN, "execution ends", _S.CANCELLED, "`CancelStep`"),
     Transition((_S.WAITING, _S.RETRY_WAIT), "execution ends", _S.CANCELLED, "none; its timer turns stale"),
 )
-"""Every status change of a step. "Execution ends" is a `CancelRequested`, an
-`ExecutionTimedOut`, or another step failing with no matching catch."""
+"""Every status change of a step. "Execution ends" is a `CancelRequested`, a
+`TimerFired(execution_timeout)`, or another step failing with no matching catch."""
 
 EXECUTION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         (_E.PENDING,),
         "`ExecutionStarted` (what `start` applies)",
         _E.RUNNING,
-        "`StartExecutionTimer`, `RunStep` of roots",
+        "`StartTimer(execution_timeout)` with `timeout_seconds`, `RunStep` of roots",
     ),
     Transition(
         (_E.RUNNING,), "every step terminal, output evaluates", _E.SUCCEEDED, "`FinishExecution(SUCCEEDED, output)`"
@@ -71,7 +98,10 @@ EXECUTION_TRANSITIONS: tuple[Transition, ...] = (
         (_E.PENDING, _E.RUNNING), "`CancelRequested`", _E.CANCELLED, "`CancelStep`s, `FinishExecution(CANCELLED)`"
     ),
     Transition(
-        (_E.PENDING, _E.RUNNING), "`ExecutionTimedOut`", _E.TIMED_OUT, "`CancelStep`s, `FinishExecution(TIMED_OUT)`"
+        (_E.RUNNING,),
+        "`TimerFired(execution_timeout)`",
+        _E.TIMED_OUT,
+        "`CancelStep`s, `FinishExecution(TIMED_OUT)`",
     ),
 )
 """Every status change of an execution. ``ExecutionStarted`` may pass through

@@ -31,6 +31,9 @@ class Budget:
             ``MAX_EVAL_SECONDS``.
         max_items: Items (list elements, object members, string kilobytes)
             the evaluation may create; default ``MAX_VALUE_ITEMS``.
+        deterministic: No wall-clock deadline at all, only the counted
+            bounds: the same evaluation then always ends the same way, as
+            the state machine's transitions need.
     """
 
     __slots__ = ("deadline", "max_items", "max_steps", "produced", "seconds", "steps")
@@ -41,11 +44,12 @@ class Budget:
         max_steps: int | None = None,
         seconds: float | None = None,
         max_items: int | None = None,
+        deterministic: bool = False,
     ) -> None:
         self.steps = 0
         self.max_steps = limits.MAX_EVAL_STEPS if max_steps is None else max_steps
         self.seconds = limits.MAX_EVAL_SECONDS if seconds is None else seconds
-        self.deadline = time.monotonic() + self.seconds
+        self.deadline = None if deterministic else time.monotonic() + self.seconds
         self.produced = 0
         self.max_items = limits.MAX_VALUE_ITEMS if max_items is None else max_items
 
@@ -58,8 +62,8 @@ class Budget:
         self.check_clock()
 
     def check_clock(self) -> None:
-        """Raises when the evaluation has run past its deadline."""
-        if time.monotonic() > self.deadline:
+        """Raises when the evaluation has run past its deadline (never, when it has none)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
             raise ExpressionError(f"the expression ran longer than {self.seconds:g} s (limit MAX_EVAL_SECONDS)")
 
     def charge_steps(self, count: int) -> None:

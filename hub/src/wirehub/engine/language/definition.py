@@ -138,7 +138,8 @@ class Step(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
         ]
         | None
     ) = None
-    """The step's input: one expression, or an object of expressions. Omitted: the whole scope."""
+    """The step's input: one expression, or an object of expressions. Omitted: the execution input (a root
+    step), its one source's output, or an object of its sources' outputs keyed by step id."""
     needs: Annotated[
         list[NeedRef],
         msgspec.Meta(
@@ -146,7 +147,17 @@ class Step(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
             description="Steps (or branches of routing steps) this step waits for. Empty: it starts at once.",
         ),
     ] = msgspec.field(default_factory=list)
-    timeout_seconds: Annotated[Seconds, msgspec.Meta(description="Limit of one attempt.")] | None = None
+    timeout_seconds: (
+        Annotated[Seconds, msgspec.Meta(description="Limit of one attempt, from the instant a worker claims it.")]
+        | None
+    ) = None
+    queue_timeout_seconds: (
+        Annotated[
+            Seconds,
+            msgspec.Meta(description="Limit on how long an attempt may wait to be claimed (schedule-to-start)."),
+        ]
+        | None
+    ) = None
     retry: RetryPolicy | None = None
     catch: Annotated[
         list[Catch],

@@ -43,3 +43,12 @@ MAX_STRING_LENGTH = 1_000_000
 """UTF-8 bytes in one string an evaluation creates (an astral character is 4, as in memory)."""
 MAX_OUTPUT_BYTES = 1_000_000
 """Size of an evaluation's result as UTF-8 JSON."""
+MAX_TRANSITION_EVAL_STEPS = 2_000_000
+"""Interpreter steps all the evaluations of one state transition may take together (input mappings and output)."""
+MAX_STEP_OUTPUT_BYTES = 1_048_576
+"""Size of one step's output as compact JSON (1 MiB); a larger one fails the step (``output.too_large``)."""
+MAX_EXECUTION_OUTPUT_BYTES = 64 * 1_048_576
+"""Size of all the outputs one execution retains, as compact JSON (64 MiB); past it a step fails
+(``output.execution_too_large``)."""
+MAX_STEP_INPUT_BYTES = 16 * 1_048_576
+"""Size of a step's default input (its sources' outputs, as JSON); a larger one fails the step (``input.too_large``)."""

@@ -4,9 +4,9 @@ A step's ``input`` expressions see the outputs of the step's ancestors
 only: the steps that always finish before it starts. Reading ``steps.X``
 where ``X`` does not exist, is the step itself, or may still be running is
 an error. Config fields a node type marks as ``wirehub_sdk.Expression`` are
-evaluated by the node against the step's input, which is the whole scope
-when the step has no ``input`` mapping: only then are their ``steps.X``
-checked the same way (they are always checked for syntax and limits). The
+evaluated by the node against the step's input, never the scope (without
+an ``input`` mapping it is the step's default input), so they are checked
+for syntax and limits only. The
 workflow's ``output`` is evaluated after every step, so it may read any
 step. Expressions that reach ``steps`` dynamically (``steps.*``,
 ``keys(steps)``) cannot be checked this way; at run time they see only the
@@ -16,6 +16,7 @@ ancestors.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 
 from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, compile_expression
 from wirehub.engine.language import limits
@@ -66,11 +67,8 @@ def check_expressions(
         for at, text in _mapping(step.input, pointer("steps", index, "input")):
             _check_one(at, text, step.id, ancestors, all_ids, problems)
         for at, text in resolved[index].expressions:
-            if step.input is None:
-                _check_one(at, text, step.id, ancestors, all_ids, problems)
-            else:
-                # The node evaluates its config against the mapped input, not the scope.
-                _check_one(at, text, None, None, set(), problems, references=False)
+            # The node evaluates its config against its input (mapped, or the default input), never the scope.
+            _check_one(at, text, None, None, set(), problems, references=False)
     for at, text in _mapping(output, "/output"):
         _check_one(at, text, None, None, all_ids, problems)
 
@@ -79,7 +77,7 @@ def _check_one(
     at: str,
     text: str,
     step_id: str | None,
-    ancestors: frozenset[str] | None,
+    ancestors: AbstractSet[str] | None,
     all_ids: set[str],
     problems: list[Problem],
     *,

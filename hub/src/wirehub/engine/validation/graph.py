@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from wirehub.engine.language import limits
 from wirehub.engine.language.definition import Catch, Step
 from wirehub.engine.language.problems import Problem, pointer
-from wirehub.engine.plan import Edge, EdgeKind, parse_need, topological_order
+from wirehub.engine.plan import Edge, EdgeKind, StepSet, ancestor_sets, parse_need, topological_order
 
 UNKNOWN_BRANCHES = ("?",)
 """Marker: the step's branches are unknown (its node type or config did not resolve)."""
@@ -36,7 +36,7 @@ class GraphFacts:
             decode, not the second step of a duplicate id.
     """
 
-    ancestors: dict[int, frozenset[str]] = field(default_factory=dict)
+    ancestors: dict[int, StepSet] = field(default_factory=dict)
 
 
 class _Suggestions:
@@ -336,24 +336,19 @@ def _reachability(
     edges: list[tuple[Edge, str]],
     by_id: Mapping[str, Step],
     problems: list[Problem],
-) -> dict[str, frozenset[str]]:
+) -> dict[str, StepSet]:
     """Reports steps that can never run; returns every step's ancestors."""
     incoming: dict[str, list[Edge]] = {step_id: [] for step_id in ids}
     for edge, _ in edges:
         incoming[edge.target].append(edge)
     order = topological_order(ids, [edge for edge, _ in edges]) or []
     runs: dict[str, bool] = {}
-    ancestors: dict[str, frozenset[str]] = {}
     for step_id in order:
-        found: set[str] = set()
         reasons: list[str] = []
         for edge in incoming[step_id]:
-            found.add(edge.source)
-            found |= ancestors[edge.source]
             reason = _dead_edge(edge, runs, by_id)
             if reason is not None:
                 reasons.append(reason)
-        ancestors[step_id] = frozenset(found)
         runs[step_id] = not incoming[step_id] or len(reasons) < len(incoming[step_id])
         if not runs[step_id]:
             problems.append(
@@ -363,7 +358,8 @@ def _reachability(
                     "unreachable-step",
                 )
             )
-    return ancestors
+    # Bit masks, not frozensets: a long chain's ancestor sets would take memory quadratic in its length.
+    return ancestor_sets(ids, order, {step_id: [edge.source for edge in incoming[step_id]] for step_id in ids})
 
 
 def _dead_edge(edge: Edge, runs: Mapping[str, bool], by_id: Mapping[str, Step]) -> str | None:

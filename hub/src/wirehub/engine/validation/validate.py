@@ -152,7 +152,7 @@ def _decode(raw: dict[str, Any], problems: list[Problem]) -> tuple[Workflow | No
 
 
 _STEP_FIELDS = frozenset(Step.__struct_fields__)
-_DROPPABLE = frozenset({"title", "description", "timeout_seconds", "retry", "credential"})
+_DROPPABLE = frozenset({"title", "description", "timeout_seconds", "queue_timeout_seconds", "retry", "credential"})
 """Step fields that, when wrong, can be set aside to check the rest of the step."""
 
 
