@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 import uuid
@@ -168,3 +169,23 @@ async def test_saving_a_version_and_loading_its_plan_is_quick(migrated: AsyncEng
             await service.load_plan(saved.workflow_id, saved.version)
     per_round = (time.perf_counter() - started) / rounds
     assert per_round < 0.25
+
+
+async def test_concurrent_saves_get_consecutive_versions(migrated: AsyncEngine, registry: Registry) -> None:
+    """The workflow's row is the lock: on PostgreSQL by FOR UPDATE, on SQLite by a transaction begun for writing."""
+    sessions = session_factory(migrated, writes=True)
+    async with sessions.begin() as session:
+        first = await WorkflowVersionService(session, registry, PlanCache()).create(DEFINITION)
+
+    async def save(round_: int) -> int:
+        definition = copy.deepcopy(DEFINITION)
+        definition["description"] = f"round {round_}"
+        async with sessions.begin() as session:
+            saved = await WorkflowVersionService(session, registry, PlanCache()).save_version(
+                first.workflow_id, definition
+            )
+            await asyncio.sleep(0.01)  # hold the transaction open while the others try
+            return saved.version
+
+    numbers = await asyncio.gather(*(save(round_) for round_ in range(5)))
+    assert sorted(numbers) == [2, 3, 4, 5, 6]

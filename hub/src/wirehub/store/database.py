@@ -14,6 +14,8 @@ from wirehub.store.errors import StoreError
 
 _DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SUPPORTED = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
+_WRITES = "wirehub_writes"
+"""The execution option that makes a SQLite transaction begin with the write lock."""
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for another's transaction before failing."""
 
@@ -67,9 +69,21 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     return create_async_engine(parsed, **options)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions on ``engine`` whose objects stay readable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, *, writes: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose objects stay readable after commit.
+
+    Args:
+        engine: From :func:`database_engine`.
+        writes: Whether the sessions' transactions read in order to write
+            (a transition, a new version). On SQLite they then take the
+            write lock when they begin (``BEGIN IMMEDIATE``), so concurrent
+            writers wait for each other (up to the busy timeout) instead of
+            failing with "database is locked" when a read snapshot they
+            started from has gone stale. PostgreSQL needs no such thing:
+            its writers lock the rows they read ``FOR UPDATE``.
+    """
+    bind = engine.execution_options(**{_WRITES: True}) if writes else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
 
 
 def _encode_json(value: Any) -> str:
@@ -93,7 +107,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(_WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _redacted(url: str) -> str:
