@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wirehub.store import current_revision, downgrade_database, head_revision, metadata, upgrade_database
+from wirehub.store import current_revision, downgrade_database, head_revision, metadata, migrate, upgrade_database
 from wirehub.store.migrate import alembic_config, compare_type
 
 TABLES = {
@@ -82,3 +86,40 @@ async def test_an_empty_database_differs_from_the_models(engine: AsyncEngine) ->
     _, differences = await _state(engine)
     added = {diff[1].name for diff in differences if diff[0] == "add_table"}
     assert added == TABLES
+
+
+FAILING_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("SELECT * FROM no_such_table")
+
+
+def downgrade():
+    op.drop_table("half_done")
+"""
+
+
+async def test_a_failing_migration_leaves_the_database_as_it_was(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every migration of a run shares one transaction, DDL included, on SQLite as on PostgreSQL."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.migrations_path(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "9999_fails.py").write_text(FAILING_MIGRATION.format(head=head_revision()))
+    monkeypatch.setattr(migrate, "_PACKAGED", copy)
+    assert migrate.migrations_path() == copy
+
+    with pytest.raises(DBAPIError):
+        await upgrade_database(engine)
+    tables, _ = await _state(engine)
+    assert tables == set()
+    assert await current_revision(engine) is None
