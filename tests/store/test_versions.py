@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wirehub.plugins import Registry
+from wirehub.plugins import Registry, build_registry
 from wirehub.store import (
     InvalidDefinitionError,
     PlanCache,
@@ -189,3 +189,19 @@ async def test_concurrent_saves_get_consecutive_versions(migrated: AsyncEngine, 
 
     numbers = await asyncio.gather(*(save(round_) for round_ in range(5)))
     assert sorted(numbers) == [2, 3, 4, 5, 6]
+
+
+async def test_a_version_whose_node_types_are_not_installed_here_does_not_compile(
+    migrated: AsyncEngine, registry: Registry
+) -> None:
+    sessions = session_factory(migrated, writes=True)
+    async with sessions.begin() as session:
+        saved = await WorkflowVersionService(session, registry, PlanCache()).create(DEFINITION)
+    without_core = build_registry(load_entry_points=False)
+    plans = PlanCache()
+    async with sessions() as session:
+        with pytest.raises(InvalidDefinitionError) as caught:
+            await WorkflowVersionService(session, without_core, plans).load_plan(saved.workflow_id, 1)
+    assert "/steps/0/type" in {problem.pointer for problem in caught.value.problems}
+    assert str(caught.value).startswith(f"version 1 of workflow {saved.workflow_id} is not valid")
+    assert len(plans) == 0, "a failed compilation is not cached"

@@ -24,6 +24,9 @@ class WorkflowVersionService:
 
     Every method runs in the caller's session and transaction and commits
     nothing: the caller decides what else belongs to the same unit of work.
+    Saving reads in order to write: give it a session from
+    ``session_factory(engine, writes=True)`` so that concurrent saves on
+    SQLite wait for each other rather than fail.
 
     Args:
         session: The session to read and write through.
