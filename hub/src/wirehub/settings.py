@@ -21,6 +21,8 @@ import msgspec
 from wirehub_sdk import EgressPolicy
 
 PREFIX = "WIREHUB_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.wirehub/wirehub.db"
+"""A SQLite file in the ``.wirehub/`` folder of the working directory."""
 
 
 class SettingsError(ValueError):
@@ -62,6 +64,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         Path | None,
         msgspec.Meta(description="JSON file of named credentials for `wirehub run`."),
     ] = None
+
+    database_url: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            description="The database: postgresql+asyncpg://USER@HOST/DB, or sqlite+aiosqlite:///FILE (embedded).",
+        ),
+    ] = DEFAULT_DATABASE_URL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -10,6 +10,7 @@ import click
 
 from wirehub.cli.errors import load_settings
 from wirehub.cli.logs import configure
+from wirehub.cli.migrate import migrate_command
 from wirehub.cli.nodes import nodes_group
 from wirehub.cli.plugins import plugins_group
 from wirehub.cli.run import run_command
@@ -29,6 +30,7 @@ cli.add_command(run_command)
 cli.add_command(validate_command)
 cli.add_command(plugins_group)
 cli.add_command(nodes_group)
+cli.add_command(migrate_command)
 
 
 def main() -> None:

@@ -1,0 +1,121 @@
+"""Connecting to the hub's database: SQLite (embedded) or PostgreSQL (distributed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from wirehub.store.errors import StoreError
+
+_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_SUPPORTED = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
+_WRITES = "wirehub_writes"
+"""The execution option that makes a SQLite transaction begin with the write lock."""
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+"""How long a SQLite writer waits for another's transaction before failing."""
+
+
+def database_url(url: str) -> URL:
+    """Parses a database URL, choosing the async driver when none is named.
+
+    ``postgresql://...`` becomes ``postgresql+asyncpg://...`` and
+    ``sqlite:///...`` becomes ``sqlite+aiosqlite:///...``.
+
+    Raises:
+        StoreError: The URL does not parse or names a database or driver the hub does not run on.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError, or ValueError for a bad port
+        raise StoreError(f"not a database URL: {_redacted(url)}") from exc
+    drivername = _DRIVERS.get(parsed.drivername, parsed.drivername)
+    if drivername not in _SUPPORTED:
+        raise StoreError(
+            f"unsupported database {parsed.drivername!r}: use postgresql+asyncpg://... or sqlite+aiosqlite:///FILE"
+        )
+    return parsed.set(drivername=drivername)
+
+
+def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
+    """Creates the async engine the store uses, set up for its database.
+
+    JSON columns are encoded and decoded by msgspec, so a msgspec Struct
+    (the engine's state or an event) can be stored as it is. On SQLite the
+    file's folder is created, foreign keys are enforced, the journal is WAL,
+    and transactions begin with the first statement (DDL included), which
+    the Python driver does not do by itself.
+
+    Args:
+        url: A database URL (see :func:`database_url`).
+        **options: Passed on to ``create_async_engine`` (``poolclass``...).
+
+    Raises:
+        StoreError: The URL is not one the hub runs on.
+    """
+    parsed = database_url(url) if isinstance(url, str) else url
+    options.setdefault("json_serializer", _encode_json)
+    options.setdefault("json_deserializer", msgspec.json.decode)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, **options)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(parsed, **options)
+
+
+def session_factory(engine: AsyncEngine, *, writes: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose objects stay readable after commit.
+
+    Args:
+        engine: From :func:`database_engine`.
+        writes: Whether the sessions' transactions read in order to write
+            (a transition, a new version). On SQLite they then take the
+            write lock when they begin (``BEGIN IMMEDIATE``), so concurrent
+            writers wait for each other (up to the busy timeout) instead of
+            failing with "database is locked" when a read snapshot they
+            started from has gone stale. PostgreSQL needs no such thing:
+            its writers lock the rows they read ``FOR UPDATE``.
+    """
+    bind = engine.execution_options(**{_WRITES: True}) if writes else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
+
+
+def _encode_json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see the "begin" hook).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        writes = connection.get_execution_options().get(_WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, sep, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{tail}" if ":" in credentials else url

@@ -1,0 +1,34 @@
+"""The store's errors: one root, each raised at the boundary where the cause is known."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from wirehub.engine import Problem
+
+
+class StoreError(Exception):
+    """Something the store cannot do; the message says what."""
+
+
+class InvalidDefinitionError(StoreError):
+    """A definition to save, or a saved one being compiled, has problems.
+
+    Attributes:
+        problems: Every problem, each with its JSON pointer.
+    """
+
+    def __init__(self, what: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {problem.pointer or '/'}: {problem.message}" for problem in problems)
+        super().__init__(f"{what} is not valid:\n{lines}")
+
+
+class WorkflowNotFoundError(StoreError):
+    """No workflow, or no such version of it, is stored."""
+
+    def __init__(self, workflow_id: UUID, version: int | None = None) -> None:
+        self.workflow_id = workflow_id
+        self.version = version
+        what = f"workflow {workflow_id}" if version is None else f"version {version} of workflow {workflow_id}"
+        super().__init__(f"{what} is not stored")

@@ -1,0 +1,22 @@
+"""The hub's tables as SQLAlchemy models; ``metadata`` is what the migrations must match."""
+
+from wirehub.store.models.base import Base, Entity, Record
+from wirehub.store.models.executions import Execution, HistoryEntry, StepRun
+from wirehub.store.models.scheduling import DispatchRecord, Timer
+from wirehub.store.models.workflows import Workflow, WorkflowVersion
+
+metadata = Base.metadata
+
+__all__ = [
+    "Base",
+    "Entity",
+    "Record",
+    "metadata",
+    "Workflow",
+    "WorkflowVersion",
+    "Execution",
+    "StepRun",
+    "HistoryEntry",
+    "Timer",
+    "DispatchRecord",
+]

@@ -1,0 +1,137 @@
+"""Saving workflow versions (validated, pinned, immutable) and loading their compiled plans."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from advanced_alchemy.exceptions import NotFoundError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wirehub.engine import NodeCatalog, Plan, pin_versions, validate_definition
+from wirehub.store.errors import InvalidDefinitionError, WorkflowNotFoundError
+from wirehub.store.models import Workflow, WorkflowVersion
+from wirehub.store.plans import PlanCache
+from wirehub.store.repositories import WorkflowRepository, WorkflowVersionRepository
+
+DefinitionSource = str | bytes | dict[str, Any]
+
+
+class WorkflowVersionService:
+    """Workflows as a series of immutable, pinned versions.
+
+    Every method runs in the caller's session and transaction and commits
+    nothing: the caller decides what else belongs to the same unit of work.
+    Saving reads in order to write: give it a session from
+    ``session_factory(engine, writes=True)`` so that concurrent saves on
+    SQLite wait for each other rather than fail.
+
+    Args:
+        session: The session to read and write through.
+        catalog: The node types installed here (``wirehub.plugins``'s
+            registry); definitions are validated and pinned against it.
+        plans: Where compiled plans are kept; share one per process.
+    """
+
+    def __init__(self, session: AsyncSession, catalog: NodeCatalog, plans: PlanCache) -> None:
+        self.catalog = catalog
+        self.plans = plans
+        # Keys and timestamps are made here, not by the database: reading a row back after writing it is a waste.
+        self.workflows = WorkflowRepository(session=session, auto_refresh=False)
+        self.versions = WorkflowVersionRepository(session=session, auto_refresh=False)
+
+    async def create(self, definition: DefinitionSource) -> WorkflowVersion:
+        """Stores a new workflow with ``definition`` as its version 1.
+
+        Raises:
+            InvalidDefinitionError: The definition has problems; nothing is stored.
+        """
+        pinned, digest = self._pin(definition)
+        workflow = await self.workflows.add(
+            Workflow(name=pinned["name"], description=pinned.get("description"), latest_version=1)
+        )
+        return await self.versions.add(
+            WorkflowVersion(workflow_id=workflow.id, version=1, definition=pinned, content_hash=digest)
+        )
+
+    async def save_version(self, workflow_id: UUID, definition: DefinitionSource) -> WorkflowVersion:
+        """Stores ``definition`` as the workflow's next version.
+
+        Saving the definition its latest version already holds (once pinned)
+        stores nothing and returns that version. The workflow's row is locked
+        while the number is taken (on PostgreSQL; SQLite has one writer at a
+        time), so concurrent saves get consecutive numbers.
+
+        Raises:
+            InvalidDefinitionError: The definition has problems; nothing is stored.
+            WorkflowNotFoundError: No such workflow.
+        """
+        pinned, digest = self._pin(definition)
+        try:
+            workflow = await self.workflows.get(workflow_id, with_for_update=True)
+        except NotFoundError as exc:
+            raise WorkflowNotFoundError(workflow_id) from exc
+        latest = await self.versions.get_one_or_none(workflow_id=workflow_id, version=workflow.latest_version)
+        if latest is not None and latest.content_hash == digest:
+            return latest
+        workflow.latest_version += 1
+        workflow.name = pinned["name"]
+        workflow.description = pinned.get("description")  # the session flushes this change with the insert below
+        return await self.versions.add(
+            WorkflowVersion(
+                workflow_id=workflow_id, version=workflow.latest_version, definition=pinned, content_hash=digest
+            )
+        )
+
+    async def get_version(self, workflow_id: UUID, version: int | None = None) -> WorkflowVersion:
+        """One stored version; the latest when ``version`` is ``None``.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow or version.
+        """
+        if version is None:
+            workflow = await self.workflows.get_one_or_none(id=workflow_id)
+            if workflow is None:
+                raise WorkflowNotFoundError(workflow_id)
+            version = workflow.latest_version
+        found = await self.versions.get_one_or_none(workflow_id=workflow_id, version=version)
+        if found is None:
+            raise WorkflowNotFoundError(workflow_id, version)
+        return found
+
+    async def load_plan(self, workflow_id: UUID, version: int) -> Plan:
+        """The compiled plan of a stored version, from the cache when it holds it.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow or version.
+            InvalidDefinitionError: The stored version no longer compiles here
+                (a node type it pins is not installed in this process).
+        """
+        key = (workflow_id, version)
+        cached = self.plans.get(key)
+        if cached is not None:
+            return cached
+        stored = await self.get_version(workflow_id, version)
+        return self.plans.get_or_compile(key, lambda: self._compile(stored))
+
+    def _pin(self, definition: DefinitionSource) -> tuple[dict[str, Any], str]:
+        report = validate_definition(definition, self.catalog)
+        if report.problems or report.plan is None:
+            raise InvalidDefinitionError("the workflow definition", report.problems)
+        decoded = definition if isinstance(definition, dict) else msgspec.json.decode(definition)
+        pinned = pin_versions(decoded, report.plan.steps)
+        return pinned, content_hash(pinned)
+
+    def _compile(self, stored: WorkflowVersion) -> Plan:
+        report = validate_definition(stored.definition, self.catalog)
+        if report.problems or report.plan is None:
+            what = f"version {stored.version} of workflow {stored.workflow_id}"
+            raise InvalidDefinitionError(what, report.problems)
+        return report.plan
+
+
+def content_hash(definition: dict[str, Any]) -> str:
+    """SHA-256 (hex) of ``definition`` as canonical JSON: keys sorted, no spaces."""
+    return hashlib.sha256(msgspec.json.encode(definition, order="sorted")).hexdigest()

@@ -1,0 +1,61 @@
+"""Database URLs choose the async drivers; both databases enforce the foreign keys the models declare."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wirehub.plugins import Registry
+from wirehub.settings import DEFAULT_DATABASE_URL, Settings
+from wirehub.store import PlanCache, StoreError, Workflow, WorkflowVersionService, database_url, session_factory
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("postgresql://hub@db:5432/hub", "postgresql+asyncpg"),
+        ("postgres://hub@db/hub", "postgresql+asyncpg"),
+        ("postgresql+asyncpg://hub@db/hub", "postgresql+asyncpg"),
+        ("sqlite:///data/hub.db", "sqlite+aiosqlite"),
+        (DEFAULT_DATABASE_URL, "sqlite+aiosqlite"),
+    ],
+)
+def test_a_url_without_an_async_driver_gets_one(given: str, driver: str) -> None:
+    assert database_url(given).drivername == driver
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("mysql://hub:pw@db/hub", "unsupported database 'mysql'"),
+        ("postgresql+psycopg2://hub@db/hub", "unsupported database 'postgresql+psycopg2'"),
+        ("not a url", "not a database URL"),
+        ("postgresql://hub:s3cret@db:port/hub", "not a database URL: postgresql://hub:***@db:port/hub"),
+    ],
+)
+def test_an_unsupported_or_malformed_url_is_refused_without_its_password(given: str, message: str) -> None:
+    with pytest.raises(StoreError, match="^" + message.replace("+", r"\+").replace("*", r"\*")) as caught:
+        database_url(given)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_data_folder() -> None:
+    assert Settings.from_env({}).database_url == DEFAULT_DATABASE_URL
+    assert database_url(DEFAULT_DATABASE_URL).database == ".wirehub/wirehub.db"
+    assert Settings.from_env({"WIREHUB_DATABASE_URL": " postgresql://hub@db/hub "}).database_url == (
+        "postgresql://hub@db/hub"
+    )
+
+
+async def test_a_workflow_with_versions_cannot_be_deleted(migrated: AsyncEngine, registry: Registry) -> None:
+    """Foreign keys hold on SQLite too (the store turns them on for every connection)."""
+    sessions = session_factory(migrated)
+    async with sessions.begin() as session:
+        version = await WorkflowVersionService(session, registry, PlanCache()).create(
+            {"name": "w", "steps": [{"id": "a", "type": "core.transform", "config": {"expression": "input"}}]}
+        )
+    async with sessions() as session:
+        with pytest.raises(IntegrityError):
+            await session.execute(delete(Workflow).where(Workflow.id == version.workflow_id))
