@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.runtime import testing_plugin
+from tests.support.local_http import server  # noqa: F401  # fixture
 from wirehub.plugins import build_registry
 from wirehub.runtime import ExecutionResult, run_workflow
 from wirehub.runtime.registry import NodeRegistry

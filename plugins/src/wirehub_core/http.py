@@ -236,6 +236,9 @@ class HttpNode(NodeType[HttpConfig, HttpInput | None, HttpOutput]):
         "(JSON parsed). 5xx, 408, 429, timeouts and network errors are retryable; other 4xx are not."
     )
     credential_types = ("core.bearer", "core.basic", "core.header", "core.query")
+    # Its input changes the request (url, headers, query, body): only a step's own input mapping may do
+    # that, never the output of the step before it (another request's response headers, say).
+    takes_default_input = False
 
     async def execute(self, ctx: NodeContext, config: HttpConfig, input: HttpInput | None) -> HttpOutput:
         overrides = input or HttpInput()

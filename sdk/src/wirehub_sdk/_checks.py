@@ -93,6 +93,8 @@ def check_node_type(obj: object) -> type[NodeType]:
     credential_types = getattr(obj, "credential_types", ())
     if not (isinstance(credential_types, tuple) and all(isinstance(c, str) for c in credential_types)):
         raise InvalidTypeError(f"node type {label}: credential_types must be a tuple of names")
+    if not isinstance(getattr(obj, "takes_default_input", True), bool):
+        raise InvalidTypeError(f"node type {label}: takes_default_input must be True or False")
     for attribute in ("Config", "Input", "Output"):
         _check_schema(obj, attribute, getattr(obj, attribute))
     return obj

@@ -105,6 +105,12 @@ class NodeType(Generic[ConfigT, InputT, OutputT]):
         Output: The type ``execute`` returns (the third). What ``execute``
             returns is checked against it at run time.
         credential_types: Names of credential types a step may attach.
+        takes_default_input: Whether a step without an ``input`` mapping gets
+            its default input (its sources' outputs, or the execution input
+            for a root step). ``False`` for a node type that reads its input
+            as parameters of what it does (``core.http`` sends a request
+            built from it): such a step gets ``None`` unless it maps its input,
+            so a neighbour's output never changes what it does by accident.
     """
 
     name: ClassVar[str]
@@ -115,6 +121,7 @@ class NodeType(Generic[ConfigT, InputT, OutputT]):
     Input: ClassVar[Any] = Any
     Output: ClassVar[Any] = Any
     credential_types: ClassVar[tuple[str, ...]] = ()
+    takes_default_input: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -135,6 +135,8 @@ class StepPlan:
     or when the mapping reaches ``steps`` dynamically (its scope then holds every ancestor)."""
     branches: tuple[str, ...] | None = None
     """Branch names, for routing steps."""
+    takes_default_input: bool = True
+    """``False`` when its node type reads its input as parameters: unmapped, its input is ``None``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ def build_plan(
     versions: dict[str, int] | None = None,
     branches: dict[str, tuple[str, ...]] | None = None,
     configs: dict[str, dict[str, Any]] | None = None,
+    without_default_input: frozenset[str] = frozenset(),
 ) -> Plan:
     """Compiles a valid definition into a plan.
 
@@ -222,6 +225,8 @@ def build_plan(
         versions: The node-type version each step resolved to, by step id.
         branches: The branch names of each routing step, by step id.
         configs: Configs after version migration, by step id.
+        without_default_input: Steps whose node type does not take a default
+            input (``NodeType.takes_default_input``); unmapped, they get ``None``.
 
     Raises:
         ValueError: The graph has a cycle (validation reports it properly).
@@ -260,6 +265,7 @@ def build_plan(
             sources=tuple(dict.fromkeys(edge.source for edge in incoming[step_id])),
             mapped_steps=_mapped_steps(by_id[step_id].input, ancestors[step_id]),
             branches=branches.get(step_id),
+            takes_default_input=step_id not in without_default_input,
         )
         for index, step_id in enumerate(ids)
     }

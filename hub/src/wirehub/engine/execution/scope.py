@@ -125,6 +125,8 @@ def default_input(step: StepPlan, steps: Mapping[str, StepRun], execution_input:
         InputTooLargeError: Its sources' outputs together are larger than
             ``MAX_STEP_INPUT_BYTES`` (measured from their recorded sizes).
     """
+    if not step.takes_default_input:
+        return None
     if not step.sources:
         return execution_input
     active = _active_sources(step, steps)

@@ -38,6 +38,7 @@ class ResolvedStep:
         version: The node-type version the step runs with.
         config: The config after any migration (plain JSON).
         branches: Branch names for routing steps, ``None`` for the others.
+        takes_default_input: The node type's ``takes_default_input``.
         config_ok: The config decoded into the node type's ``Config``.
         expressions: ``(pointer, text)`` of every expression in the config.
     """
@@ -46,6 +47,7 @@ class ResolvedStep:
     version: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
     branches: tuple[str, ...] | None = None
+    takes_default_input: bool = True
     config_ok: bool = False
     expressions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -87,6 +89,7 @@ def resolve_step(index: int, step: Step, catalog: NodeCatalog, problems: list[Pr
             return ResolvedStep(node_type, version)
         config, note = migrated, f" (after upgrading the config from version {wanted} to {newest})"
     resolved = ResolvedStep(node_type, version, config)
+    resolved.takes_default_input = node_type.takes_default_input
     found = len(problems)
     _check_config(resolved, join(at, "config"), f'the config of "{step.type}"', note, problems)
     if wanted is None and newest > 1 and len(problems) > found:

@@ -123,6 +123,7 @@ def validate_definition(source: str | bytes | dict[str, Any], catalog: NodeCatal
         versions={step.id: resolved[index].version or 1 for index, step in steps},
         branches={step_id: names for step_id, names in branches.items() if names is not None},
         configs={step.id: resolved[index].config for index, step in steps},
+        without_default_input=frozenset(step.id for index, step in steps if not resolved[index].takes_default_input),
     )
     return ValidationReport([], workflow, plan)
 
