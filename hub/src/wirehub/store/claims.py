@@ -15,7 +15,7 @@ from uuid_utils.compat import uuid7
 
 from wirehub.engine import StepFailed, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
 from wirehub.store.records import Applied, Claim, Dispatch
-from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag
+from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
 
 Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
 """What a worker may report about the attempt it claimed."""
@@ -48,23 +48,24 @@ class Claims(StoreCore):
             token = uuid4()
             expires = now + timedelta(seconds=self.lease_seconds)
             lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
-            await session.execute(delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
-            if run is None or row is None or run.attempt != dispatch.attempt:
-                reason = "the attempt is not the step's current one"
-            elif run.status is StepStatus.SCHEDULED:
-                event = StepStarted(dispatch.step_id, dispatch.attempt, now)
-                outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
-                if outcome.applied.accepted and outcome.state is not None:
-                    deadline = outcome.state.steps[dispatch.step_id].run_deadline
-                    return _claim(dispatch, token, expires, row.input, now, deadline)
-                return None  # the transition recorded why
-            elif run.status is StepStatus.RUNNING and row.lease_token is None:
-                await session.execute(update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
-                return _claim(dispatch, token, expires, row.input, now, run.run_deadline)
+            if run is not None and row is not None and run.attempt == dispatch.attempt:
+                if run.status is StepStatus.SCHEDULED:
+                    # The transition deletes the attempt's dispatch records: it leaves ``scheduled``.
+                    event = StepStarted(dispatch.step_id, dispatch.attempt, now)
+                    outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
+                    if outcome.state is not None:
+                        deadline = outcome.state.steps[dispatch.step_id].run_deadline
+                        return _claim(dispatch, token, expires, row.input, now, deadline)
+                    return None  # refused: the transition recorded why
+                if run.status is StepStatus.RUNNING and row.lease_token is None:  # handed back
+                    await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
+                    await sql(session, update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
+                    return _claim(dispatch, token, expires, row.input, now, run.run_deadline)
+                held = " and held by a worker" if run.status is StepStatus.RUNNING else ""
+                reason = f"attempt {dispatch.attempt} is {run.status}{held}"
             else:
-                reason = f"attempt {dispatch.attempt} is {run.status} and held by a worker"
-                if run.status is not StepStatus.RUNNING:
-                    reason = f"attempt {dispatch.attempt} is {run.status}"
+                reason = "the attempt is not the step's current one"
+            await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
             await self.record_stale(session, dispatch.execution_id, "claim", msgspec.to_builtins(dispatch), reason)
             return None
 
@@ -80,7 +81,8 @@ class Claims(StoreCore):
             now = self.now()
             expires = now + timedelta(seconds=self.lease_seconds)
             s = STEP_RUNS.c
-            result = await session.execute(
+            result = await sql(
+                session,
                 update(STEP_RUNS)
                 .where(
                     s.execution_id == claim.execution_id,
@@ -90,7 +92,7 @@ class Claims(StoreCore):
                     s.status == str(StepStatus.RUNNING),
                     s.lease_expires_at > now,
                 )
-                .values(lease_expires_at=expires)
+                .values(lease_expires_at=expires),
             )
             return expires if getattr(result, "rowcount", 0) == 1 else None
 
@@ -143,7 +145,8 @@ class Claims(StoreCore):
             s = STEP_RUNS.c
             now = self.now()
             released = (
-                await session.execute(
+                await sql(
+                    session,
                     update(STEP_RUNS)
                     .where(
                         s.execution_id == claim.execution_id,
@@ -153,7 +156,7 @@ class Claims(StoreCore):
                         s.status == str(StepStatus.RUNNING),
                     )
                     .values(lease_token=None, lease_expires_at=None, worker=None, updated_at=now)
-                    .returning(s.id)
+                    .returning(s.id),
                 )
             ).scalar_one_or_none()
             if released is None:
@@ -171,7 +174,8 @@ class Claims(StoreCore):
 
 async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: UUID, created_at: datetime) -> None:
     # Backdated by the redelivery interval, so the next sweep sends it rather than one interval later.
-    await session.execute(
+    await sql(
+        session,
         insert(OUTBOX).values(
             id=dispatch.dispatch_id,
             execution_id=dispatch.execution_id,
@@ -181,7 +185,7 @@ async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: 
             deliveries=0,
             delivered_at=None,
             created_at=created_at,
-        )
+        ),
     )
 
 
