@@ -9,13 +9,13 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from wirehub.engine import StepFailed, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
 from wirehub.store.records import Applied, Claim, Dispatch
-from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
+from wirehub.store.transition import EXECUTIONS, OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
 
 Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
 """What a worker may report about the attempt it claimed."""
@@ -123,7 +123,7 @@ class Claims(StoreCore):
             if loaded is None:
                 return Applied(False, "unknown", [], None)
             row = loaded.attempt_row
-            event = replace(outcome, at=self.now())
+            event = _stamped(outcome, self.now())
             if row is None or row.lease_token != claim.lease_token:
                 reason = "the result's lease token is not the attempt's current one (late or duplicate result)"
                 await self.record_stale(
@@ -142,6 +142,9 @@ class Claims(StoreCore):
         longer current does nothing.
         """
         async with self.sessions() as session, session.begin():
+            # Lock the execution first, as every transition does: the outbox row's foreign key would
+            # otherwise wait for a transition that waits for the step run this updates.
+            await sql(session, select(EXECUTIONS.c.id).where(EXECUTIONS.c.id == claim.execution_id).with_for_update())
             s = STEP_RUNS.c
             now = self.now()
             released = (
@@ -193,3 +196,14 @@ def _claim(
     dispatch: Dispatch, token: UUID, expires: datetime, input: Any, now: datetime, deadline: datetime | None
 ) -> Claim:
     return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline)
+
+
+def _stamped(outcome: Outcome, now: datetime) -> Outcome:
+    """The worker's result at the store's clock.
+
+    A suspension's ``until`` moves with it: the worker computed it on its own
+    clock, so the delay it means is ``until - at``, whatever that clock says.
+    """
+    if isinstance(outcome, StepSuspended):
+        return replace(outcome, at=now, until=now + (outcome.until - outcome.at))
+    return replace(outcome, at=now)

@@ -114,7 +114,7 @@ class ExecutionStore(Claims, Sweeper):
 
     async def _by_key(self, workflow_id: UUID, key: str, input: Any) -> tuple[UUID, Applied] | None:
         e = EXECUTIONS.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             row = (
                 await sql(
                     session,
@@ -180,7 +180,7 @@ class ExecutionStore(Claims, Sweeper):
             ExecutionNotFoundError: No such execution.
         """
         e, s = EXECUTIONS.c, STEP_RUNS.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             row = (
                 await sql(
                     session,
@@ -191,7 +191,7 @@ class ExecutionStore(Claims, Sweeper):
             ).one_or_none()
             if row is None:
                 raise ExecutionNotFoundError(execution_id)
-            loaded = await self.lock(session, execution_id)
+            loaded = await self.lock(session, execution_id, for_update=False)
             assert loaded is not None
             runs = (
                 await sql(
@@ -229,7 +229,7 @@ class ExecutionStore(Claims, Sweeper):
     async def history(self, execution_id: UUID, *, after: int = 0) -> list[engine.HistoryEntry]:
         """The execution's accepted events after sequence ``after``, in order: what a client replays."""
         h = HISTORY.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             rows = (
                 await sql(
                     session,
@@ -257,7 +257,7 @@ class ExecutionStore(Claims, Sweeper):
         return await self.get(execution_id)
 
     async def _status(self, execution_id: UUID) -> str:
-        async with self.sessions() as session:
+        async with self.reads() as session:
             status = (
                 await sql(session, select(EXECUTIONS.c.status).where(EXECUTIONS.c.id == execution_id))
             ).scalar_one_or_none()

@@ -44,6 +44,7 @@ from wirehub.engine import (
     TimerKind,
     live_timers,
 )
+from wirehub.store.database import reading
 from wirehub.store.errors import ConcurrentTransitionError
 from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
 from wirehub.store.models.base import utc_now
@@ -124,6 +125,8 @@ class StoreCore:
         if lease_seconds <= 0 or redelivery_seconds <= 0:
             raise ValueError("lease_seconds and redelivery_seconds must be positive")
         self.sessions = sessions
+        self.reads = reading(sessions)
+        """Sessions for what only reads (``get``, ``history``, ``wait``)."""
         self.plans = plans
         self.lease_seconds = lease_seconds
         self.redelivery_seconds = redelivery_seconds
@@ -170,6 +173,7 @@ class StoreCore:
         outputs: bool = True,
         attempt: tuple[str, int] | None = None,
         skip_locked: bool = False,
+        for_update: bool = True,
     ) -> Loaded | None:
         """Locks an execution's row and rebuilds its engine state; ``None`` when there is no such row.
 
@@ -183,22 +187,21 @@ class StoreCore:
                 in the same statement (``Loaded.attempt_row``).
             skip_locked: Give up at once (``None``) when another transaction
                 holds the row, rather than wait (sweepers, PostgreSQL only).
+            for_update: ``False`` to read without locking (``get``).
         """
         e = EXECUTIONS.c
-        query = (
-            select(
-                e.workflow_id,
-                e.workflow_version_id,
-                e.status,
-                e.input,
-                e.output,
-                e.state,
-                e.lock_version,
-                e.next_sequence,
-            )
-            .where(e.id == execution_id)
-            .with_for_update(skip_locked=skip_locked)
-        )
+        query = select(
+            e.workflow_id,
+            e.workflow_version_id,
+            e.status,
+            e.input,
+            e.output,
+            e.state,
+            e.lock_version,
+            e.next_sequence,
+        ).where(e.id == execution_id)
+        if for_update:
+            query = query.with_for_update(skip_locked=skip_locked)
         row = (await sql(session, query)).one_or_none()
         if row is None:
             return None
