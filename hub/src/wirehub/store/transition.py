@@ -95,6 +95,7 @@ _SELECT_ATTEMPTS = {
     ),
 }
 
+_CONNECTION = "wirehub_connection"
 RUN_STEP = "run_step"
 """The outbox ``kind`` of a dispatch record that hands out one attempt."""
 _ROW_CLOSED = frozenset(
@@ -115,7 +116,11 @@ TimerKey = tuple[str, str, int]
 
 async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
     """Runs a Core statement on the session's connection, without the ORM's per-statement work."""
-    connection = await session.connection()
+    # Each store session runs one transaction on one connection: ask for it once, not per statement
+    # (``AsyncSession.connection`` is a round trip through a greenlet).
+    connection = session.info.get(_CONNECTION)
+    if connection is None:
+        connection = session.info[_CONNECTION] = await session.connection()
     return await connection.execute(statement, parameters)
 
 
