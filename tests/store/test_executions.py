@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepSucceeded
 from wirehub.plugins import Registry
 from wirehub.store import (
     DispatchRecord,
+    Execution,
     IdempotencyConflictError,
     InvalidInputError,
     StaleEvent,
@@ -21,6 +23,7 @@ from wirehub.store import (
 )
 
 STEP_RUNS: Any = StepRun.__table__
+EXECUTIONS: Any = Execution.__table__
 TIMERS: Any = Timer.__table__
 OUTBOX: Any = DispatchRecord.__table__
 STALE: Any = StaleEvent.__table__
@@ -300,6 +303,16 @@ async def test_start_is_idempotent_by_key_and_refuses_the_same_key_with_another_
     other, _ = await hub.store.start(workflow_id, None, {"order": 7})
     assert other != first
     assert applied.accepted
+
+
+async def test_concurrent_starts_with_one_key_make_one_execution(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    results = await asyncio.gather(
+        *(hub.store.start(workflow_id, None, {"order": 9}, idempotency_key="order-9") for _ in range(4))
+    )
+    assert len({execution_id for execution_id, _ in results}) == 1
+    assert [applied.accepted for _, applied in results].count(True) == 1
+    assert await hub.count(EXECUTIONS) == 1
 
 
 async def test_an_input_that_does_not_fit_is_refused_with_its_pointer(hub: Harness) -> None:
