@@ -110,7 +110,6 @@ _ROW_CLOSED = frozenset(
     }
 )
 _MAX_VERSION_KEYS = 4096
-_encode = msgspec.json.Encoder().encode
 TimerKey = tuple[str, str, int]
 
 
