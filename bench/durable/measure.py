@@ -27,6 +27,7 @@ class Measurement:
     statements_per_step: float
     commits_per_step: float
     redis_commands_per_step: float
+    worker_cpu_ms_per_step: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -79,6 +80,7 @@ def _figures(job: Job, seconds: float, latencies: list[float], spent: Counters) 
         statements_per_step=spent.statements / spent.steps,
         commits_per_step=spent.commits / spent.steps,
         redis_commands_per_step=spent.redis_commands / spent.steps,
+        worker_cpu_ms_per_step=spent.worker_cpu_seconds * 1000 / spent.steps,
     )
 
 

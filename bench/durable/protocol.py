@@ -40,12 +40,15 @@ class Counters:
         statements: SQL statements sent, excluding ``BEGIN`` and ``COMMIT``.
         commits: Transactions committed (an autocommitted statement counts as one).
         redis_commands: Redis commands sent (a pipeline counts each command in it).
+        worker_cpu_seconds: User plus system CPU time of the worker processes
+            (``bench.durable.cpu.process_cpu_seconds`` reads it on Linux).
     """
 
     steps: int = 0
     statements: int = 0
     commits: int = 0
     redis_commands: int = 0
+    worker_cpu_seconds: float = 0.0
 
     def __add__(self, other: Counters) -> Counters:
         return Counters(
@@ -53,6 +56,7 @@ class Counters:
             self.statements + other.statements,
             self.commits + other.commits,
             self.redis_commands + other.redis_commands,
+            self.worker_cpu_seconds + other.worker_cpu_seconds,
         )
 
     def __sub__(self, other: Counters) -> Counters:
@@ -61,6 +65,7 @@ class Counters:
             self.statements - other.statements,
             self.commits - other.commits,
             self.redis_commands - other.redis_commands,
+            self.worker_cpu_seconds - other.worker_cpu_seconds,
         )
 
 

@@ -22,6 +22,7 @@ COLUMNS = (
     ("stmts/step", "statements_per_step", "{:.2f}"),
     ("commits/step", "commits_per_step", "{:.2f}"),
     ("redis/step", "redis_commands_per_step", "{:.1f}"),
+    ("cpu ms/step", "worker_cpu_ms_per_step", "{:.2f}"),
 )
 
 
@@ -45,7 +46,8 @@ def ratios(results: Results, jobs: list[Job]) -> dict[str, dict[str, dict[str, f
     return {
         system: {
             job.key: {
-                key: by_job[job.key][key] / floor[job.key][key] for key in ("steps_per_second", "p50_ms", "p95_ms")
+                key: by_job[job.key][key] / floor[job.key][key]
+                for key in ("steps_per_second", "p50_ms", "p95_ms", "worker_cpu_ms_per_step")
             }
             for job in jobs
         }

@@ -38,6 +38,7 @@ async def test_the_floor_runs_every_step_once_with_one_commit_each_and_leaves_no
     assert fanout.commits_per_step == (8 + 2) / 8
     assert chain.redis_commands_per_step > 3  # at least read, send and acknowledge
     assert 0 < fanout.p50_ms <= fanout.p95_ms
+    assert chain.worker_cpu_ms_per_step > 0
 
     connection = await asyncpg.connect(database_url, timeout=5)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import time
 from collections.abc import Mapping, MutableSequence, Sequence
@@ -12,6 +13,7 @@ from typing import Any
 import asyncpg
 from taskiq_redis import RedisStreamBroker
 
+from bench.durable.cpu import process_cpu_seconds
 from bench.durable.floor import counting, schema, worker
 from bench.durable.floor.broker import StepTask, floor_broker, register_step
 from bench.durable.protocol import Counters, Services, Workload
@@ -123,7 +125,8 @@ class FloorSystem:
         total = counting.read(self._local)
         for cells in self._cells:
             total = total + counting.read(cells)
-        return total
+        cpu = sum(process_cpu_seconds(process.pid) for process in self._processes if process.pid is not None)
+        return dataclasses.replace(total, worker_cpu_seconds=cpu)
 
     async def close(self) -> None:
         for process in self._processes:
