@@ -1,0 +1,42 @@
+"""The workers: dispatch messages in, attempts claimed, run under a lease and recorded; a sweeper beside them.
+
+The store (``wirehub.store.ExecutionStore``) decides everything in
+transactions; the worker only carries out. Public names:
+
+- ``broker_for(settings)``: taskiq's ``InMemoryBroker`` embedded, a
+  ``DispatchStreamBroker`` (``RedisStreamBroker`` configured against its
+  traps) distributed.
+- ``Worker``: a step runner, a consumer of the broker and a sweeper, stopped
+  gracefully; ``serve(settings)`` runs one as the ``wirehub worker`` process.
+- ``StepRunner``, ``Dispatcher``, ``Sweeper``, ``Consumer``: its parts.
+- ``run_step``: the one taskiq task, named ``TASK_NAME``.
+"""
+
+from wirehub.worker.broker import GROUP, STREAM, TASK_NAME, DispatchStreamBroker, broker_for
+from wirehub.worker.consumer import Consumer
+from wirehub.worker.dispatcher import Dispatcher, dispatch_from, message_for
+from wirehub.worker.process import Worker, worker_name
+from wirehub.worker.serve import WorkerConfigError, serve
+from wirehub.worker.steps import StepRunner
+from wirehub.worker.sweeper import Sweeper
+from wirehub.worker.task import register, run_step
+
+__all__ = [
+    "GROUP",
+    "STREAM",
+    "TASK_NAME",
+    "Consumer",
+    "DispatchStreamBroker",
+    "Dispatcher",
+    "StepRunner",
+    "Sweeper",
+    "Worker",
+    "WorkerConfigError",
+    "broker_for",
+    "dispatch_from",
+    "message_for",
+    "register",
+    "run_step",
+    "serve",
+    "worker_name",
+]

@@ -1,0 +1,96 @@
+"""The broker between the store's dispatches and the workers: built against taskiq's traps.
+
+A broker message carries one ``Dispatch`` (four ids), never an input or a
+secret: the database is the record, the broker only says "look at this".
+Delivery is at least once and the database decides everything else, so each
+trap of taskiq-redis (``docs/durable.md``) costs at most a duplicate delivery,
+which the fenced claim turns into nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq_redis import RedisStreamBroker
+
+from wirehub.settings import Settings
+
+logger = logging.getLogger("wirehub.worker")
+
+TASK_NAME = "wirehub.run_step"
+"""The one task every dispatch message names."""
+STREAM = "wirehub:dispatch"
+"""The Redis stream dispatch messages go through."""
+GROUP = "wirehub-workers"
+"""The consumer group every worker reads the stream in."""
+
+
+class DispatchStreamBroker(RedisStreamBroker):
+    """``RedisStreamBroker`` configured so that none of its traps can lose or double an effect.
+
+    - ``xread_count=1``: a worker reads a message only when it has a free slot
+      (see ``Consumer``), so it never reserves messages it cannot start.
+    - No ``maxlen``: trimming drops unread and pending entries.
+    - The consumer group is created by ``ensure_group`` at ``0``, not ``$``:
+      messages sent before it existed (or sent while Redis was being
+      restarted without its data) are read, not skipped. ``startup`` calls it,
+      and the consumer calls it again after every reconnect.
+    - ``idle_timeout`` is several leases long: the broker's own redelivery of
+      a pending message comes long after the database has decided (the lease
+      expired and the sweeper dispatched the attempt again); when it comes, the
+      claim refuses it.
+    - The lock around its reclaim of pending messages expires, so a worker
+      killed while holding it cannot stop every other worker's reclaims.
+    """
+
+    async def ensure_group(self) -> None:
+        """Creates the stream and its consumer group unless they exist."""
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            try:
+                await redis.xgroup_create(self.queue_name, self.consumer_group_name, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def _declare_consumer_group(self) -> None:
+        await self.ensure_group()
+
+
+def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: str = STREAM) -> AsyncBroker:
+    """The broker of this deployment, not yet started.
+
+    Embedded (no ``WIREHUB_REDIS_URL``): taskiq's ``InMemoryBroker``, which
+    runs each message's task in this process and event loop. Distributed: a
+    ``DispatchStreamBroker`` on the Redis stream ``wirehub:dispatch``. Call
+    ``await broker.startup()`` before sending anything: it creates the
+    consumer group.
+
+    Args:
+        settings: ``redis_url`` chooses the mode; ``lease_seconds`` sets the
+            broker's redelivery window (ten leases, at least ten minutes).
+        consumer_name: This worker's name in the consumer group (a random one by default).
+        stream: The Redis stream (hubs sharing one Redis use one each).
+    """
+    if settings.redis_url is None:
+        return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False)
+    idle_ms = int(max(600.0, settings.lease_seconds * 10) * 1000)
+    options: dict[str, Any] = {
+        "queue_name": stream,
+        "consumer_group_name": GROUP,
+        "consumer_name": consumer_name,
+        "consumer_id": "0",
+        "xread_count": 1,
+        "xread_block": 1000,
+        "maxlen": None,
+        "idle_timeout": idle_ms,
+        "unacknowledged_batch_size": 1,
+        "unacknowledged_lock_timeout": 5.0,
+        "max_connection_pool_size": settings.worker_concurrency + 8,
+        "health_check_interval": 10,
+        "socket_keepalive": True,
+    }
+    return DispatchStreamBroker(settings.redis_url, **options)
