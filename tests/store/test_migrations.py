@@ -26,6 +26,7 @@ TABLES = {
     "execution_history",
     "timers",
     "dispatch_outbox",
+    "stale_events",
 }
 
 

@@ -8,17 +8,31 @@ Nothing here runs at import time. The rest of the hub imports from here:
   Alembic migrations of ``migrations/``.
 - ``WorkflowVersionService`` and ``PlanCache``: immutable, pinned versions and
   their compiled plans by (workflow, version).
+- ``ExecutionStore``: executions as transactions (start, apply, cancel), fenced
+  claims of attempts (claim, renew, finish, hand_back) and the sweeper's
+  transactions (sweep); ``Dispatch``, ``Claim``, ``Applied``, ``SweepResult``
+  and ``ExecutionView`` are what it hands out.
 - The models (``Workflow``, ``WorkflowVersion``, ``Execution``, ``StepRun``,
   ``HistoryEntry``, ``Timer``, ``DispatchRecord``) and their ``metadata``.
 """
 
 from wirehub.store.database import database_engine, database_url, session_factory
-from wirehub.store.errors import InvalidDefinitionError, StoreError, WorkflowNotFoundError
+from wirehub.store.errors import (
+    ConcurrentTransitionError,
+    ExecutionNotFoundError,
+    IdempotencyConflictError,
+    InvalidDefinitionError,
+    InvalidInputError,
+    StoreError,
+    WorkflowNotFoundError,
+)
+from wirehub.store.executions import ExecutionStore
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
     DispatchRecord,
     Execution,
     HistoryEntry,
+    StaleEvent,
     StepRun,
     Timer,
     Workflow,
@@ -26,6 +40,7 @@ from wirehub.store.models import (
     metadata,
 )
 from wirehub.store.plans import PlanCache
+from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -42,6 +57,14 @@ __all__ = [
     "WorkflowVersionService",
     "PlanCache",
     "content_hash",
+    # Executions
+    "ExecutionStore",
+    "Dispatch",
+    "Claim",
+    "Applied",
+    "SweepResult",
+    "ExecutionView",
+    "StepRunView",
     # Tables
     "metadata",
     "Workflow",
@@ -51,8 +74,13 @@ __all__ = [
     "HistoryEntry",
     "Timer",
     "DispatchRecord",
+    "StaleEvent",
     # Errors
     "StoreError",
     "InvalidDefinitionError",
     "WorkflowNotFoundError",
+    "ExecutionNotFoundError",
+    "InvalidInputError",
+    "IdempotencyConflictError",
+    "ConcurrentTransitionError",
 ]

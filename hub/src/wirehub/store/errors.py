@@ -32,3 +32,40 @@ class WorkflowNotFoundError(StoreError):
         self.version = version
         what = f"workflow {workflow_id}" if version is None else f"version {version} of workflow {workflow_id}"
         super().__init__(f"{what} is not stored")
+
+
+class ExecutionNotFoundError(StoreError):
+    """No execution with this id is stored."""
+
+    def __init__(self, execution_id: UUID) -> None:
+        self.execution_id = execution_id
+        super().__init__(f"execution {execution_id} is not stored")
+
+
+class InvalidInputError(StoreError):
+    """An execution's input does not fit its workflow.
+
+    Attributes:
+        problems: Every problem, each with its JSON pointer into the input.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {problem.pointer or '/'}: {problem.message}" for problem in problems)
+        super().__init__(f"the execution input is not valid:\n{lines}")
+
+
+class IdempotencyConflictError(StoreError):
+    """An idempotency key already started an execution of this workflow with another input."""
+
+    def __init__(self, key: str, execution_id: UUID) -> None:
+        self.key = key
+        self.execution_id = execution_id
+        super().__init__(
+            f"idempotency key {key!r} already started execution {execution_id} with a different input; "
+            "use a new key for a new input"
+        )
+
+
+class ConcurrentTransitionError(StoreError):
+    """Another transaction changed the execution first (its ``lock_version`` moved on); nothing was written."""

@@ -1,7 +1,7 @@
 """The hub's tables as SQLAlchemy models; ``metadata`` is what the migrations must match."""
 
 from wirehub.store.models.base import Base, Entity, Record
-from wirehub.store.models.executions import Execution, HistoryEntry, StepRun
+from wirehub.store.models.executions import Execution, HistoryEntry, StaleEvent, StepRun
 from wirehub.store.models.scheduling import DispatchRecord, Timer
 from wirehub.store.models.workflows import Workflow, WorkflowVersion
 
@@ -17,6 +17,7 @@ __all__ = [
     "Execution",
     "StepRun",
     "HistoryEntry",
+    "StaleEvent",
     "Timer",
     "DispatchRecord",
 ]

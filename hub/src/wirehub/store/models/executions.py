@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wirehub.store.models.base import JSON_VALUE, Base, Entity, utc_now
+from wirehub.store.models.base import JSON_VALUE, Base, Entity, Record, utc_now
 
 
 class Execution(Entity):
@@ -33,10 +33,15 @@ class Execution(Entity):
         next_sequence: The sequence number the next history entry takes.
         started_at: When it started running.
         finished_at: When it reached a terminal status.
+        idempotency_key: The caller's key for starting it; a second start of
+            the workflow with the same key gets this execution back.
     """
 
     __tablename__ = "executions"
-    __table_args__ = (Index(None, "workflow_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "workflow_id", "created_at"),
+        Index("ix_executions_idempotency_key", "workflow_id", "idempotency_key", unique=True),
+    )
 
     workflow_id: Mapped[UUID] = mapped_column(ForeignKey("workflows.id", ondelete="RESTRICT"))
     workflow_version_id: Mapped[UUID] = mapped_column(ForeignKey("workflow_versions.id", ondelete="RESTRICT"))
@@ -49,6 +54,7 @@ class Execution(Entity):
     next_sequence: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy reads it once, at mapping
 
@@ -114,3 +120,23 @@ class HistoryEntry(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     event: Mapped[Any] = mapped_column(JSON_VALUE)
     recorded_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utc_now)
+
+
+class StaleEvent(Record):
+    """An event the store refused because it changed nothing: a duplicate delivery, a late result.
+
+    Kept for operators (how often do workers deliver late?); never replayed.
+
+    Attributes:
+        execution_id: The execution it was about.
+        event_type: The engine event's type tag, or what was refused (``claim``).
+        event: The refused event (opaque JSON), or the refused claim.
+        reason: Why it was refused.
+    """
+
+    __tablename__ = "stale_events"
+
+    execution_id: Mapped[UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    event: Mapped[Any] = mapped_column(JSON_VALUE)
+    reason: Mapped[str] = mapped_column(Text)

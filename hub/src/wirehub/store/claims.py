@@ -1,0 +1,191 @@
+"""Fenced claims of attempts: claim, renew, finish and hand back, each one short transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+from msgspec.structs import replace
+from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
+
+from wirehub.engine import StepFailed, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
+from wirehub.store.records import Applied, Claim, Dispatch
+from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag
+
+Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
+"""What a worker may report about the attempt it claimed."""
+_OUTCOMES = (StepSucceeded, StepFailed, StepSuspended, StepTimedOut)
+_log = logging.getLogger(__name__)
+
+
+class Claims(StoreCore):
+    """The worker's side of the store: an attempt is claimed before it runs and its result is fenced."""
+
+    async def claim(self, dispatch: Dispatch, worker: str) -> Claim | None:
+        """Claims the attempt a dispatch names, for ``worker``.
+
+        Only the execution's current attempt of the step counts, and only
+        while no worker holds it: a scheduled attempt becomes ``running``
+        (``StepStarted`` at the store's clock); a running one that was handed
+        back is taken over with a new lease. Anything else (a duplicate
+        delivery, a superseded or finished attempt, a cancelled execution) is
+        recorded as stale and gives ``None``. Either way the dispatch record is
+        done with and deleted.
+        """
+        key = (dispatch.step_id, dispatch.attempt)
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, dispatch.execution_id, outputs=False, attempt=key)
+            if loaded is None:
+                return None
+            now = self.now()
+            run = loaded.state.steps.get(dispatch.step_id)
+            row = loaded.attempt_row
+            token = uuid4()
+            expires = now + timedelta(seconds=self.lease_seconds)
+            lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
+            await session.execute(delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
+            if run is None or row is None or run.attempt != dispatch.attempt:
+                reason = "the attempt is not the step's current one"
+            elif run.status is StepStatus.SCHEDULED:
+                event = StepStarted(dispatch.step_id, dispatch.attempt, now)
+                outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
+                if outcome.applied.accepted and outcome.state is not None:
+                    deadline = outcome.state.steps[dispatch.step_id].run_deadline
+                    return _claim(dispatch, token, expires, row.input, now, deadline)
+                return None  # the transition recorded why
+            elif run.status is StepStatus.RUNNING and row.lease_token is None:
+                await session.execute(update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
+                return _claim(dispatch, token, expires, row.input, now, run.run_deadline)
+            else:
+                reason = f"attempt {dispatch.attempt} is {run.status} and held by a worker"
+                if run.status is not StepStatus.RUNNING:
+                    reason = f"attempt {dispatch.attempt} is {run.status}"
+            await self.record_stale(session, dispatch.execution_id, "claim", msgspec.to_builtins(dispatch), reason)
+            return None
+
+    async def renew(self, claim: Claim) -> datetime | None:
+        """Extends the claim's lease by ``lease_seconds`` from now.
+
+        Returns:
+            The new expiry; ``None`` when the lease is lost (it expired, it was
+            superseded, or the attempt ended, e.g. because the execution was
+            cancelled): the worker must stop the node.
+        """
+        async with self.sessions() as session, session.begin():
+            now = self.now()
+            expires = now + timedelta(seconds=self.lease_seconds)
+            s = STEP_RUNS.c
+            result = await session.execute(
+                update(STEP_RUNS)
+                .where(
+                    s.execution_id == claim.execution_id,
+                    s.step_id == claim.step_id,
+                    s.attempt == claim.attempt,
+                    s.lease_token == claim.lease_token,
+                    s.status == str(StepStatus.RUNNING),
+                    s.lease_expires_at > now,
+                )
+                .values(lease_expires_at=expires)
+            )
+            return expires if getattr(result, "rowcount", 0) == 1 else None
+
+    async def finish(self, claim: Claim, outcome: Outcome) -> Applied:
+        """Records the result of a claimed attempt, fenced by its lease token.
+
+        The store stamps ``at`` with its own clock. A result whose token is
+        not the attempt's current one (its lease lapsed and the sweeper timed
+        it out, another worker took it over, or it was already recorded)
+        changes nothing, is recorded as stale and gives ``accepted=False``.
+
+        Raises:
+            TypeError: ``outcome`` is not a step result.
+            ValueError: ``outcome`` is about another attempt than the claim.
+        """
+        if not isinstance(outcome, _OUTCOMES):
+            raise TypeError(
+                f"a worker reports StepSucceeded, StepFailed, StepSuspended or StepTimedOut, not {outcome!r}"
+            )
+        if (outcome.step_id, outcome.attempt) != (claim.step_id, claim.attempt):
+            raise ValueError(
+                f"the result is about attempt {outcome.attempt} of step '{outcome.step_id}', "
+                f"the claim about attempt {claim.attempt} of step '{claim.step_id}'"
+            )
+        key = (claim.step_id, claim.attempt)
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, claim.execution_id, attempt=key)
+            if loaded is None:
+                return Applied(False, "unknown", [], None)
+            row = loaded.attempt_row
+            event = replace(outcome, at=self.now())
+            if row is None or row.lease_token != claim.lease_token:
+                reason = "the result's lease token is not the attempt's current one (late or duplicate result)"
+                await self.record_stale(
+                    session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), reason
+                )
+                return Applied(False, loaded.status, [], None)
+            outcome_ = await self.transition(session, loaded, event)
+            return outcome_.applied
+
+    async def hand_back(self, claim: Claim, reason: str) -> None:
+        """Releases a claim without a result: the attempt is dispatched again, to any worker.
+
+        The attempt stays ``running`` for the engine (its run deadline keeps
+        counting from the first claim); its lease is cleared and a dispatch
+        record made, due for redelivery at the next sweep. A claim that is no
+        longer current does nothing.
+        """
+        async with self.sessions() as session, session.begin():
+            s = STEP_RUNS.c
+            now = self.now()
+            released = (
+                await session.execute(
+                    update(STEP_RUNS)
+                    .where(
+                        s.execution_id == claim.execution_id,
+                        s.step_id == claim.step_id,
+                        s.attempt == claim.attempt,
+                        s.lease_token == claim.lease_token,
+                        s.status == str(StepStatus.RUNNING),
+                    )
+                    .values(lease_token=None, lease_expires_at=None, worker=None, updated_at=now)
+                    .returning(s.id)
+                )
+            ).scalar_one_or_none()
+            if released is None:
+                return
+            dispatch = Dispatch(uuid7(), claim.execution_id, claim.step_id, claim.attempt)
+            await _add_dispatch(session, dispatch, released, now - timedelta(seconds=self.redelivery_seconds))
+            _log.info(
+                "attempt %s of step %r of execution %s handed back: %s",
+                claim.attempt,
+                claim.step_id,
+                claim.execution_id,
+                reason,
+            )
+
+
+async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: UUID, created_at: datetime) -> None:
+    # Backdated by the redelivery interval, so the next sweep sends it rather than one interval later.
+    await session.execute(
+        insert(OUTBOX).values(
+            id=dispatch.dispatch_id,
+            execution_id=dispatch.execution_id,
+            step_run_id=step_run_id,
+            kind=RUN_STEP,
+            payload=dispatch,
+            deliveries=0,
+            delivered_at=None,
+            created_at=created_at,
+        )
+    )
+
+
+def _claim(
+    dispatch: Dispatch, token: UUID, expires: datetime, input: Any, now: datetime, deadline: datetime | None
+) -> Claim:
+    return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline)

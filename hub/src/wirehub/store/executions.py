@@ -1,0 +1,260 @@
+"""``ExecutionStore``: executions as a series of transactions, one per event."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from msgspec.structs import replace
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from uuid_utils.compat import uuid7
+
+from wirehub import engine
+from wirehub.engine import CancelRequested, Event, ExecutionStarted, ExecutionStatus, validate_input
+from wirehub.store.claims import Claims
+from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictError, InvalidInputError
+from wirehub.store.records import Applied, ExecutionView, StepRunView
+from wirehub.store.sweeper import Sweeper
+from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS
+from wirehub.store.versions import WorkflowVersionService
+
+WAIT_POLL_SECONDS = 0.02
+"""How often ``wait`` looks at the execution again."""
+
+
+class ExecutionStore(Claims, Sweeper):
+    """The durable record of executions: every change is one transaction on the database.
+
+    Every event time comes from ``clock`` (the store process's UTC clock by
+    default), never from a worker. Each method opens its own session and
+    commits before it returns; the dispatches it returns are to be sent by
+    the caller after that.
+
+    Args:
+        sessions: Sessions from ``session_factory(engine, writes=True)``: on
+            SQLite their transactions take the write lock at ``BEGIN``.
+        plans: The process's plan cache.
+        clock: The store's clock (UTC, timezone-aware).
+        lease_seconds: How long a claim holds without renewal.
+        catalog: The node types plans are compiled against; the installed
+            plugins (``wirehub.plugins.load_registry()``) by default.
+        redelivery_seconds: How long a dispatch record may stay unsent, or
+            sent and unclaimed, before the sweeper returns it again.
+    """
+
+    async def start(
+        self, workflow_id: UUID, version: int | None, input: Any, *, idempotency_key: str | None = None
+    ) -> tuple[UUID, Applied]:
+        """Starts an execution of a stored version (the latest when ``version`` is ``None``).
+
+        Validates the input, creates the execution and applies
+        ``ExecutionStarted``, in one transaction. With ``idempotency_key``,
+        a second start of the same workflow with the same key and input
+        returns the first execution (``accepted=False``, no dispatches).
+
+        Raises:
+            WorkflowNotFoundError: No such workflow or version.
+            InvalidDefinitionError: The stored version does not compile here.
+            InvalidInputError: The input does not fit the workflow, with every problem.
+            IdempotencyConflictError: The key already started an execution with another input.
+        """
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+            raise ValueError("an idempotency key is 1 to 200 characters long")
+        try:
+            return await self._start(workflow_id, version, input, idempotency_key)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # Another start with the same key committed first: it is the one.
+            found = await self._by_key(workflow_id, idempotency_key, input)
+            if found is None:
+                raise
+            return found
+
+    async def _start(self, workflow_id: UUID, version: int | None, input: Any, key: str | None) -> tuple[UUID, Applied]:
+        if key is not None:
+            found = await self._by_key(workflow_id, key, input)
+            if found is not None:
+                return found
+        async with self.sessions() as session, session.begin():
+            service = WorkflowVersionService(session, self.catalog, self.plans)
+            stored = await service.get_version(workflow_id, version)
+            plan = await service.load_plan(workflow_id, stored.version)
+            problems = validate_input(plan, input)
+            if problems:
+                raise InvalidInputError(problems)
+            execution_id = uuid7()
+            now = self.now()
+            state = engine.prepare(plan, str(execution_id), input)
+            await session.execute(
+                insert(EXECUTIONS).values(
+                    id=execution_id,
+                    workflow_id=workflow_id,
+                    workflow_version_id=stored.id,
+                    status=str(state.status),
+                    input=input,
+                    state=replace(state, input=None),
+                    lock_version=1,
+                    next_sequence=1,
+                    idempotency_key=key,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            loaded = await self.lock(session, execution_id, outputs=False)
+            assert loaded is not None  # inserted just above, in this transaction
+            outcome = await self.transition(session, loaded, ExecutionStarted(at=now))
+            return execution_id, outcome.applied
+
+    async def _by_key(self, workflow_id: UUID, key: str, input: Any) -> tuple[UUID, Applied] | None:
+        e = EXECUTIONS.c
+        async with self.sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(e.id, e.status, e.input).where(e.workflow_id == workflow_id, e.idempotency_key == key)
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        if msgspec.json.encode(row.input, order="sorted") != msgspec.json.encode(input, order="sorted"):
+            raise IdempotencyConflictError(key, row.id)
+        return row.id, Applied(False, row.status, [], None)
+
+    async def apply(self, execution_id: UUID, event: Event) -> Applied:
+        """Applies one event to an execution, in one transaction, with ``at`` set to the store's clock.
+
+        A stale or illegal event changes nothing but its ``stale_events``
+        record, and gives ``accepted=False``.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id)
+            if loaded is None:
+                raise ExecutionNotFoundError(execution_id)
+            outcome = await self.transition(session, loaded, replace(event, at=self.now()))
+            return outcome.applied
+
+    async def cancel(self, execution_id: UUID, reason: str = "cancelled") -> Applied:
+        """Cancels an execution that is not over: open attempts are cancelled, pending steps skipped.
+
+        A worker running one of its attempts learns of it at its next
+        ``renew`` (which returns ``None``). An execution already over is not
+        changed (``accepted=False``).
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id, outputs=False)
+            if loaded is None:
+                raise ExecutionNotFoundError(execution_id)
+            outcome = await self.transition(session, loaded, CancelRequested(self.now(), reason[:2000]))
+            return outcome.applied
+
+    async def mark_delivered(self, dispatch_ids: Sequence[UUID]) -> None:
+        """Notes that these dispatches were handed to the broker (one statement; not a transition)."""
+        if not dispatch_ids:
+            return
+        o = OUTBOX.c
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(o.id.in_(list(dispatch_ids)))
+                .values(delivered_at=self.now(), deliveries=o.deliveries + 1)
+            )
+
+    async def get(self, execution_id: UUID) -> ExecutionView:
+        """The execution as stored, with its full state (outputs restored) and every attempt.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        e, s = EXECUTIONS.c, STEP_RUNS.c
+        async with self.sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(
+                        e.workflow_id, e.workflow_version_id, e.status, e.input, e.output, e.error, e.next_sequence
+                    ).where(e.id == execution_id)
+                )
+            ).one_or_none()
+            if row is None:
+                raise ExecutionNotFoundError(execution_id)
+            loaded = await self.lock(session, execution_id)
+            assert loaded is not None
+            runs = (
+                await session.execute(
+                    select(
+                        s.step_id,
+                        s.attempt,
+                        s.status,
+                        s.input,
+                        s.output,
+                        s.error,
+                        s.scheduled_at,
+                        s.started_at,
+                        s.finished_at,
+                        s.worker,
+                    )
+                    .where(s.execution_id == execution_id)
+                    .order_by(s.created_at, s.step_id, s.attempt)
+                )
+            ).all()
+        steps = [StepRunView(*run) for run in runs]
+        return ExecutionView(
+            execution_id,
+            row.workflow_id,
+            row.workflow_version_id,
+            row.status,
+            row.input,
+            row.output,
+            row.error,
+            loaded.state,
+            steps,
+            row.next_sequence,
+        )
+
+    async def history(self, execution_id: UUID, *, after: int = 0) -> list[engine.HistoryEntry]:
+        """The execution's accepted events after sequence ``after``, in order: what a client replays."""
+        h = HISTORY.c
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(h.sequence, h.event)
+                    .where(h.execution_id == execution_id, h.sequence > after)
+                    .order_by(h.sequence)
+                )
+            ).all()
+        return [engine.HistoryEntry(str(execution_id), row.sequence, msgspec.convert(row.event, Event)) for row in rows]
+
+    async def wait(self, execution_id: UUID, *, timeout: float | None = None) -> ExecutionView:  # noqa: ASYNC109 - the seam names it
+        """Polls the execution until it is over, then returns it.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+            TimeoutError: It is not over after ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        status = await self._status(execution_id)
+        while not ExecutionStatus(status).terminal:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"execution {execution_id} is still {status} after {timeout} s")
+            await asyncio.sleep(WAIT_POLL_SECONDS)
+            status = await self._status(execution_id)
+        return await self.get(execution_id)
+
+    async def _status(self, execution_id: UUID) -> str:
+        async with self.sessions() as session:
+            status = (
+                await session.execute(select(EXECUTIONS.c.status).where(EXECUTIONS.c.id == execution_id))
+            ).scalar_one_or_none()
+        if status is None:
+            raise ExecutionNotFoundError(execution_id)
+        return str(status)

@@ -1,0 +1,140 @@
+"""The sweeper's transactions: expired leases, due timers and dispatches nobody claimed.
+
+Any number of sweepers may run at once. Each candidate is handled in a
+transaction of its own that locks the execution with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL (a sweeper never waits for another, nor for a worker's
+transition: a locked execution is left for the next sweep) and checks again,
+under the lock, that the lease is still expired or the timer still stored;
+on SQLite the write lock taken at ``BEGIN`` serialises them. Applying a
+timer deletes its row in the same transaction, so it fires once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, or_, select, update
+
+from wirehub.engine import StepStatus, StepTimedOut
+from wirehub.store.records import Dispatch, SweepResult
+from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, timer_event
+
+
+class Sweeper(StoreCore):
+    """The store's side of the sweeper loop."""
+
+    async def sweep(self, *, limit: int = 100) -> SweepResult:
+        """Expires dead leases, fires due timers and returns dispatches to send again.
+
+        Args:
+            limit: At most this many leases, this many timers and this many
+                dispatch records in one sweep.
+
+        Returns:
+            What to send now (redeliveries, and the attempts that fired
+            timers and expired leases scheduled), and how many leases expired
+            and timers fired in this sweep.
+        """
+        now = self.now()
+        s, t = STEP_RUNS.c, TIMERS.c
+        async with self.sessions() as session, session.begin():
+            leases = (
+                await session.execute(
+                    select(s.execution_id, s.step_id, s.attempt)
+                    .where(s.status == str(StepStatus.RUNNING), s.lease_expires_at < now)
+                    .order_by(s.lease_expires_at)
+                    .limit(limit)
+                )
+            ).all()
+            timers = (
+                await session.execute(
+                    select(t.execution_id, t.kind, t.step_id, t.attempt)
+                    .where(t.due_at <= now)
+                    .order_by(t.due_at)
+                    .limit(limit)
+                )
+            ).all()
+        dispatches: list[Dispatch] = []
+        expired = 0
+        for lease in leases:
+            sent = await self._expire(lease.execution_id, lease.step_id, lease.attempt)
+            if sent is not None:
+                expired += 1
+                dispatches += sent
+        fired = 0
+        for timer in timers:
+            sent = await self._fire(timer.execution_id, timer.kind, timer.step_id, timer.attempt)
+            if sent is not None:
+                fired += 1
+                dispatches += sent
+        dispatches += await self._redeliver(limit)
+        return SweepResult(dispatches, expired, fired)
+
+    async def _expire(self, execution_id: Any, step_id: str, attempt: int) -> list[Dispatch] | None:
+        """Times out one attempt whose lease lapsed; ``None`` when another got there first."""
+        key = (step_id, attempt)
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id, attempt=key, skip_locked=True)
+            if loaded is None or loaded.attempt_row is None:
+                return None
+            row = loaded.attempt_row
+            now = self.now()
+            if row.status != str(StepStatus.RUNNING) or row.lease_expires_at is None or row.lease_expires_at >= now:
+                return None  # renewed, finished or expired by another sweeper meanwhile
+            outcome = await self.transition(session, loaded, StepTimedOut(step_id, attempt, now))
+            return outcome.applied.dispatches if outcome.applied.accepted else None
+
+    async def _fire(self, execution_id: Any, kind: str, step_id: str, attempt: int) -> list[Dispatch] | None:
+        """Fires one due timer; ``None`` when it is gone (fired by another sweeper, or no longer live)."""
+        t = TIMERS.c
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id, skip_locked=True)
+            if loaded is None:
+                return None
+            now = self.now()
+            still = (
+                await session.execute(
+                    select(t.id).where(
+                        t.execution_id == execution_id,
+                        t.kind == kind,
+                        t.step_id == step_id,
+                        t.attempt == attempt,
+                        t.due_at <= now,
+                    )
+                )
+            ).first()
+            if still is None:
+                return None
+            outcome = await self.transition(session, loaded, timer_event(kind, step_id, attempt, now))
+            return outcome.applied.dispatches if outcome.applied.accepted else None
+
+    async def _redeliver(self, limit: int) -> list[Dispatch]:
+        """Dispatch records never sent, or sent and never claimed, for longer than the redelivery interval."""
+        now = self.now()
+        before = now - timedelta(seconds=self.redelivery_seconds)
+        o = OUTBOX.c
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(o.id, o.payload)
+                    .where(
+                        or_(
+                            and_(o.delivered_at.is_(None), o.created_at <= before),
+                            o.delivered_at <= before,
+                        )
+                    )
+                    .order_by(o.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return []
+            await session.execute(
+                update(OUTBOX)
+                .where(o.id.in_([row.id for row in rows]))
+                .values(delivered_at=now, deliveries=o.deliveries + 1)
+            )
+        return [msgspec.convert(row.payload, Dispatch) for row in rows]

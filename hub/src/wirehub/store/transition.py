@@ -1,0 +1,493 @@
+"""One transition of one execution, inside the caller's transaction: what every store operation shares.
+
+A transition locks the execution's row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite the session's ``BEGIN IMMEDIATE`` already holds the
+write lock), rebuilds the engine state from the row and the stored outputs,
+applies one event stamped with the store's clock, and writes what changed:
+the step runs of the steps that changed, one history entry, the execution
+row (checked against ``lock_version``), the timers (made equal to
+``live_timers(state)`` by inserting new and deleting gone ones) and the
+outbox rows of the ``RunStep`` commands.
+
+Step outputs are stored once, in their ``step_runs`` row: the ``state``
+column holds the engine state with every output (and the execution's input
+and output, which have columns of their own) set to ``None``, and loading
+puts them back. So a long execution writes each output once, not once per
+later transition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+import msgspec
+from msgspec.structs import replace
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from uuid_utils.compat import uuid7
+
+from wirehub import engine
+from wirehub.engine import (
+    Event,
+    ExecutionState,
+    IllegalTransitionError,
+    NodeCatalog,
+    Plan,
+    RunStep,
+    StepStatus,
+    TimerKind,
+    live_timers,
+)
+from wirehub.store.errors import ConcurrentTransitionError
+from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
+from wirehub.store.models.base import utc_now
+from wirehub.store.plans import PlanCache
+from wirehub.store.records import Applied, Dispatch
+from wirehub.store.versions import WorkflowVersionService
+
+EXECUTIONS = cast(Table, Execution.__table__)
+STEP_RUNS = cast(Table, StepRun.__table__)
+HISTORY = cast(Table, HistoryEntry.__table__)
+TIMERS = cast(Table, Timer.__table__)
+OUTBOX = cast(Table, DispatchRecord.__table__)
+STALE = cast(Table, StaleEvent.__table__)
+VERSIONS = cast(Table, WorkflowVersion.__table__)
+
+RUN_STEP = "run_step"
+"""The outbox ``kind`` of a dispatch record that hands out one attempt."""
+_HOLDS_OUTPUT = (StepStatus.SUCCEEDED, StepStatus.WAITING)
+_ROW_CLOSED = frozenset(
+    {
+        StepStatus.SUCCEEDED,
+        StepStatus.FAILED,
+        StepStatus.CANCELLED,
+        StepStatus.TIMED_OUT,
+        StepStatus.SKIPPED,
+        StepStatus.RETRY_WAIT,
+        StepStatus.WAITING,
+    }
+)
+_MAX_VERSION_KEYS = 4096
+_encode = msgspec.json.Encoder().encode
+TimerKey = tuple[str, str, int]
+
+
+@dataclass
+class Loaded:
+    """An execution locked for one transition."""
+
+    execution_id: UUID
+    workflow_id: UUID
+    status: str
+    plan: Plan
+    state: ExecutionState
+    lock_version: int
+    next_sequence: int
+    attempt_row: Row[Any] | None = None
+    """The ``step_runs`` row of the attempt the caller asked about, if any."""
+
+
+@dataclass
+class Outcome:
+    """What one transition did, for the operation that asked for it."""
+
+    applied: Applied
+    state: ExecutionState | None = None
+    """The new state (outputs restored), when the event was accepted."""
+
+
+class StoreCore:
+    """The parts of ``ExecutionStore`` every operation uses: sessions, clock, plans and the transition."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        plans: PlanCache,
+        clock: Callable[[], datetime] | None = None,
+        lease_seconds: float = 30.0,
+        *,
+        catalog: NodeCatalog | None = None,
+        redelivery_seconds: float = 30.0,
+    ) -> None:
+        if lease_seconds <= 0 or redelivery_seconds <= 0:
+            raise ValueError("lease_seconds and redelivery_seconds must be positive")
+        self.sessions = sessions
+        self.plans = plans
+        self.lease_seconds = lease_seconds
+        self.redelivery_seconds = redelivery_seconds
+        self._clock = clock or utc_now
+        self._catalog = catalog
+        self._version_keys: dict[UUID, tuple[UUID, int]] = {}
+
+    def now(self) -> datetime:
+        """The store's clock: every event time and lease comes from here, never from a worker."""
+        return self._clock()
+
+    @property
+    def catalog(self) -> NodeCatalog:
+        """The node types plans are compiled against: the installed plugins unless one was given."""
+        if self._catalog is None:
+            from wirehub.plugins import load_registry  # the plugin scan runs once, on first need
+
+            self._catalog = load_registry()
+        return self._catalog
+
+    async def plan_of(self, session: AsyncSession, workflow_version_id: UUID) -> Plan:
+        """The compiled plan of a stored version, by the version row's id (cached)."""
+        key = self._version_keys.get(workflow_version_id)
+        if key is not None:
+            cached = self.plans.get(key)
+            if cached is not None:
+                return cached
+        found = (
+            await session.execute(
+                select(VERSIONS.c.workflow_id, VERSIONS.c.version).where(VERSIONS.c.id == workflow_version_id)
+            )
+        ).one()
+        key = (found.workflow_id, found.version)
+        if len(self._version_keys) >= _MAX_VERSION_KEYS:
+            self._version_keys.clear()
+        self._version_keys[workflow_version_id] = key
+        return await WorkflowVersionService(session, self.catalog, self.plans).load_plan(*key)
+
+    async def lock(
+        self,
+        session: AsyncSession,
+        execution_id: UUID,
+        *,
+        outputs: bool = True,
+        attempt: tuple[str, int] | None = None,
+        skip_locked: bool = False,
+    ) -> Loaded | None:
+        """Locks an execution's row and rebuilds its engine state; ``None`` when there is no such row.
+
+        Args:
+            session: The transaction to lock in.
+            execution_id: The execution.
+            outputs: Whether to put the stored step outputs back into the
+                state (an event that evaluates expressions needs them;
+                ``StepStarted`` and ``CancelRequested`` do not).
+            attempt: A ``(step_id, attempt)`` whose ``step_runs`` row to read
+                in the same statement (``Loaded.attempt_row``).
+            skip_locked: Give up at once (``None``) when another transaction
+                holds the row, rather than wait (sweepers, PostgreSQL only).
+        """
+        e = EXECUTIONS.c
+        query = (
+            select(
+                e.workflow_id,
+                e.workflow_version_id,
+                e.status,
+                e.input,
+                e.output,
+                e.state,
+                e.lock_version,
+                e.next_sequence,
+            )
+            .where(e.id == execution_id)
+            .with_for_update(skip_locked=skip_locked)
+        )
+        row = (await session.execute(query)).one_or_none()
+        if row is None:
+            return None
+        plan = await self.plan_of(session, row.workflow_version_id)
+        state = msgspec.convert(row.state, ExecutionState)
+        state = replace(state, input=row.input, output=row.output)
+        attempt_row = None
+        if outputs or attempt is not None:
+            state, attempt_row = await _restore_outputs(session, execution_id, state, outputs, attempt)
+        return Loaded(
+            execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence, attempt_row
+        )
+
+    async def transition(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        event: Event,
+        *,
+        attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
+    ) -> Outcome:
+        """Applies ``event`` (already stamped with the store's clock) and writes what changed.
+
+        An event the engine refuses changes nothing but a ``stale_events``
+        row. ``attempt_values`` are extra columns for the ``step_runs`` row
+        of an attempt this transition updates (a claim's lease).
+
+        Raises:
+            ConcurrentTransitionError: The row's ``lock_version`` moved on
+                since it was read (only possible without the row lock).
+        """
+        now = self.now()
+        old = loaded.state
+        try:
+            new, commands = engine.apply(loaded.plan, old, event)
+        except IllegalTransitionError as exc:
+            await self.record_stale(
+                session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), str(exc)
+            )
+            return Outcome(Applied(False, loaded.status, [], None))
+        inputs = {(c.step_id, c.attempt): c.input for c in commands if isinstance(c, RunStep)}
+        row_ids = await self._write_step_runs(session, loaded.execution_id, old, new, inputs, now, attempt_values)
+        dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
+        await self._write_timers(session, loaded.execution_id, old, new)
+        sequence = loaded.next_sequence
+        await session.execute(
+            insert(HISTORY).values(
+                execution_id=loaded.execution_id,
+                sequence=sequence,
+                event_type=event_tag(event),
+                event=event,
+                recorded_at=now,
+            )
+        )
+        e = EXECUTIONS.c
+        result = await session.execute(
+            update(EXECUTIONS)
+            .where(e.id == loaded.execution_id, e.lock_version == loaded.lock_version)
+            .values(
+                status=str(new.status),
+                state=_stripped(new),
+                output=new.output,
+                error=None if new.error is None else msgspec.to_builtins(new.error),
+                started_at=new.started_at,
+                finished_at=new.finished_at,
+                lock_version=loaded.lock_version + 1,
+                next_sequence=sequence + 1,
+                updated_at=now,
+            )
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
+        loaded.state, loaded.status = new, str(new.status)
+        loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, sequence + 1
+        return Outcome(Applied(True, str(new.status), dispatches, sequence), new)
+
+    async def record_stale(
+        self, session: AsyncSession, execution_id: UUID, event_type: str, event: Any, reason: str
+    ) -> None:
+        """Records an event or claim that changed nothing."""
+        await session.execute(
+            insert(STALE).values(
+                id=uuid7(),
+                execution_id=execution_id,
+                event_type=event_type,
+                event=event,
+                reason=reason,
+                created_at=self.now(),
+            )
+        )
+
+    async def _write_step_runs(
+        self,
+        session: AsyncSession,
+        execution_id: UUID,
+        old: ExecutionState,
+        new: ExecutionState,
+        inputs: dict[tuple[str, int], Any],
+        now: datetime,
+        attempt_values: dict[tuple[str, int], dict[str, Any]] | None,
+    ) -> dict[tuple[str, int], UUID]:
+        """One row per attempt: new attempts are inserted, changed ones updated; an output is written once."""
+        added: list[dict[str, Any]] = []
+        row_ids: dict[tuple[str, int], UUID] = {}
+        left_scheduled: list[tuple[str, int]] = []
+        s = STEP_RUNS.c
+        for step_id, run in new.steps.items():
+            before = old.steps[step_id]
+            if run == before:
+                continue
+            if before.status is StepStatus.SCHEDULED and (run.status, run.attempt) != (before.status, before.attempt):
+                left_scheduled.append((step_id, before.attempt))
+            if run.attempt == 0:
+                continue  # a step that never got an attempt (skipped) has no row
+            if run.attempt != before.attempt:
+                row_id = uuid7()
+                row_ids[(step_id, run.attempt)] = row_id
+                closed = run.status in _ROW_CLOSED
+                added.append(
+                    {
+                        "id": row_id,
+                        "execution_id": execution_id,
+                        "step_id": step_id,
+                        "attempt": run.attempt,
+                        "status": _row_status(run),
+                        "input": inputs.get((step_id, run.attempt)),
+                        "output": run.output if run.status in _HOLDS_OUTPUT else None,
+                        "error": None if run.error is None else msgspec.to_builtins(run.error),
+                        "scheduled_at": now,
+                        "finished_at": now if closed else None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                continue
+            values: dict[str, Any] = {"status": _row_status(run), "updated_at": now}
+            if run.error != before.error:
+                values["error"] = None if run.error is None else msgspec.to_builtins(run.error)
+            if run.status is StepStatus.RUNNING and before.status is not StepStatus.RUNNING:
+                values["started_at"] = now
+            if run.status in _ROW_CLOSED and before.status not in _ROW_CLOSED:
+                values["finished_at"] = now
+            if run.status in _HOLDS_OUTPUT and before.status not in _HOLDS_OUTPUT:
+                values["output"] = run.output  # the one write of this output
+            if run.status is not StepStatus.RUNNING and before.status is StepStatus.RUNNING:
+                values.update(lease_token=None, lease_expires_at=None)
+            if attempt_values:
+                values.update(attempt_values.get((step_id, run.attempt), {}))
+            await session.execute(
+                update(STEP_RUNS)
+                .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
+                .values(**values)
+            )
+        if added:
+            await session.execute(insert(STEP_RUNS), added)
+        if left_scheduled:
+            # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
+            attempts = select(s.id).where(
+                s.execution_id == execution_id, tuple_(s.step_id, s.attempt).in_(left_scheduled)
+            )
+            await session.execute(delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
+        return row_ids
+
+    async def _write_outbox(
+        self,
+        session: AsyncSession,
+        execution_id: UUID,
+        inputs: dict[tuple[str, int], Any],
+        row_ids: dict[tuple[str, int], UUID],
+    ) -> list[Dispatch]:
+        """An outbox row per ``RunStep``, in the same transaction; the caller sends them after commit."""
+        if not inputs:
+            return []
+        now = self.now()
+        dispatches = [Dispatch(uuid7(), execution_id, step_id, attempt) for step_id, attempt in inputs]
+        await session.execute(
+            insert(OUTBOX),
+            [
+                {
+                    "id": dispatch.dispatch_id,
+                    "execution_id": execution_id,
+                    "step_run_id": row_ids.get((dispatch.step_id, dispatch.attempt)),
+                    "kind": RUN_STEP,
+                    "payload": dispatch,
+                    "deliveries": 0,
+                    "delivered_at": None,
+                    "created_at": now,
+                }
+                for dispatch in dispatches
+            ],
+        )
+        return dispatches
+
+    async def _write_timers(
+        self, session: AsyncSession, execution_id: UUID, old: ExecutionState, new: ExecutionState
+    ) -> None:
+        """Makes the execution's timers equal to ``live_timers(new)``: the table held ``live_timers(old)``."""
+        before = _timer_map(old)
+        after = _timer_map(new)
+        gone = [key for key, at in before.items() if after.get(key) != at]
+        fresh = [(key, at) for key, at in after.items() if before.get(key) != at]
+        t = TIMERS.c
+        if gone:
+            await session.execute(
+                delete(TIMERS).where(
+                    t.execution_id == execution_id,
+                    or_(
+                        *(and_(t.kind == kind, t.step_id == step, t.attempt == attempt) for kind, step, attempt in gone)
+                    ),
+                )
+            )
+        if fresh:
+            now = self.now()
+            await session.execute(
+                insert(TIMERS),
+                [
+                    {
+                        "id": uuid7(),
+                        "execution_id": execution_id,
+                        "kind": kind,
+                        "step_id": step,
+                        "attempt": attempt,
+                        "due_at": at,
+                        "fired_at": None,
+                        "created_at": now,
+                    }
+                    for (kind, step, attempt), at in fresh
+                ],
+            )
+
+
+async def _restore_outputs(
+    session: AsyncSession,
+    execution_id: UUID,
+    state: ExecutionState,
+    outputs: bool,
+    attempt: tuple[str, int] | None,
+) -> tuple[ExecutionState, Row[Any] | None]:
+    s = STEP_RUNS.c
+    wanted: list[ColumnElement[bool]] = []
+    if outputs:
+        wanted.append(s.status.in_([str(status) for status in _HOLDS_OUTPUT]))
+    if attempt is not None:
+        wanted.append(and_(s.step_id == attempt[0], s.attempt == attempt[1]))
+    query = select(
+        s.id,
+        s.step_id,
+        s.attempt,
+        s.status,
+        s.input,
+        s.output if outputs else s.id,
+        s.lease_token,
+        s.lease_expires_at,
+    ).where(s.execution_id == execution_id, or_(*wanted))
+    rows = (await session.execute(query)).all()
+    attempt_row = None
+    steps = state.steps
+    restored: dict[str, Any] = {}
+    for row in rows:
+        if attempt is not None and (row.step_id, row.attempt) == attempt:
+            attempt_row = row
+        if not outputs:
+            continue
+        run = steps.get(row.step_id)
+        if run is not None and run.attempt == row.attempt and run.status in _HOLDS_OUTPUT:
+            restored[row.step_id] = replace(run, output=row[5])
+    if restored:
+        state = replace(state, steps={**steps, **restored})
+    return state, attempt_row
+
+
+def _stripped(state: ExecutionState) -> ExecutionState:
+    """The state as stored: no step outputs, input or output (each is stored once, elsewhere)."""
+    steps = {
+        step_id: (replace(run, output=None) if run.output is not None else run) for step_id, run in state.steps.items()
+    }
+    return replace(state, input=None, output=None, steps=steps)
+
+
+def _row_status(run: engine.StepRun) -> str:
+    """A step's status as its attempt's row shows it: a step waiting for a retry shows how its attempt ended."""
+    if run.status is StepStatus.RETRY_WAIT:
+        timed_out = run.error is not None and run.error.kind.startswith("timeout")
+        return str(StepStatus.TIMED_OUT if timed_out else StepStatus.FAILED)
+    return str(run.status)
+
+
+def _timer_map(state: ExecutionState) -> dict[TimerKey, datetime]:
+    return {(str(t.kind), t.step_id or "", t.attempt): t.at for t in live_timers(state)}
+
+
+def timer_event(kind: str, step_id: str, attempt: int, at: datetime) -> engine.TimerFired:
+    """The ``TimerFired`` a stored timer delivers, at ``at`` (the store's clock)."""
+    return engine.TimerFired(TimerKind(kind), at, step_id or None, attempt)
+
+
+def event_tag(event: Any) -> str:
+    """An event's type tag (``step_succeeded``...)."""
+    return str(type(event).__struct_config__.tag)

@@ -1,0 +1,286 @@
+"""Executions driven by hand through the store's transactions: start, claim, finish, retry, cancel."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.store.executions_support import RETRY, T0, Harness, chain, make_harness
+from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepSucceeded, StepSuspended
+from wirehub.plugins import Registry
+from wirehub.store import (
+    DispatchRecord,
+    IdempotencyConflictError,
+    InvalidInputError,
+    StaleEvent,
+    StepRun,
+    Timer,
+)
+
+STEP_RUNS: Any = StepRun.__table__
+TIMERS: Any = Timer.__table__
+OUTBOX: Any = DispatchRecord.__table__
+STALE: Any = StaleEvent.__table__
+HTTP_ERROR = ErrorInfo(kind="http.status", message="503 from the server", retryable=True)
+
+
+@pytest.fixture
+async def hub(migrated: AsyncEngine, registry: Registry) -> Harness:
+    return make_harness(migrated, registry)
+
+
+async def test_a_chain_driven_by_hand_succeeds_with_history_1_to_n_and_no_timers(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(10))
+    began = time.perf_counter()
+    execution_id, applied = await hub.store.start(workflow_id, None, {"x": 1})
+    assert applied.accepted
+    assert applied.sequence == 1
+    assert applied.status == "running"
+    assert [(d.step_id, d.attempt) for d in applied.dispatches] == [("s0", 1)]
+    ran = await hub.run_by_hand(applied.dispatches)
+    elapsed = time.perf_counter() - began
+    print(f"\n10-step chain by hand on {hub.engine.dialect.name}: {elapsed * 1000 / 10:.2f} ms per step")
+
+    view = await hub.store.get(execution_id)
+    assert ran == 10
+    assert view.status == "succeeded"
+    assert view.output == {f"s{i}": {"n": i} for i in range(10)}
+    assert view.state.steps["s3"].output == {"n": 3}
+    assert [(run.step_id, run.status, run.output) for run in view.steps] == [
+        (f"s{i}", "succeeded", {"n": i}) for i in range(10)
+    ]
+    assert (view.steps[0].input, view.steps[1].input) == ({"x": 1}, {"n": 0})  # a step gets its source's output
+    history = await hub.store.history(execution_id)
+    assert [entry.sequence for entry in history] == list(range(1, 22))  # started, then claim + result per step
+    assert view.next_sequence == 22
+    assert await hub.count(TIMERS) == 0
+    assert await hub.count(OUTBOX) == 0
+
+
+async def test_a_retry_waits_for_its_timer_and_the_sweeper_fires_it(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1, **RETRY))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    failed = await hub.store.finish(claim, StepFailed("s0", 1, T0, HTTP_ERROR))
+    assert failed.accepted
+    assert failed.dispatches == []
+    assert await hub.count(TIMERS, kind="retry", step_id="s0", attempt=1) == 1
+
+    hub.clock.advance(4.9)
+    early = await hub.store.sweep()
+    assert (early.timers_fired, early.dispatches) == (0, [])
+
+    hub.clock.advance(0.2)
+    swept = await hub.store.sweep()
+    assert swept.timers_fired == 1
+    assert [(d.step_id, d.attempt) for d in swept.dispatches] == [("s0", 2)]
+    assert await hub.count(TIMERS) == 0
+    assert (await hub.store.sweep()).timers_fired == 0  # fired once
+
+    await hub.run_by_hand(swept.dispatches)
+    view = await hub.store.get(execution_id)
+    assert view.status == "succeeded"
+    assert [(run.attempt, run.status) for run in view.steps] == [(1, "failed"), (2, "succeeded")]
+    assert view.steps[0].error["kind"] == "http.status"
+
+
+async def test_a_stale_or_duplicate_finish_or_claim_changes_nothing(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    dispatch = applied.dispatches[0]
+    claim = await hub.store.claim(dispatch, "w1")
+    assert claim is not None
+    assert await hub.store.claim(dispatch, "w2") is None  # the same message delivered twice
+
+    result = StepSucceeded("s0", 1, T0, output="first")
+    assert (await hub.store.finish(claim, result)).accepted
+    before = await hub.store.get(execution_id)
+    duplicate = await hub.store.finish(claim, StepSucceeded("s0", 1, T0, output="second"))
+    after = await hub.store.get(execution_id)
+
+    assert duplicate.accepted is False
+    assert duplicate.sequence is None
+    assert duplicate.dispatches == []
+    assert after == before
+    assert after.state.steps["s0"].output == "first"
+    assert await hub.count(STALE, execution_id=execution_id) == 2  # the second claim and the second result
+
+
+async def test_an_expired_lease_times_the_attempt_out_and_the_retry_policy_decides(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1, **RETRY))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "dies")
+    assert claim is not None
+    hub.clock.advance(20)
+    renewed = await hub.store.renew(claim)
+    assert renewed == hub.clock.at.replace() + (claim.lease_expires_at - claim.claimed_at)
+    hub.clock.advance(29)
+    assert (await hub.store.sweep()).expired_leases == 0  # renewed: not expired yet
+
+    hub.clock.advance(2)
+    swept = await hub.store.sweep()
+    assert swept.expired_leases == 1
+    assert (await hub.store.sweep()).expired_leases == 0  # expired once
+    assert await hub.store.renew(claim) is None
+    late = await hub.store.finish(claim, StepSucceeded("s0", 1, T0, output="late"))
+    assert late.accepted is False
+
+    view = await hub.store.get(execution_id)
+    assert view.state.steps["s0"].status == "retry_wait"  # "timeout" is in retry_on: a second attempt follows
+    assert view.steps[0].status == "timed_out"
+    hub.clock.advance(5)
+    retried = await hub.store.sweep()
+    assert [(d.step_id, d.attempt) for d in retried.dispatches] == [("s0", 2)]
+
+
+async def test_an_expired_lease_without_retries_fails_the_execution(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    assert await hub.store.claim(applied.dispatches[0], "dies") is not None
+    hub.clock.advance(31)
+    assert (await hub.store.sweep()).expired_leases == 1
+    view = await hub.store.get(execution_id)
+    assert view.status == "failed"
+    assert view.error["kind"] == "timeout"
+    assert await hub.count(TIMERS) == 0
+
+
+async def test_a_handed_back_attempt_is_dispatched_again_and_claimed_by_another_worker(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    first = await hub.store.claim(applied.dispatches[0], "stopping")
+    assert first is not None
+    await hub.store.hand_back(first, "worker shutting down")
+    assert await hub.store.renew(first) is None
+    swept = await hub.store.sweep()
+    assert [(d.step_id, d.attempt) for d in swept.dispatches] == [("s0", 1)]
+    second = await hub.store.claim(swept.dispatches[0], "other")
+    assert second is not None
+    assert second.lease_token != first.lease_token
+    assert not (await hub.store.finish(first, StepSucceeded("s0", 1, T0, output="old"))).accepted
+    assert (await hub.store.finish(second, StepSucceeded("s0", 1, T0, output="new"))).accepted
+    view = await hub.store.get(execution_id)
+    assert (view.status, view.output) == ("succeeded", {"s0": "new"})
+    assert view.steps[0].worker == "other"
+
+
+async def test_an_undelivered_dispatch_is_returned_again_after_the_redelivery_interval(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    _, applied = await hub.store.start(workflow_id, None, {})
+    assert (await hub.store.sweep()).dispatches == []  # just made: the caller is sending it
+    hub.clock.advance(10)
+    assert (await hub.store.sweep()).dispatches == applied.dispatches  # the caller died before sending
+    assert (await hub.store.sweep()).dispatches == []
+    await hub.store.mark_delivered([applied.dispatches[0].dispatch_id])
+    hub.clock.advance(10)
+    assert (await hub.store.sweep()).dispatches == applied.dispatches  # delivered, never claimed
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    hub.clock.advance(10)
+    assert (await hub.store.sweep()).dispatches == []  # claimed: nothing left to send
+
+
+@pytest.mark.parametrize("where", ["scheduled", "running", "retry_wait", "waiting"])
+async def test_cancel_works_from_every_non_terminal_state(hub: Harness, where: str) -> None:
+    workflow_id = await hub.workflow(chain(2, **RETRY))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = None
+    if where != "scheduled":
+        claim = await hub.store.claim(applied.dispatches[0], "w1")
+        assert claim is not None
+    if where == "retry_wait":
+        assert claim is not None
+        await hub.store.finish(claim, StepFailed("s0", 1, T0, HTTP_ERROR))
+    if where == "waiting":
+        assert claim is not None
+        until = T0.replace(year=2027)
+        await hub.store.finish(claim, StepSuspended("s0", 1, T0, until, output={"waited": True}))
+    assert (await hub.store.get(execution_id)).state.steps["s0"].status == where
+
+    cancelled = await hub.store.cancel(execution_id, "no longer needed")
+    assert cancelled.accepted
+    assert cancelled.status == "cancelled"
+    view = await hub.store.get(execution_id)
+    assert view.status == "cancelled"
+    assert view.error["message"] == "no longer needed"
+    assert view.state.steps["s0"].status == "cancelled"
+    assert view.state.steps["s1"].status == "skipped"
+    assert await hub.count(TIMERS) == 0
+    assert await hub.count(OUTBOX) == 0
+    if claim is not None:
+        assert await hub.store.renew(claim) is None  # the worker running it learns of it
+        assert not (await hub.store.finish(claim, StepSucceeded("s0", 1, T0))).accepted
+    hub.clock.advance(3600)
+    assert (await hub.store.sweep()).dispatches == []
+    again = await hub.store.cancel(execution_id)
+    assert again.accepted is False
+    assert again.status == "cancelled"
+
+
+async def test_event_times_come_from_the_store_clock_even_when_the_worker_clock_is_skewed(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1, timeout_seconds=60))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    hub.clock.advance(3)
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    assert claim.claimed_at == hub.clock.at
+    assert claim.deadline == hub.clock.at.replace() + (T0.replace(minute=1) - T0)  # claim + 60 s
+    hub.clock.advance(2)
+    skewed = T0.replace(year=2001)  # the worker's clock is 25 years behind
+    await hub.store.finish(claim, StepSucceeded("s0", 1, skewed, output=1))
+    history = await hub.store.history(execution_id)
+    times = [entry.event.at for entry in history]
+    assert times == [T0, T0.replace(second=3), T0.replace(second=5)]
+    view = await hub.store.get(execution_id)
+    assert view.state.finished_at == T0.replace(second=5)
+
+
+async def test_a_run_timeout_is_enforced_by_the_sweeper_when_the_worker_is_gone(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1, timeout_seconds=10))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    hub.clock.advance(10)
+    assert (await hub.store.sweep()).timers_fired == 1
+    view = await hub.store.get(execution_id)
+    assert (view.status, view.error["kind"]) == ("failed", "timeout")
+
+
+async def test_start_is_idempotent_by_key_and_refuses_the_same_key_with_another_input(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    first, applied = await hub.store.start(workflow_id, None, {"order": 7}, idempotency_key="order-7")
+    again, repeated = await hub.store.start(workflow_id, 1, {"order": 7}, idempotency_key="order-7")
+    assert again == first
+    assert repeated.accepted is False
+    assert repeated.dispatches == []
+    assert repeated.status == "running"
+    with pytest.raises(IdempotencyConflictError, match="order-7"):
+        await hub.store.start(workflow_id, None, {"order": 8}, idempotency_key="order-7")
+    other, _ = await hub.store.start(workflow_id, None, {"order": 7})
+    assert other != first
+    assert applied.accepted
+
+
+async def test_an_input_that_does_not_fit_is_refused_with_its_pointer(hub: Harness) -> None:
+    definition = chain(1)
+    definition["input_schema"] = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    workflow_id = await hub.workflow(definition)
+    with pytest.raises(InvalidInputError) as caught:
+        await hub.store.start(workflow_id, None, {"n": "seven"})
+    assert [problem.pointer for problem in caught.value.problems] == ["/n"]
+    assert await hub.count(STEP_RUNS) == 0
+
+
+async def test_an_event_of_a_stale_attempt_applied_directly_is_recorded_and_changes_nothing(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    execution_id, _ = await hub.store.start(workflow_id, None, {})
+    before = await hub.store.get(execution_id)
+    refused = await hub.store.apply(execution_id, StepSucceeded("s0", 2, T0))
+    assert refused.accepted is False
+    assert await hub.store.get(execution_id) == before
+    assert ExecutionStatus(before.status) is ExecutionStatus.RUNNING
+    assert await hub.count(STALE, execution_id=execution_id) == 1
