@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from wirehub.engine import StepFailed, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
+from wirehub.engine import StepFailed, StepPlan, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
 from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag
 
@@ -56,11 +56,15 @@ class Claims(StoreCore):
                 outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
                 if outcome.applied.accepted and outcome.state is not None:
                     deadline = outcome.state.steps[dispatch.step_id].run_deadline
-                    return _claim(dispatch, token, expires, row.input, now, deadline)
+                    return _claim(
+                        dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
+                    )
                 return None  # the transition recorded why
             elif run.status is StepStatus.RUNNING and row.lease_token is None:
                 await session.execute(update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
-                return _claim(dispatch, token, expires, row.input, now, run.run_deadline)
+                return _claim(
+                    dispatch, token, expires, row.input, now, run.run_deadline, loaded.plan.steps[dispatch.step_id]
+                )
             else:
                 reason = f"attempt {dispatch.attempt} is {run.status} and held by a worker"
                 if run.status is not StepStatus.RUNNING:
@@ -186,6 +190,12 @@ async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: 
 
 
 def _claim(
-    dispatch: Dispatch, token: UUID, expires: datetime, input: Any, now: datetime, deadline: datetime | None
+    dispatch: Dispatch,
+    token: UUID,
+    expires: datetime,
+    input: Any,
+    now: datetime,
+    deadline: datetime | None,
+    step: StepPlan,
 ) -> Claim:
-    return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline)
+    return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline, step)
