@@ -15,12 +15,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 from taskiq import AsyncBroker
-from taskiq.abc.broker import AckableMessage
-from taskiq.acks import AcknowledgeType
+from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.receiver import Receiver
 
 from wirehub.worker.broker import DispatchStreamBroker
@@ -123,10 +122,11 @@ class Consumer:
             self._slots.release()
 
 
-async def _first(work: Awaitable[T], stopping: asyncio.Future[bool]) -> T | None:
+async def _first(work: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:
     """What ``work`` returns, or None (``work`` cancelled) when ``stopping`` completes first."""
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    both: set[asyncio.Future[Any]] = {task, stopping}
+    done, _ = await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         return task.result()
     task.cancel()

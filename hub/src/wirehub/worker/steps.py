@@ -14,12 +14,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
 from wirehub.worker.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
+    from wirehub.engine import StepPlan
     from wirehub.store import Claim, Dispatch, ExecutionStore
 
 logger = logging.getLogger("wirehub.worker")
@@ -85,7 +87,7 @@ class StepRunner:
         if claim is None:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
-        if not self._accepting:  # the worker began stopping while the claim committed
+        if not self.accepting:  # the worker began stopping while the claim committed
             await self._hand_back(claim, "the worker is stopping")
             return
         key = (str(claim.execution_id), claim.step_id, claim.attempt)
@@ -97,6 +99,11 @@ class StepRunner:
             await self._run(running)
         finally:
             self._running.pop(key, None)
+
+    @property
+    def accepting(self) -> bool:
+        """Whether dispatches are still claimed here (False once the worker is stopping)."""
+        return self._accepting
 
     def stop_accepting(self) -> None:
         """From now on dispatches are left unclaimed (for another worker)."""
@@ -119,8 +126,12 @@ class StepRunner:
 
     async def _run(self, running: _Running) -> None:
         claim = running.claim
-        attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, claim.claimed_at)
-        work = running.work = asyncio.create_task(run_attempt(self.env, claim.step, attempt))
+        step = claim.step
+        if step is None:  # a store that does not say what to run: let a worker that can have it
+            await self._hand_back(claim, "the claim carries no step plan")
+            return
+        attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, _first_claimed_at(claim, step))
+        work = running.work = asyncio.create_task(run_attempt(self.env, step, attempt))
         renewing = asyncio.create_task(self._renew(running))
         try:
             outcome = await work
@@ -197,3 +208,14 @@ class StepRunner:
                 logger.warning("could not %s %s#%d, retrying: %s", what, claim.step_id, claim.attempt, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
+
+
+def _first_claimed_at(claim: Claim, step: StepPlan) -> datetime:
+    """When the attempt was first claimed: its run deadline counts from there, also after a hand-back.
+
+    The store keeps the attempt's deadline from its first claim; the node's
+    ``ctx.deadline`` (the claim instant plus ``timeout_seconds``) must agree.
+    """
+    if claim.deadline is None or step.timeout_seconds is None:
+        return claim.claimed_at
+    return claim.deadline - timedelta(seconds=step.timeout_seconds)
