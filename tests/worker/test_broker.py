@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import pytest
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 
@@ -18,20 +16,6 @@ from wirehub.settings import Settings
 from wirehub.worker import STREAM, Consumer, DispatchStreamBroker, broker_for
 
 GROUP = "wirehub-workers"
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private redis-server this test may kill: the shared one is left alone."""
-    try:
-        server = RedisServer(tmp_path)
-    except FileNotFoundError:
-        pytest.skip("redis-server is not installed")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 class Recorder:
