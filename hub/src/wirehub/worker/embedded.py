@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +18,20 @@ from uuid import UUID
 
 import msgspec
 
-from wirehub.engine import Event, ExecutionState, Plan, apply, start
-from wirehub.runtime import CredentialSource, NodeThreads, ProgressSink, StepEnvironment
+from wirehub.engine import Event, ExecutionState, Plan, apply, start, validate_input
+from wirehub.runtime import (
+    CredentialSource,
+    ExecutionResult,
+    InvalidWorkflowError,
+    MappingCredentialSource,
+    NodeThreads,
+    ProgressSink,
+    StepEnvironment,
+    StoredCredential,
+    compile_definition,
+)
 from wirehub.runtime.local import Observer
+from wirehub.runtime.workflows import StepProgress, progress_sink
 from wirehub.settings import Settings
 from wirehub.store import (
     ExecutionStore,
@@ -165,3 +176,47 @@ async def embedded_hub(
                     await running
         finally:
             await engine.dispose()
+
+
+async def run_definition(
+    definition: str | bytes | dict[str, Any],
+    input: Any = None,
+    *,
+    registry: NodeRegistry,
+    settings: Settings,
+    credentials: CredentialSource | Mapping[str, StoredCredential] | None = None,
+    observer: Observer | None = None,
+    on_progress: StepProgress | None = None,
+    database_url: str | None = None,
+) -> ExecutionResult:
+    """Runs a definition to its end on an embedded hub: what ``wirehub run`` does.
+
+    The definition is saved as a workflow, the execution started, and its
+    attempts run by the in-process worker; ``observer`` sees every event of
+    the history as it is written, with the state after it.
+
+    Args:
+        definition: JSON text or an already-decoded object.
+        input: The execution input.
+        registry: The node types.
+        settings: Lease, grace, egress.
+        credentials: Named credentials steps may use.
+        observer: Called after every event, with the new state.
+        on_progress: Called with ``(step_id, attempt, report)`` for every progress report.
+        database_url: The database; a temporary SQLite file by default.
+
+    Raises:
+        InvalidWorkflowError: The definition or the input is not valid; nothing ran.
+    """
+    plan = compile_definition(definition, registry)
+    problems = validate_input(plan, input)
+    if problems:
+        raise InvalidWorkflowError("the execution input", problems)
+    source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
+    async with embedded_hub(
+        settings, registry, database_url=database_url, credentials=source, on_progress=progress_sink(on_progress)
+    ) as hub:
+        workflow_id = await hub.save(definition)
+        execution_id = await hub.start(workflow_id, input)
+        state = await hub.follow(execution_id, hub.store.plans.get((workflow_id, 1)) or plan, input, observer)
+    return ExecutionResult(str(execution_id), state.status, state.output, state.error, state)
