@@ -35,8 +35,12 @@ async def run_step(dispatch: Any, context: Annotated[Context, TaskiqDepends()]) 
     await runner.handle(parsed, ack)
 
 
-def register(broker: AsyncBroker, runner: StepRunner) -> None:
-    """Registers ``run_step`` on ``broker`` (once), run by ``runner``."""
-    setattr(broker.state, _RUNNER, runner)
+def register(broker: AsyncBroker, runner: StepRunner | None = None) -> None:
+    """Registers ``run_step`` on ``broker`` (once), run by ``runner``.
+
+    A process that only sends dispatches (an API replica) registers it without a runner.
+    """
+    if runner is not None:
+        setattr(broker.state, _RUNNER, runner)
     if broker.find_task(TASK_NAME) is None:
         broker.register_task(run_step, task_name=TASK_NAME)
