@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.runtime import testing_plugin
-from wirehub.worker.embedded import EmbeddedHub
+from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
+from wirehub.worker import TASK_NAME
+from wirehub.worker.embedded import EmbeddedHub, embedded_hub
 
 WORKFLOW: dict[str, Any] = {
     "name": "everything-at-once",
@@ -112,3 +118,33 @@ async def test_each_dispatch_delivered_twice_runs_its_step_once(hub: EmbeddedHub
     assert view.status == "succeeded"
     assert {step: len(attempts) for step, attempts in calls.attempts.items()} == {"a": 1, "b": 1, "join": 1}
     assert sorted((run.step_id, run.attempt) for run in view.steps) == [("a", 1), ("b", 1), ("join", 1)]
+
+
+async def test_a_step_running_longer_than_its_lease_keeps_it_and_runs_once(
+    tmp_path: Path, registry: NodeRegistry, calls: testing_plugin.Calls
+) -> None:
+    settings = Settings(lease_seconds=0.6, sweep_interval_seconds=0.05)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lease.db'}"
+    async with embedded_hub(settings, registry, database_url=url) as hub:
+        workflow_id = await hub.save(
+            {"name": "long", "steps": [{"id": "s", "type": "test.sleep", "config": {"seconds": 1.5}}]}
+        )
+        execution_id = await hub.start(workflow_id)
+        view = await hub.wait(execution_id, within=10)
+    assert view.status == "succeeded"
+    assert [(run.attempt, run.status) for run in view.steps] == [(1, "succeeded")]
+    assert calls.attempts["s"] == [1]
+
+
+async def test_a_malformed_dispatch_message_is_dropped_and_the_worker_goes_on(
+    hub: EmbeddedHub, calls: testing_plugin.Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = hub.worker.broker.find_task(TASK_NAME)
+    assert task is not None
+    await task.kiq({"execution_id": "not a uuid"})
+    workflow_id = await hub.save(
+        {"name": "one", "steps": [{"id": "s", "type": "test.flaky", "config": {"failures": 0}}]}
+    )
+    view = await hub.wait(await hub.start(workflow_id), within=5)
+    assert view.status == "succeeded"
+    assert "dropping a malformed dispatch message" in caplog.text

@@ -3,7 +3,7 @@
 A broker message carries one ``Dispatch`` (four ids), never an input or a
 secret: the database is the record, the broker only says "look at this".
 Delivery is at least once and the database decides everything else, so each
-trap of taskiq-redis (``docs/durable.md``) costs at most a duplicate delivery,
+trap of taskiq-redis (``docs/workers.md``) costs at most a duplicate delivery,
 which the fenced claim turns into nothing.
 """
 
