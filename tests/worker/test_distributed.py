@@ -152,15 +152,21 @@ def _keys(server: LocalServer) -> list[str]:
     return [request.headers["idempotency-key"] for request in server.requests]
 
 
-async def test_two_worker_processes_share_executions_on_postgresql_and_redis(
-    sender: Sender, workers: Any, server: LocalServer
+async def test_two_worker_processes_share_executions_and_survive_a_redis_restart_that_lost_its_data(
+    sender: Sender, workers: Any, server: LocalServer, redis_server: RedisServer
 ) -> None:
     a, b = workers("a", "b")
     workflow_id = await sender.workflow(FAN_OUT)
     executions = [await sender.start(workflow_id, {"url": server.url("/echo")}) for _ in range(12)]
+    await _until_requests(server, 4)
+    redis_server.kill()  # with every message in it, delivered or not
+    await asyncio.sleep(1.0)
+    redis_server.start()
     views = [await sender.store.wait(execution_id, timeout=30) for execution_id in executions]
+    assert a.process.poll() is None  # neither worker died with Redis
+    assert b.process.poll() is None
 
-    assert [view.status for view in views] == ["succeeded"] * 12
+    assert [view.status for view in views] == ["succeeded"] * 12, [(v.error, [(r.step_id, r.attempt, r.status, r.worker, r.error) for r in v.steps]) for v in views if v.status != "succeeded"][:2]
     assert [view.output for view in views] == ["done"] * 12
     ran_by = {run.worker for view in views for run in view.steps if run.worker}
     assert ran_by == {"a", "b"}

@@ -158,7 +158,7 @@ async def embedded_hub(
                 PlanCache(),
                 lease_seconds=settings.lease_seconds,
                 catalog=registry,
-                redelivery_seconds=max(settings.lease_seconds, 1.0),
+                redelivery_seconds=settings.lease_seconds,
             )
             threads = NodeThreads(settings.egress_policy)
             async with StepEnvironment(registry, threads, credentials=credentials, on_progress=on_progress) as env:

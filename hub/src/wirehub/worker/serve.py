@@ -27,7 +27,14 @@ async def serve(settings: Settings, *, name: str | None = None) -> None:
 
     registry = default_registry(settings=settings)
     engine = database_engine(settings.database_url, pool_pre_ping=True)
-    store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=settings.lease_seconds)
+    store = ExecutionStore(
+        session_factory(engine, writes=True),
+        PlanCache(),
+        lease_seconds=settings.lease_seconds,
+        catalog=registry,
+        # A dispatch sent but not claimed within a lease (Redis lost it) is sent again.
+        redelivery_seconds=settings.lease_seconds,
+    )
     try:
         async with StepEnvironment(registry, NodeThreads(settings.egress_policy)) as env:
             worker = Worker(settings, store, env, name=name)

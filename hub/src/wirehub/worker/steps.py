@@ -31,6 +31,8 @@ Ack = Callable[[], Awaitable[None]]
 
 CANCEL_CHECK_SECONDS = 1.0
 """Longest time between two renewals: a cancel or a lost lease reaches the node within about this."""
+ACK_SECONDS = 1.0
+"""Longest wait for the broker to take an acknowledgement."""
 RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
 
@@ -83,7 +85,7 @@ class StepRunner:
             return  # stopping: not acknowledged, unclaimed; the sweeper dispatches it again
         claim = await self.store.claim(dispatch, self.worker)
         if ack is not None:
-            await ack()
+            await _acknowledge(ack)
         if claim is None:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
@@ -208,6 +210,19 @@ class StepRunner:
                 logger.warning("could not %s %s#%d, retrying: %s", what, claim.step_id, claim.attempt, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
+
+
+async def _acknowledge(ack: Ack) -> None:
+    """Acknowledges a message, without letting a broker outage hold up or fail the attempt.
+
+    The claim has committed: the database owns the attempt now. A message left
+    unacknowledged is at worst delivered again, and the claim refuses it.
+    """
+    try:
+        async with asyncio.timeout(ACK_SECONDS):
+            await ack()
+    except Exception as exc:  # Redis is away (or slow): the attempt runs all the same
+        logger.warning("could not acknowledge a dispatch message: %s", exc)
 
 
 def _first_claimed_at(claim: Claim, step: StepPlan) -> datetime:
