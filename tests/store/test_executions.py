@@ -239,6 +239,23 @@ async def test_event_times_come_from_the_store_clock_even_when_the_worker_clock_
     assert view.state.finished_at == T0.replace(second=5)
 
 
+async def test_a_suspension_waits_as_long_as_the_skewed_worker_meant(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    skewed = T0.replace(year=2001)
+    await hub.store.finish(claim, StepSuspended("s0", 1, skewed, skewed.replace(minute=10), output="parked"))
+    view = await hub.store.get(execution_id)
+    assert view.state.steps["s0"].wake_at == T0.replace(minute=10)  # ten minutes of the store's clock
+    hub.clock.advance(599)
+    assert (await hub.store.sweep()).timers_fired == 0
+    hub.clock.advance(1)
+    assert (await hub.store.sweep()).timers_fired == 1
+    view = await hub.store.wait(execution_id, timeout=5)
+    assert (view.status, view.output) == ("succeeded", {"s0": "parked"})
+
+
 async def test_a_run_timeout_is_enforced_by_the_sweeper_when_the_worker_is_gone(hub: Harness) -> None:
     workflow_id = await hub.workflow(chain(1, timeout_seconds=10))
     execution_id, applied = await hub.store.start(workflow_id, None, {})

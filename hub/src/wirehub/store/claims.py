@@ -9,13 +9,13 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from wirehub.engine import StepFailed, StepPlan, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
 from wirehub.store.records import Applied, Claim, Dispatch
-from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag
+from wirehub.store.transition import EXECUTIONS, OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
 
 Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
 """What a worker may report about the attempt it claimed."""
@@ -48,27 +48,28 @@ class Claims(StoreCore):
             token = uuid4()
             expires = now + timedelta(seconds=self.lease_seconds)
             lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
-            await session.execute(delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
-            if run is None or row is None or run.attempt != dispatch.attempt:
-                reason = "the attempt is not the step's current one"
-            elif run.status is StepStatus.SCHEDULED:
-                event = StepStarted(dispatch.step_id, dispatch.attempt, now)
-                outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
-                if outcome.applied.accepted and outcome.state is not None:
-                    deadline = outcome.state.steps[dispatch.step_id].run_deadline
+            if run is not None and row is not None and run.attempt == dispatch.attempt:
+                if run.status is StepStatus.SCHEDULED:
+                    # The transition deletes the attempt's dispatch records: it leaves ``scheduled``.
+                    event = StepStarted(dispatch.step_id, dispatch.attempt, now)
+                    outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
+                    if outcome.state is not None:
+                        deadline = outcome.state.steps[dispatch.step_id].run_deadline
+                        return _claim(
+                            dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
+                        )
+                    return None  # refused: the transition recorded why
+                if run.status is StepStatus.RUNNING and row.lease_token is None:  # handed back
+                    await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
+                    await sql(session, update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
                     return _claim(
-                        dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
+                        dispatch, token, expires, row.input, now, run.run_deadline, loaded.plan.steps[dispatch.step_id]
                     )
-                return None  # the transition recorded why
-            elif run.status is StepStatus.RUNNING and row.lease_token is None:
-                await session.execute(update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
-                return _claim(
-                    dispatch, token, expires, row.input, now, run.run_deadline, loaded.plan.steps[dispatch.step_id]
-                )
+                held = " and held by a worker" if run.status is StepStatus.RUNNING else ""
+                reason = f"attempt {dispatch.attempt} is {run.status}{held}"
             else:
-                reason = f"attempt {dispatch.attempt} is {run.status} and held by a worker"
-                if run.status is not StepStatus.RUNNING:
-                    reason = f"attempt {dispatch.attempt} is {run.status}"
+                reason = "the attempt is not the step's current one"
+            await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
             await self.record_stale(session, dispatch.execution_id, "claim", msgspec.to_builtins(dispatch), reason)
             return None
 
@@ -84,7 +85,8 @@ class Claims(StoreCore):
             now = self.now()
             expires = now + timedelta(seconds=self.lease_seconds)
             s = STEP_RUNS.c
-            result = await session.execute(
+            result = await sql(
+                session,
                 update(STEP_RUNS)
                 .where(
                     s.execution_id == claim.execution_id,
@@ -94,7 +96,7 @@ class Claims(StoreCore):
                     s.status == str(StepStatus.RUNNING),
                     s.lease_expires_at > now,
                 )
-                .values(lease_expires_at=expires)
+                .values(lease_expires_at=expires),
             )
             return expires if getattr(result, "rowcount", 0) == 1 else None
 
@@ -125,7 +127,7 @@ class Claims(StoreCore):
             if loaded is None:
                 return Applied(False, "unknown", [], None)
             row = loaded.attempt_row
-            event = replace(outcome, at=self.now())
+            event = _stamped(outcome, self.now())
             if row is None or row.lease_token != claim.lease_token:
                 reason = "the result's lease token is not the attempt's current one (late or duplicate result)"
                 await self.record_stale(
@@ -144,10 +146,14 @@ class Claims(StoreCore):
         longer current does nothing.
         """
         async with self.sessions() as session, session.begin():
+            # Lock the execution first, as every transition does: the outbox row's foreign key would
+            # otherwise wait for a transition that waits for the step run this updates.
+            await sql(session, select(EXECUTIONS.c.id).where(EXECUTIONS.c.id == claim.execution_id).with_for_update())
             s = STEP_RUNS.c
             now = self.now()
             released = (
-                await session.execute(
+                await sql(
+                    session,
                     update(STEP_RUNS)
                     .where(
                         s.execution_id == claim.execution_id,
@@ -157,7 +163,7 @@ class Claims(StoreCore):
                         s.status == str(StepStatus.RUNNING),
                     )
                     .values(lease_token=None, lease_expires_at=None, worker=None, updated_at=now)
-                    .returning(s.id)
+                    .returning(s.id),
                 )
             ).scalar_one_or_none()
             if released is None:
@@ -175,7 +181,8 @@ class Claims(StoreCore):
 
 async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: UUID, created_at: datetime) -> None:
     # Backdated by the redelivery interval, so the next sweep sends it rather than one interval later.
-    await session.execute(
+    await sql(
+        session,
         insert(OUTBOX).values(
             id=dispatch.dispatch_id,
             execution_id=dispatch.execution_id,
@@ -185,7 +192,7 @@ async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: 
             deliveries=0,
             delivered_at=None,
             created_at=created_at,
-        )
+        ),
     )
 
 
@@ -199,3 +206,14 @@ def _claim(
     step: StepPlan,
 ) -> Claim:
     return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline, step)
+
+
+def _stamped(outcome: Outcome, now: datetime) -> Outcome:
+    """The worker's result at the store's clock.
+
+    A suspension's ``until`` moves with it: the worker computed it on its own
+    clock, so the delay it means is ``until - at``, whatever that clock says.
+    """
+    if isinstance(outcome, StepSuspended):
+        return replace(outcome, at=now, until=now + (outcome.until - outcome.at))
+    return replace(outcome, at=now)

@@ -86,6 +86,12 @@ def session_factory(engine: AsyncEngine, *, writes: bool = False) -> async_sessi
     return async_sessionmaker(bind, expire_on_commit=False)
 
 
+def reading(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions like ``sessions`` whose transactions only read: on SQLite they do not take the write lock."""
+    bind = sessions.kw["bind"]
+    return async_sessionmaker(bind.execution_options(**{_WRITES: False}), expire_on_commit=False)
+
+
 def _encode_json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 

@@ -20,7 +20,7 @@ from wirehub.store.claims import Claims
 from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictError, InvalidInputError
 from wirehub.store.records import Applied, ExecutionView, StepRunView
 from wirehub.store.sweeper import Sweeper
-from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS
+from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS, sql
 from wirehub.store.versions import WorkflowVersionService
 
 WAIT_POLL_SECONDS = 0.02
@@ -91,7 +91,8 @@ class ExecutionStore(Claims, Sweeper):
             execution_id = uuid7()
             now = self.now()
             state = engine.prepare(plan, str(execution_id), input)
-            await session.execute(
+            await sql(
+                session,
                 insert(EXECUTIONS).values(
                     id=execution_id,
                     workflow_id=workflow_id,
@@ -104,7 +105,7 @@ class ExecutionStore(Claims, Sweeper):
                     idempotency_key=key,
                     created_at=now,
                     updated_at=now,
-                )
+                ),
             )
             loaded = await self.lock(session, execution_id, outputs=False)
             assert loaded is not None  # inserted just above, in this transaction
@@ -113,10 +114,11 @@ class ExecutionStore(Claims, Sweeper):
 
     async def _by_key(self, workflow_id: UUID, key: str, input: Any) -> tuple[UUID, Applied] | None:
         e = EXECUTIONS.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             row = (
-                await session.execute(
-                    select(e.id, e.status, e.input).where(e.workflow_id == workflow_id, e.idempotency_key == key)
+                await sql(
+                    session,
+                    select(e.id, e.status, e.input).where(e.workflow_id == workflow_id, e.idempotency_key == key),
                 )
             ).one_or_none()
         if row is None:
@@ -164,10 +166,11 @@ class ExecutionStore(Claims, Sweeper):
             return
         o = OUTBOX.c
         async with self.sessions() as session, session.begin():
-            await session.execute(
+            await sql(
+                session,
                 update(OUTBOX)
                 .where(o.id.in_(list(dispatch_ids)))
-                .values(delivered_at=self.now(), deliveries=o.deliveries + 1)
+                .values(delivered_at=self.now(), deliveries=o.deliveries + 1),
             )
 
     async def get(self, execution_id: UUID) -> ExecutionView:
@@ -177,20 +180,22 @@ class ExecutionStore(Claims, Sweeper):
             ExecutionNotFoundError: No such execution.
         """
         e, s = EXECUTIONS.c, STEP_RUNS.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             row = (
-                await session.execute(
+                await sql(
+                    session,
                     select(
                         e.workflow_id, e.workflow_version_id, e.status, e.input, e.output, e.error, e.next_sequence
-                    ).where(e.id == execution_id)
+                    ).where(e.id == execution_id),
                 )
             ).one_or_none()
             if row is None:
                 raise ExecutionNotFoundError(execution_id)
-            loaded = await self.lock(session, execution_id)
+            loaded = await self.lock(session, execution_id, for_update=False)
             assert loaded is not None
             runs = (
-                await session.execute(
+                await sql(
+                    session,
                     select(
                         s.step_id,
                         s.attempt,
@@ -204,7 +209,7 @@ class ExecutionStore(Claims, Sweeper):
                         s.worker,
                     )
                     .where(s.execution_id == execution_id)
-                    .order_by(s.created_at, s.step_id, s.attempt)
+                    .order_by(s.created_at, s.step_id, s.attempt),
                 )
             ).all()
         steps = [StepRunView(*run) for run in runs]
@@ -224,12 +229,13 @@ class ExecutionStore(Claims, Sweeper):
     async def history(self, execution_id: UUID, *, after: int = 0) -> list[engine.HistoryEntry]:
         """The execution's accepted events after sequence ``after``, in order: what a client replays."""
         h = HISTORY.c
-        async with self.sessions() as session, session.begin():
+        async with self.reads() as session, session.begin():
             rows = (
-                await session.execute(
+                await sql(
+                    session,
                     select(h.sequence, h.event)
                     .where(h.execution_id == execution_id, h.sequence > after)
-                    .order_by(h.sequence)
+                    .order_by(h.sequence),
                 )
             ).all()
         return [engine.HistoryEntry(str(execution_id), row.sequence, msgspec.convert(row.event, Event)) for row in rows]
@@ -251,9 +257,9 @@ class ExecutionStore(Claims, Sweeper):
         return await self.get(execution_id)
 
     async def _status(self, execution_id: UUID) -> str:
-        async with self.sessions() as session:
+        async with self.reads() as session:
             status = (
-                await session.execute(select(EXECUTIONS.c.status).where(EXECUTIONS.c.id == execution_id))
+                await sql(session, select(EXECUTIONS.c.status).where(EXECUTIONS.c.id == execution_id))
             ).scalar_one_or_none()
         if status is None:
             raise ExecutionNotFoundError(execution_id)

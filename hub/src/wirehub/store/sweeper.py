@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 
 from wirehub.engine import StepStatus, StepTimedOut
 from wirehub.store.records import Dispatch, SweepResult
-from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, timer_event
+from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, sql, timer_event
 
 
 class Sweeper(StoreCore):
@@ -41,19 +41,21 @@ class Sweeper(StoreCore):
         s, t = STEP_RUNS.c, TIMERS.c
         async with self.sessions() as session, session.begin():
             leases = (
-                await session.execute(
+                await sql(
+                    session,
                     select(s.execution_id, s.step_id, s.attempt)
                     .where(s.status == str(StepStatus.RUNNING), s.lease_expires_at < now)
                     .order_by(s.lease_expires_at)
-                    .limit(limit)
+                    .limit(limit),
                 )
             ).all()
             timers = (
-                await session.execute(
+                await sql(
+                    session,
                     select(t.execution_id, t.kind, t.step_id, t.attempt)
                     .where(t.due_at <= now)
                     .order_by(t.due_at)
-                    .limit(limit)
+                    .limit(limit),
                 )
             ).all()
         dispatches: list[Dispatch] = []
@@ -95,14 +97,15 @@ class Sweeper(StoreCore):
                 return None
             now = self.now()
             still = (
-                await session.execute(
+                await sql(
+                    session,
                     select(t.id).where(
                         t.execution_id == execution_id,
                         t.kind == kind,
                         t.step_id == step_id,
                         t.attempt == attempt,
                         t.due_at <= now,
-                    )
+                    ),
                 )
             ).first()
             if still is None:
@@ -117,7 +120,8 @@ class Sweeper(StoreCore):
         o = OUTBOX.c
         async with self.sessions() as session, session.begin():
             rows = (
-                await session.execute(
+                await sql(
+                    session,
                     select(o.id, o.payload)
                     .where(
                         or_(
@@ -127,14 +131,15 @@ class Sweeper(StoreCore):
                     )
                     .order_by(o.created_at)
                     .limit(limit)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True),
                 )
             ).all()
             if not rows:
                 return []
-            await session.execute(
+            await sql(
+                session,
                 update(OUTBOX)
                 .where(o.id.in_([row.id for row in rows]))
-                .values(delivered_at=now, deliveries=o.deliveries + 1)
+                .values(delivered_at=now, deliveries=o.deliveries + 1),
             )
         return [msgspec.convert(row.payload, Dispatch) for row in rows]

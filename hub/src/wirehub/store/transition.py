@@ -27,8 +27,9 @@ from uuid import UUID
 import msgspec
 from msgspec.structs import replace
 from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select, tuple_, update
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.base import Executable
 from uuid_utils.compat import uuid7
 
 from wirehub import engine
@@ -43,6 +44,7 @@ from wirehub.engine import (
     TimerKind,
     live_timers,
 )
+from wirehub.store.database import reading
 from wirehub.store.errors import ConcurrentTransitionError
 from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
 from wirehub.store.models.base import utc_now
@@ -75,6 +77,12 @@ _ROW_CLOSED = frozenset(
 _MAX_VERSION_KEYS = 4096
 _encode = msgspec.json.Encoder().encode
 TimerKey = tuple[str, str, int]
+
+
+async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    """Runs a Core statement on the session's connection, without the ORM's per-statement work."""
+    connection = await session.connection()
+    return await connection.execute(statement, parameters)
 
 
 @dataclass
@@ -117,6 +125,8 @@ class StoreCore:
         if lease_seconds <= 0 or redelivery_seconds <= 0:
             raise ValueError("lease_seconds and redelivery_seconds must be positive")
         self.sessions = sessions
+        self.reads = reading(sessions)
+        """Sessions for what only reads (``get``, ``history``, ``wait``)."""
         self.plans = plans
         self.lease_seconds = lease_seconds
         self.redelivery_seconds = redelivery_seconds
@@ -145,8 +155,8 @@ class StoreCore:
             if cached is not None:
                 return cached
         found = (
-            await session.execute(
-                select(VERSIONS.c.workflow_id, VERSIONS.c.version).where(VERSIONS.c.id == workflow_version_id)
+            await sql(
+                session, select(VERSIONS.c.workflow_id, VERSIONS.c.version).where(VERSIONS.c.id == workflow_version_id)
             )
         ).one()
         key = (found.workflow_id, found.version)
@@ -163,6 +173,7 @@ class StoreCore:
         outputs: bool = True,
         attempt: tuple[str, int] | None = None,
         skip_locked: bool = False,
+        for_update: bool = True,
     ) -> Loaded | None:
         """Locks an execution's row and rebuilds its engine state; ``None`` when there is no such row.
 
@@ -176,23 +187,22 @@ class StoreCore:
                 in the same statement (``Loaded.attempt_row``).
             skip_locked: Give up at once (``None``) when another transaction
                 holds the row, rather than wait (sweepers, PostgreSQL only).
+            for_update: ``False`` to read without locking (``get``).
         """
         e = EXECUTIONS.c
-        query = (
-            select(
-                e.workflow_id,
-                e.workflow_version_id,
-                e.status,
-                e.input,
-                e.output,
-                e.state,
-                e.lock_version,
-                e.next_sequence,
-            )
-            .where(e.id == execution_id)
-            .with_for_update(skip_locked=skip_locked)
-        )
-        row = (await session.execute(query)).one_or_none()
+        query = select(
+            e.workflow_id,
+            e.workflow_version_id,
+            e.status,
+            e.input,
+            e.output,
+            e.state,
+            e.lock_version,
+            e.next_sequence,
+        ).where(e.id == execution_id)
+        if for_update:
+            query = query.with_for_update(skip_locked=skip_locked)
+        row = (await sql(session, query)).one_or_none()
         if row is None:
             return None
         plan = await self.plan_of(session, row.workflow_version_id)
@@ -237,17 +247,19 @@ class StoreCore:
         dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
         await self._write_timers(session, loaded.execution_id, old, new)
         sequence = loaded.next_sequence
-        await session.execute(
+        await sql(
+            session,
             insert(HISTORY).values(
                 execution_id=loaded.execution_id,
                 sequence=sequence,
                 event_type=event_tag(event),
                 event=event,
                 recorded_at=now,
-            )
+            ),
         )
         e = EXECUTIONS.c
-        result = await session.execute(
+        result = await sql(
+            session,
             update(EXECUTIONS)
             .where(e.id == loaded.execution_id, e.lock_version == loaded.lock_version)
             .values(
@@ -260,7 +272,7 @@ class StoreCore:
                 lock_version=loaded.lock_version + 1,
                 next_sequence=sequence + 1,
                 updated_at=now,
-            )
+            ),
         )
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
@@ -272,7 +284,8 @@ class StoreCore:
         self, session: AsyncSession, execution_id: UUID, event_type: str, event: Any, reason: str
     ) -> None:
         """Records an event or claim that changed nothing."""
-        await session.execute(
+        await sql(
+            session,
             insert(STALE).values(
                 id=uuid7(),
                 execution_id=execution_id,
@@ -280,7 +293,7 @@ class StoreCore:
                 event=event,
                 reason=reason,
                 created_at=self.now(),
-            )
+            ),
         )
 
     async def _write_step_runs(
@@ -340,19 +353,20 @@ class StoreCore:
                 values.update(lease_token=None, lease_expires_at=None)
             if attempt_values:
                 values.update(attempt_values.get((step_id, run.attempt), {}))
-            await session.execute(
+            await sql(
+                session,
                 update(STEP_RUNS)
                 .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
-                .values(**values)
+                .values(**values),
             )
         if added:
-            await session.execute(insert(STEP_RUNS), added)
+            await sql(session, insert(STEP_RUNS), added)
         if left_scheduled:
             # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
             attempts = select(s.id).where(
                 s.execution_id == execution_id, tuple_(s.step_id, s.attempt).in_(left_scheduled)
             )
-            await session.execute(delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
+            await sql(session, delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
         return row_ids
 
     async def _write_outbox(
@@ -367,7 +381,8 @@ class StoreCore:
             return []
         now = self.now()
         dispatches = [Dispatch(uuid7(), execution_id, step_id, attempt) for step_id, attempt in inputs]
-        await session.execute(
+        await sql(
+            session,
             insert(OUTBOX),
             [
                 {
@@ -395,17 +410,19 @@ class StoreCore:
         fresh = [(key, at) for key, at in after.items() if before.get(key) != at]
         t = TIMERS.c
         if gone:
-            await session.execute(
+            await sql(
+                session,
                 delete(TIMERS).where(
                     t.execution_id == execution_id,
                     or_(
                         *(and_(t.kind == kind, t.step_id == step, t.attempt == attempt) for kind, step, attempt in gone)
                     ),
-                )
+                ),
             )
         if fresh:
             now = self.now()
-            await session.execute(
+            await sql(
+                session,
                 insert(TIMERS),
                 [
                     {
@@ -446,7 +463,7 @@ async def _restore_outputs(
         s.lease_token,
         s.lease_expires_at,
     ).where(s.execution_id == execution_id, or_(*wanted))
-    rows = (await session.execute(query)).all()
+    rows = (await sql(session, query)).all()
     attempt_row = None
     steps = state.steps
     restored: dict[str, Any] = {}
