@@ -8,12 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import pytest
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 
 from tests.worker.redis_server import RedisServer
 from wirehub.settings import Settings
-from wirehub.worker import STREAM, Consumer, DispatchStreamBroker, broker_for
+from wirehub.worker import STREAM, TASK_NAME, Consumer, DispatchStreamBroker, broker_for, register
 
 GROUP = "wirehub-workers"
 
@@ -32,6 +33,7 @@ def _broker(url: str, *, lease: float = 30.0, concurrency: int = 4) -> DispatchS
     settings = Settings(redis_url=url, lease_seconds=lease, worker_concurrency=concurrency)
     broker = broker_for(settings, stream=f"test:{uuid.uuid4().hex}")
     assert isinstance(broker, DispatchStreamBroker)
+    broker.middlewares.clear()  # these tests send payloads of their own, not dispatches
     return broker
 
 
@@ -163,3 +165,18 @@ async def test_a_redis_restart_with_its_data_lost_does_not_stop_the_worker_or_it
         await _until(lambda: consumer.reconnects >= 1)
         await _send(broker, "after the restart")
         await _until(lambda: recorder.finished == ["running", "after the restart"], within=10)
+
+
+async def test_nothing_but_a_dispatch_goes_over_the_broker() -> None:
+    broker = broker_for(Settings())
+    register(broker)
+    task = broker.find_task(TASK_NAME)
+    assert task is not None
+    ids = {"dispatch_id": str(uuid.uuid4()), "execution_id": str(uuid.uuid4()), "step_id": "s", "attempt": 1}
+    with pytest.raises(ValueError, match="nothing else"):
+        await task.kiq({**ids, "input": {"password": "hunter2"}})
+    broker.register_task(lambda: None, task_name="other")
+    other = broker.find_task("other")
+    assert other is not None
+    with pytest.raises(ValueError, match=r"only 'wirehub\.run_step'"):
+        await other.kiq()

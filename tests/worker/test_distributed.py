@@ -166,7 +166,11 @@ async def test_two_worker_processes_share_executions_and_survive_a_redis_restart
     assert a.process.poll() is None  # neither worker died with Redis
     assert b.process.poll() is None
 
-    assert [view.status for view in views] == ["succeeded"] * 12, [(v.error, [(r.step_id, r.attempt, r.status, r.worker, r.error) for r in v.steps]) for v in views if v.status != "succeeded"][:2]
+    assert [view.status for view in views] == ["succeeded"] * 12, [
+        (v.error, [(r.step_id, r.attempt, r.status, r.worker, r.error) for r in v.steps])
+        for v in views
+        if v.status != "succeeded"
+    ][:2]
     assert [view.output for view in views] == ["done"] * 12
     ran_by = {run.worker for view in views for run in view.steps if run.worker}
     assert ran_by == {"a", "b"}

@@ -9,12 +9,16 @@ transactions; the worker only carries out. Public names:
 - ``Worker``: a step runner, a consumer of the broker and a sweeper, stopped
   gracefully; ``serve(settings)`` runs one as the ``wirehub worker`` process.
 - ``StepRunner``, ``Dispatcher``, ``Sweeper``, ``Consumer``: its parts.
-- ``run_step``: the one taskiq task, named ``TASK_NAME``.
+- ``run_step``: the one taskiq task, named ``TASK_NAME``; ``DispatchOnly``, the
+  broker middleware that lets nothing but a dispatch's ids over the broker.
+- ``wirehub.worker.embedded``: the embedded hub (``embedded_hub``,
+  ``run_definition``) that ``wirehub run`` runs on.
 """
 
 from wirehub.worker.broker import GROUP, STREAM, TASK_NAME, DispatchStreamBroker, broker_for
 from wirehub.worker.consumer import Consumer
 from wirehub.worker.dispatcher import Dispatcher, dispatch_from, message_for
+from wirehub.worker.middleware import DispatchOnly
 from wirehub.worker.process import Worker, worker_name
 from wirehub.worker.serve import WorkerConfigError, serve
 from wirehub.worker.steps import StepRunner
@@ -26,6 +30,7 @@ __all__ = [
     "STREAM",
     "TASK_NAME",
     "Consumer",
+    "DispatchOnly",
     "DispatchStreamBroker",
     "Dispatcher",
     "StepRunner",

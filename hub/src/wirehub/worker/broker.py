@@ -67,7 +67,8 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
     runs each message's task in this process and event loop. Distributed: a
     ``DispatchStreamBroker`` on the Redis stream ``wirehub:dispatch``. Call
     ``await broker.startup()`` before sending anything: it creates the
-    consumer group.
+    consumer group. Its middleware (``DispatchOnly``) refuses any message that
+    is not a dispatch's four ids.
 
     Args:
         settings: ``redis_url`` chooses the mode; ``lease_seconds`` sets the
@@ -75,8 +76,12 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
         consumer_name: This worker's name in the consumer group (a random one by default).
         stream: The Redis stream (hubs sharing one Redis use one each).
     """
+    from wirehub.worker.middleware import DispatchOnly
+
     if settings.redis_url is None:
-        return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False)
+        return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False).with_middlewares(
+            DispatchOnly()
+        )
     idle_ms = int(max(600.0, settings.lease_seconds * 10) * 1000)
     options: dict[str, Any] = {
         "queue_name": stream,
@@ -93,4 +98,4 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
         "health_check_interval": 10,
         "socket_keepalive": True,
     }
-    return DispatchStreamBroker(settings.redis_url, **options)
+    return DispatchStreamBroker(settings.redis_url, **options).with_middlewares(DispatchOnly())
