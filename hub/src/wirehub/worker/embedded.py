@@ -49,10 +49,11 @@ if TYPE_CHECKING:
     from wirehub.runtime.registry import NodeRegistry
     from wirehub.store import ExecutionView
 
-EMBEDDED_SWEEP_SECONDS = 0.02
+EMBEDDED_SWEEP_SECONDS = 0.05
 """The embedded sweeper's longest pause: timers (retries, delays) fire within about this of their due time."""
-FOLLOW_POLL_SECONDS = 0.005
-"""How often ``follow`` reads new history entries."""
+FOLLOW_POLL_SECONDS = 0.25
+"""How long ``follow`` and ``wait`` wait for this process's worker to signal a transition before looking anyway
+(a ``cancel`` or ``start`` from elsewhere)."""
 
 
 @dataclass
@@ -90,7 +91,25 @@ class EmbeddedHub:
 
     async def wait(self, execution_id: UUID, within: float | None = None) -> ExecutionView:
         """The execution once it is over."""
-        return await self.store.wait(execution_id, timeout=within)
+        async with asyncio.timeout(within):
+            while True:
+                try:
+                    return await self.store.wait(execution_id, timeout=0)  # one look at its status
+                except TimeoutError:
+                    await self.transition()
+
+    async def transition(self) -> None:
+        """Returns once this process's worker or sweeper committed a transition (or after a short while)."""
+        runner, sweeper = self.worker.runner.changed, self.worker.sweeper
+        events = [runner] if sweeper is None else [runner, sweeper.changed]
+        waits = [asyncio.ensure_future(event.wait()) for event in events]
+        try:
+            await asyncio.wait(waits, timeout=FOLLOW_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        for event in events:
+            event.clear()
 
     async def follow(self, execution_id: UUID, plan: Plan, input: Any, observer: Observer | None) -> ExecutionState:
         """Replays the execution's history as it is written, calling ``observer`` after each event.
@@ -104,7 +123,7 @@ class EmbeddedHub:
         while state is None or not state.status.terminal:
             entries = await self.store.history(execution_id, after=seen)
             if not entries:
-                await asyncio.sleep(FOLLOW_POLL_SECONDS)
+                await self.transition()
                 continue
             for entry in entries:
                 seen = entry.sequence

@@ -65,6 +65,8 @@ class StepRunner:
     dispatcher: Dispatcher
     worker: str
     lease_seconds: float
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
 
@@ -84,6 +86,7 @@ class StepRunner:
         if not self._accepting:
             return  # stopping: not acknowledged, unclaimed; the sweeper dispatches it again
         claim = await self.store.claim(dispatch, self.worker)
+        self.changed.set()
         if ack is not None:
             await _acknowledge(ack)
         if claim is None:
@@ -156,6 +159,7 @@ class StepRunner:
             await self._hand_back(claim, outcome.reason)
             return
         applied = await self._retry("record the result of", claim, lambda: self.store.finish(claim, outcome))
+        self.changed.set()
         if applied is None:
             return
         if not applied.accepted:

@@ -41,11 +41,15 @@ class Sweeper:
         self.limit = limit
         self.sweeps = 0
         """Sweeps that completed."""
+        self.changed = asyncio.Event()
+        """Set after a sweep that expired a lease or fired a timer."""
 
     async def sweep_once(self) -> bool:
         """One sweep and the sending of its dispatches; True when it may have left work for the next."""
         result = await self.store.sweep(limit=self.limit)
         self.sweeps += 1
+        if result.expired_leases or result.timers_fired:
+            self.changed.set()
         await self.dispatcher.send(result.dispatches)
         busiest = max(len(result.dispatches), result.expired_leases, result.timers_fired)
         return busiest >= self.limit
