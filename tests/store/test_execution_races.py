@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.store.executions_support import RETRY, T0, Harness, make_harness
-from wirehub.engine import ErrorInfo, StepFailed
+from wirehub.engine import ErrorInfo, StepFailed, StepSucceeded, TimerFired
 from wirehub.plugins import Registry
-from wirehub.store import Claim, Dispatch, HistoryEntry, SweepResult, session_factory
+from wirehub.store import Claim, Dispatch, HistoryEntry, SweepResult, Timer, session_factory
 
 HISTORY: Any = HistoryEntry.__table__
+TIMERS: Any = Timer.__table__
 EXECUTIONS = 4
 FAN_OUT = ["a", "b", "c", "d", "e"]
 FAILURE = ErrorInfo(kind="http.status", message="503", retryable=True)
@@ -110,3 +111,48 @@ async def test_two_sweepers_and_four_claimers_race_and_each_timer_lease_and_atte
     assert sorted((d.execution_id, d.step_id, d.attempt) for d in third) == sorted(
         (d.execution_id, d.step_id, 3) for d in first
     )
+
+
+async def test_sweepers_and_claimers_running_together_finish_every_execution_once(hub: Harness) -> None:
+    """Two sweepers feed four claimers, each given every dispatch, while the timers come due."""
+    workflow_id = await hub.workflow(_fan_out())
+    started = [await hub.store.start(workflow_id, None, {"n": index}) for index in range(EXECUTIONS)]
+    first = [dispatch for _, applied in started for dispatch in applied.dispatches]
+    for claim in await _claimers(hub, first):
+        await hub.store.finish(claim, StepFailed(claim.step_id, 1, T0, FAILURE))
+    hub.clock.advance(5)  # every retry timer is due
+
+    queues: list[asyncio.Queue[Dispatch | None]] = [asyncio.Queue() for _ in range(4)]
+    claimed: Counter[tuple[Any, str, int]] = Counter()
+
+    async def sweeper() -> None:
+        for _ in range(200):  # a bound, not a count: until no timer is left
+            if not await hub.count(TIMERS):
+                return
+            for dispatch in (await hub.store.sweep(limit=3)).dispatches:
+                for queue in queues:
+                    queue.put_nowait(dispatch)  # every claimer gets every message
+            await asyncio.sleep(0)
+
+    async def claimer(queue: asyncio.Queue[Dispatch | None], name: str) -> None:
+        while (dispatch := await queue.get()) is not None:
+            claim = await hub.store.claim(dispatch, name)
+            if claim is not None:
+                claimed[(claim.execution_id, claim.step_id, claim.attempt)] += 1
+                await hub.store.finish(claim, StepSucceeded(claim.step_id, claim.attempt, T0, output=name))
+
+    workers = [asyncio.create_task(claimer(queue, f"w{index}")) for index, queue in enumerate(queues)]
+    await asyncio.gather(sweeper(), sweeper())
+    for queue in queues:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+
+    assert set(claimed.values()) == {1}
+    assert sorted(claimed) == sorted((d.execution_id, d.step_id, 2) for d in first)
+    for execution_id, _ in started:
+        view = await hub.store.get(execution_id)
+        assert view.status == "succeeded"
+        history = await hub.store.history(execution_id)
+        assert [entry.sequence for entry in history] == list(range(1, len(history) + 1))
+        fired = Counter(entry.event.step_id for entry in history if isinstance(entry.event, TimerFired))
+        assert fired == dict.fromkeys(FAN_OUT, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepSucceeded
 from wirehub.plugins import Registry
 from wirehub.store import (
     DispatchRecord,
+    Execution,
     IdempotencyConflictError,
     InvalidInputError,
     StaleEvent,
@@ -21,6 +23,7 @@ from wirehub.store import (
 )
 
 STEP_RUNS: Any = StepRun.__table__
+EXECUTIONS: Any = Execution.__table__
 TIMERS: Any = Timer.__table__
 OUTBOX: Any = DispatchRecord.__table__
 STALE: Any = StaleEvent.__table__
@@ -267,6 +270,26 @@ async def test_a_run_timeout_is_enforced_by_the_sweeper_when_the_worker_is_gone(
     assert (view.status, view.error["kind"]) == ("failed", "timeout")
 
 
+async def test_a_workflow_timeout_ends_the_execution_on_time_while_its_step_runs(hub: Harness) -> None:
+    workflow_id = await hub.workflow({**chain(2), "timeout_seconds": 60})
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    for _ in range(2):
+        hub.clock.advance(25)
+        assert await hub.store.renew(claim) is not None
+    hub.clock.advance(9)
+    assert (await hub.store.sweep()).timers_fired == 0
+    hub.clock.advance(1)
+    swept = await hub.store.sweep()
+    assert (swept.timers_fired, swept.expired_leases, swept.dispatches) == (1, 0, [])
+    view = await hub.store.get(execution_id)
+    assert (view.status, view.error["kind"]) == ("timed_out", "timeout")
+    assert view.state.steps["s0"].status == "cancelled"
+    assert await hub.store.renew(claim) is None
+    assert await hub.count(TIMERS) == 0
+
+
 async def test_start_is_idempotent_by_key_and_refuses_the_same_key_with_another_input(hub: Harness) -> None:
     workflow_id = await hub.workflow(chain(1))
     first, applied = await hub.store.start(workflow_id, None, {"order": 7}, idempotency_key="order-7")
@@ -280,6 +303,16 @@ async def test_start_is_idempotent_by_key_and_refuses_the_same_key_with_another_
     other, _ = await hub.store.start(workflow_id, None, {"order": 7})
     assert other != first
     assert applied.accepted
+
+
+async def test_concurrent_starts_with_one_key_make_one_execution(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    results = await asyncio.gather(
+        *(hub.store.start(workflow_id, None, {"order": 9}, idempotency_key="order-9") for _ in range(4))
+    )
+    assert len({execution_id for execution_id, _ in results}) == 1
+    assert [applied.accepted for _, applied in results].count(True) == 1
+    assert await hub.count(EXECUTIONS) == 1
 
 
 async def test_an_input_that_does_not_fit_is_refused_with_its_pointer(hub: Harness) -> None:

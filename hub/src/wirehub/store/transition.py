@@ -26,7 +26,7 @@ from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -60,9 +60,44 @@ OUTBOX = cast(Table, DispatchRecord.__table__)
 STALE = cast(Table, StaleEvent.__table__)
 VERSIONS = cast(Table, WorkflowVersion.__table__)
 
+_E, _S = EXECUTIONS.c, STEP_RUNS.c
+_HOLDS_OUTPUT = (StepStatus.SUCCEEDED, StepStatus.WAITING)
+# The statements every transition runs, built once: SQLAlchemy then skips rebuilding them each time.
+_SELECT_EXECUTION = select(
+    _E.workflow_id,
+    _E.workflow_version_id,
+    _E.status,
+    _E.input,
+    _E.output,
+    _E.state,
+    _E.lock_version,
+    _E.next_sequence,
+).where(_E.id == bindparam("b_id"))
+_LOCK = {
+    (False, False): _SELECT_EXECUTION,
+    (True, False): _SELECT_EXECUTION.with_for_update(),
+    (True, True): _SELECT_EXECUTION.with_for_update(skip_locked=True),
+    (False, True): _SELECT_EXECUTION,
+}
+_INSERT_HISTORY = insert(HISTORY)
+_UPDATE_EXECUTION = update(EXECUTIONS).where(_E.id == bindparam("b_id"), _E.lock_version == bindparam("b_lock"))
+_UPDATE_ATTEMPT = update(STEP_RUNS).where(
+    _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
+)
+_ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
+_HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
+_THE_ATTEMPT = and_(_S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt"))
+_SELECT_ATTEMPTS = {
+    (True, False): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
+    (False, True): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _THE_ATTEMPT),
+    (True, True): select(*_ATTEMPT_COLUMNS).where(
+        _S.execution_id == bindparam("b_execution"), or_(_HOLDING, _THE_ATTEMPT)
+    ),
+}
+
+_CONNECTION = "wirehub_connection"
 RUN_STEP = "run_step"
 """The outbox ``kind`` of a dispatch record that hands out one attempt."""
-_HOLDS_OUTPUT = (StepStatus.SUCCEEDED, StepStatus.WAITING)
 _ROW_CLOSED = frozenset(
     {
         StepStatus.SUCCEEDED,
@@ -75,13 +110,16 @@ _ROW_CLOSED = frozenset(
     }
 )
 _MAX_VERSION_KEYS = 4096
-_encode = msgspec.json.Encoder().encode
 TimerKey = tuple[str, str, int]
 
 
 async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
     """Runs a Core statement on the session's connection, without the ORM's per-statement work."""
-    connection = await session.connection()
+    # Each store session runs one transaction on one connection: ask for it once, not per statement
+    # (``AsyncSession.connection`` is a round trip through a greenlet).
+    connection = session.info.get(_CONNECTION)
+    if connection is None:
+        connection = session.info[_CONNECTION] = await session.connection()
     return await connection.execute(statement, parameters)
 
 
@@ -189,20 +227,8 @@ class StoreCore:
                 holds the row, rather than wait (sweepers, PostgreSQL only).
             for_update: ``False`` to read without locking (``get``).
         """
-        e = EXECUTIONS.c
-        query = select(
-            e.workflow_id,
-            e.workflow_version_id,
-            e.status,
-            e.input,
-            e.output,
-            e.state,
-            e.lock_version,
-            e.next_sequence,
-        ).where(e.id == execution_id)
-        if for_update:
-            query = query.with_for_update(skip_locked=skip_locked)
-        row = (await sql(session, query)).one_or_none()
+        query = _LOCK[(for_update, skip_locked)]
+        row = (await sql(session, query, {"b_id": execution_id})).one_or_none()
         if row is None:
             return None
         plan = await self.plan_of(session, row.workflow_version_id)
@@ -247,33 +273,28 @@ class StoreCore:
         dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
         await self._write_timers(session, loaded.execution_id, old, new)
         sequence = loaded.next_sequence
-        await sql(
-            session,
-            insert(HISTORY).values(
-                execution_id=loaded.execution_id,
-                sequence=sequence,
-                event_type=event_tag(event),
-                event=event,
-                recorded_at=now,
-            ),
-        )
-        e = EXECUTIONS.c
-        result = await sql(
-            session,
-            update(EXECUTIONS)
-            .where(e.id == loaded.execution_id, e.lock_version == loaded.lock_version)
-            .values(
-                status=str(new.status),
-                state=_stripped(new),
-                output=new.output,
-                error=None if new.error is None else msgspec.to_builtins(new.error),
-                started_at=new.started_at,
-                finished_at=new.finished_at,
-                lock_version=loaded.lock_version + 1,
-                next_sequence=sequence + 1,
-                updated_at=now,
-            ),
-        )
+        history = {
+            "execution_id": loaded.execution_id,
+            "sequence": sequence,
+            "event_type": event_tag(event),
+            "event": event,
+            "recorded_at": now,
+        }
+        await sql(session, _INSERT_HISTORY, history)
+        changes = {
+            "b_id": loaded.execution_id,
+            "b_lock": loaded.lock_version,
+            "status": str(new.status),
+            "state": _stripped(new),
+            "output": new.output,
+            "error": None if new.error is None else msgspec.to_builtins(new.error),
+            "started_at": new.started_at,
+            "finished_at": new.finished_at,
+            "lock_version": loaded.lock_version + 1,
+            "next_sequence": sequence + 1,
+            "updated_at": now,
+        }
+        result = await sql(session, _UPDATE_EXECUTION, changes)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         loaded.state, loaded.status = new, str(new.status)
@@ -353,12 +374,8 @@ class StoreCore:
                 values.update(lease_token=None, lease_expires_at=None)
             if attempt_values:
                 values.update(attempt_values.get((step_id, run.attempt), {}))
-            await sql(
-                session,
-                update(STEP_RUNS)
-                .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
-                .values(**values),
-            )
+            values.update(b_execution=execution_id, b_step=step_id, b_attempt=run.attempt)
+            await sql(session, _UPDATE_ATTEMPT, values)
         if added:
             await sql(session, insert(STEP_RUNS), added)
         if left_scheduled:
@@ -447,23 +464,11 @@ async def _restore_outputs(
     outputs: bool,
     attempt: tuple[str, int] | None,
 ) -> tuple[ExecutionState, Row[Any] | None]:
-    s = STEP_RUNS.c
-    wanted: list[ColumnElement[bool]] = []
-    if outputs:
-        wanted.append(s.status.in_([str(status) for status in _HOLDS_OUTPUT]))
+    query = _SELECT_ATTEMPTS[(outputs, attempt is not None)]
+    parameters: dict[str, Any] = {"b_execution": execution_id}
     if attempt is not None:
-        wanted.append(and_(s.step_id == attempt[0], s.attempt == attempt[1]))
-    query = select(
-        s.id,
-        s.step_id,
-        s.attempt,
-        s.status,
-        s.input,
-        s.output if outputs else s.id,
-        s.lease_token,
-        s.lease_expires_at,
-    ).where(s.execution_id == execution_id, or_(*wanted))
-    rows = (await sql(session, query)).all()
+        parameters.update(b_step=attempt[0], b_attempt=attempt[1])
+    rows = (await sql(session, query, parameters)).all()
     attempt_row = None
     steps = state.steps
     restored: dict[str, Any] = {}
@@ -474,7 +479,7 @@ async def _restore_outputs(
             continue
         run = steps.get(row.step_id)
         if run is not None and run.attempt == row.attempt and run.status in _HOLDS_OUTPUT:
-            restored[row.step_id] = replace(run, output=row[5])
+            restored[row.step_id] = replace(run, output=row.output)
     if restored:
         state = replace(state, steps={**steps, **restored})
     return state, attempt_row
