@@ -15,8 +15,9 @@ transactions; the worker only carries out. Public names:
   ``run_definition``) that ``wirehub run`` runs on.
 """
 
-from wirehub.worker.broker import GROUP, STREAM, TASK_NAME, DispatchStreamBroker, broker_for
-from wirehub.worker.consumer import Consumer
+from typing import Any
+
+from wirehub.worker.broker import GROUP, STREAM, TASK_NAME, broker_for
 from wirehub.worker.dispatcher import Dispatcher, dispatch_from, message_for
 from wirehub.worker.middleware import DispatchOnly
 from wirehub.worker.process import Worker, worker_name
@@ -45,3 +46,16 @@ __all__ = [
     "serve",
     "worker_name",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The Redis parts load redis when first used, so the embedded hub never does.
+    if name == "Consumer":
+        from wirehub.worker.consumer import Consumer
+
+        return Consumer
+    if name == "DispatchStreamBroker":
+        from wirehub.worker.redis_stream import DispatchStreamBroker
+
+        return DispatchStreamBroker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

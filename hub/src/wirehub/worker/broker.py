@@ -12,10 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 from taskiq import AsyncBroker, InMemoryBroker
-from taskiq_redis import RedisStreamBroker
 
 from wirehub.settings import Settings
 
@@ -27,37 +24,6 @@ STREAM = "wirehub:dispatch"
 """The Redis stream dispatch messages go through."""
 GROUP = "wirehub-workers"
 """The consumer group every worker reads the stream in."""
-
-
-class DispatchStreamBroker(RedisStreamBroker):
-    """``RedisStreamBroker`` configured so that none of its traps can lose or double an effect.
-
-    - ``xread_count=1``: a worker reads a message only when it has a free slot
-      (see ``Consumer``), so it never reserves messages it cannot start.
-    - No ``maxlen``: trimming drops unread and pending entries.
-    - The consumer group is created by ``ensure_group`` at ``0``, not ``$``:
-      messages sent before it existed (or sent while Redis was being
-      restarted without its data) are read, not skipped. ``startup`` calls it,
-      and the consumer calls it again after every reconnect.
-    - ``idle_timeout`` is several leases long: the broker's own redelivery of
-      a pending message comes long after the database has decided (the lease
-      expired and the sweeper dispatched the attempt again); when it comes, the
-      claim refuses it.
-    - The lock around its reclaim of pending messages expires, so a worker
-      killed while holding it cannot stop every other worker's reclaims.
-    """
-
-    async def ensure_group(self) -> None:
-        """Creates the stream and its consumer group unless they exist."""
-        async with Redis(connection_pool=self.connection_pool) as redis:
-            try:
-                await redis.xgroup_create(self.queue_name, self.consumer_group_name, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
-
-    async def _declare_consumer_group(self) -> None:
-        await self.ensure_group()
 
 
 def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: str = STREAM) -> AsyncBroker:
@@ -77,6 +43,9 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
         stream: The Redis stream (hubs sharing one Redis use one each).
     """
     from wirehub.worker.middleware import DispatchOnly
+
+    # Imported only here: the embedded hub (`wirehub run`) need not load redis.
+    from wirehub.worker.redis_stream import DispatchStreamBroker
 
     if settings.redis_url is None:
         return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False).with_middlewares(

@@ -22,7 +22,7 @@ from taskiq import AsyncBroker
 from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.receiver import Receiver
 
-from wirehub.worker.broker import DispatchStreamBroker
+from wirehub.worker.redis_stream import DispatchStreamBroker
 
 logger = logging.getLogger("wirehub.worker")
 

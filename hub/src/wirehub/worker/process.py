@@ -9,12 +9,9 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-
 from wirehub.runtime import StepEnvironment
 from wirehub.settings import Settings
-from wirehub.worker.broker import DispatchStreamBroker, broker_for
-from wirehub.worker.consumer import BACKOFF_MAX, Consumer
+from wirehub.worker.broker import broker_for
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.steps import StepRunner
 from wirehub.worker.sweeper import Sweeper
@@ -22,8 +19,12 @@ from wirehub.worker.task import register
 
 if TYPE_CHECKING:
     from wirehub.store import ExecutionStore
+    from wirehub.worker.consumer import Consumer
 
 logger = logging.getLogger("wirehub.worker")
+
+START_BACKOFF_MAX = 5.0
+"""Longest pause between two attempts to reach a broker that is not up yet."""
 
 
 def worker_name() -> str:
@@ -68,6 +69,7 @@ class Worker:
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
         self.consumer: Consumer | None = None
+        self.distributed = settings.redis_url is not None
         self.started = asyncio.Event()
         """Set once the broker is up (the consumer group exists) and the loops run."""
         self._stop = asyncio.Event()
@@ -81,7 +83,9 @@ class Worker:
         if not await self._start_broker():
             return
         loops: list[asyncio.Task[None]] = []
-        if isinstance(self.broker, DispatchStreamBroker):
+        if self.distributed:
+            from wirehub.worker.consumer import Consumer  # redis is loaded only when there is one
+
             self.consumer = Consumer(self.broker, concurrency=self.settings.worker_concurrency)
             loops.append(asyncio.create_task(self.consumer.run(self._stop), name="consumer"))
         if self.sweeper is not None:
@@ -107,9 +111,9 @@ class Worker:
             try:
                 await self.broker.startup()
                 return True
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # Redis is not up yet (redis.exceptions.RedisError or OSError)
                 logger.warning("cannot reach the broker (%s); trying again in %.1fs", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                delay = min(delay * 2, START_BACKOFF_MAX)
         return False
