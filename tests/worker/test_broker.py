@@ -84,8 +84,6 @@ def test_the_stream_broker_is_configured_against_the_traps() -> None:
     assert broker.queue_name == STREAM
     assert broker.count == 1  # never reserve a message it cannot start
     assert broker.maxlen is None  # trimming drops unread and pending entries
-    assert broker.idle_timeout >= 10 * 120 * 1000  # the database, not the broker, decides redelivery
-    assert broker.unacknowledged_lock_timeout is not None  # a killed worker cannot keep the reclaim lock
 
 
 async def test_messages_sent_before_any_worker_started_are_read(redis_server: RedisServer) -> None:
@@ -180,3 +178,26 @@ async def test_nothing_but_a_dispatch_goes_over_the_broker() -> None:
     assert other is not None
     with pytest.raises(ValueError, match=r"only 'wirehub\.run_step'"):
         await other.kiq()
+
+
+async def test_pending_messages_are_never_redelivered_by_the_broker(redis_server: RedisServer) -> None:
+    """A message read but never acknowledged (its worker died) is left to the database, not reclaimed."""
+    first, second = _broker(redis_server.url), _broker(redis_server.url)
+    second.queue_name = first.queue_name
+    first.idle_timeout = second.idle_timeout = 0  # taskiq-redis would reclaim such a message at once
+    dead, alive = Recorder(), Recorder()
+    dead.gate.clear()
+    _with_task(first, dead)
+    _with_task(second, alive)
+    await first.startup()
+    await _send(first, "taken")
+    messages = aiter(first.listen())
+    taken = await anext(messages)  # read, never acknowledged: its worker "dies" here
+    await messages.aclose()
+    await first.shutdown()
+    assert b"taken" in taken.data
+    async with _consuming(second, concurrency=2):
+        await _send(second, "new")
+        await _until(lambda: alive.finished == ["new"])
+        await asyncio.sleep(0.2)
+    assert alive.finished == ["new"]  # "taken" was not delivered again by the broker

@@ -37,8 +37,7 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
     is not a dispatch's four ids.
 
     Args:
-        settings: ``redis_url`` chooses the mode; ``lease_seconds`` sets the
-            broker's redelivery window (ten leases, at least ten minutes).
+        settings: ``redis_url`` chooses the mode; ``worker_concurrency`` sizes the connection pool.
         consumer_name: This worker's name in the consumer group (a random one by default).
         stream: The Redis stream (hubs sharing one Redis use one each).
     """
@@ -51,7 +50,6 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
         return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False).with_middlewares(
             DispatchOnly()
         )
-    idle_ms = int(max(600.0, settings.lease_seconds * 10) * 1000)
     options: dict[str, Any] = {
         "queue_name": stream,
         "consumer_group_name": GROUP,
@@ -60,9 +58,6 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
         "xread_count": 1,
         "xread_block": 1000,
         "maxlen": None,
-        "idle_timeout": idle_ms,
-        "unacknowledged_batch_size": 1,
-        "unacknowledged_lock_timeout": 5.0,
         "max_connection_pool_size": settings.worker_concurrency + 8,
         "health_check_interval": 10,
         "socket_keepalive": True,

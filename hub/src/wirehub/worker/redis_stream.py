@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from typing import cast
+
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 
@@ -17,12 +21,11 @@ class DispatchStreamBroker(RedisStreamBroker):
       messages sent before it existed (or sent while Redis was being
       restarted without its data) are read, not skipped. ``startup`` calls it,
       and the consumer calls it again after every reconnect.
-    - ``idle_timeout`` is several leases long: the broker's own redelivery of
-      a pending message comes long after the database has decided (the lease
-      expired and the sweeper dispatched the attempt again); when it comes, the
-      claim refuses it.
-    - The lock around its reclaim of pending messages expires, so a worker
-      killed while holding it cannot stop every other worker's reclaims.
+    - It never reclaims another consumer's pending messages (``listen`` reads
+      new messages only): taskiq-redis reclaims them only when new traffic
+      arrives, and redelivers a step that runs longer than ``idle_timeout``
+      while its worker still runs it. The database decides instead: a dead
+      worker's lease expires, and a dispatch nobody claimed is sent again.
     """
 
     async def ensure_group(self) -> None:
@@ -36,3 +39,28 @@ class DispatchStreamBroker(RedisStreamBroker):
 
     async def _declare_consumer_group(self) -> None:
         await self.ensure_group()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Yields new messages of the stream, one read of ``xread_count`` at a time.
+
+        Unlike ``RedisStreamBroker.listen``, no ``XAUTOCLAIM`` of idle pending
+        messages (nor the pipeline and lock around it, which a cancelled or
+        failed read would leave open).
+        """
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                fetched = await redis.xreadgroup(
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    {self.queue_name: ">"},
+                    block=self.block,
+                    noack=False,
+                    count=self.count,
+                )
+                # redis-py types replies loosely: XREADGROUP gives [(stream, [(id, {field: value})])].
+                replies = cast("list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]", fetched or [])
+                for stream, messages in replies:
+                    for message_id, fields in messages:
+                        yield AckableMessage(
+                            data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream)
+                        )
