@@ -72,6 +72,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             description="The database: postgresql+asyncpg://USER@HOST/DB, or sqlite+aiosqlite:///FILE (embedded).",
         ),
     ] = DEFAULT_DATABASE_URL
+    redis_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Redis for the distributed hub (redis://HOST:6379/0); unset: one process, in-process broker."
+        ),
+    ] = None
+    worker_concurrency: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=10_000, description="Attempts one worker process runs at once."),
+    ] = 16
+    lease_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=86_400, description="How long a worker's claim of an attempt lasts unless renewed."),
+    ] = 30.0
+    sweep_interval_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=3_600, description="How often a sweeper expires leases, fires timers and redispatches."),
+    ] = 1.0
+    shutdown_grace_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),
+    ] = 20.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -15,6 +15,7 @@ from wirehub.cli.nodes import nodes_group
 from wirehub.cli.plugins import plugins_group
 from wirehub.cli.run import run_command
 from wirehub.cli.validate import validate_command
+from wirehub.cli.worker import worker_command
 
 
 @click.group()
@@ -31,6 +32,7 @@ cli.add_command(validate_command)
 cli.add_command(plugins_group)
 cli.add_command(nodes_group)
 cli.add_command(migrate_command)
+cli.add_command(worker_command)
 
 
 def main() -> None:

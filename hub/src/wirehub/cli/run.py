@@ -41,10 +41,12 @@ def run_command(file: Path, input_json: str | None, credentials: Path | None, qu
     setting is not valid.
     """
     import asyncio
+    import os
 
     from wirehub.cli.progress import ProgressPrinter
-    from wirehub.runtime import InvalidWorkflowError, run_workflow
+    from wirehub.runtime import InvalidWorkflowError, default_registry
     from wirehub.runtime.executor import utc_now
+    from wirehub.worker.embedded import run_definition
 
     settings = load_settings()
     definition = read_file(file, "the workflow file")
@@ -57,13 +59,16 @@ def run_command(file: Path, input_json: str | None, credentials: Path | None, qu
     printer = ProgressPrinter(started=started)
     try:
         result = asyncio.run(
-            run_workflow(
+            run_definition(
                 definition,
                 execution_input,
+                registry=default_registry(settings=settings),
+                settings=settings,
                 credentials=stored,
-                egress=settings.egress_policy,
                 observer=None if quiet else printer,
                 on_progress=None if quiet else printer.progress,
+                # A temporary SQLite database, unless the operator named one.
+                database_url=settings.database_url if os.environ.get("WIREHUB_DATABASE_URL") else None,
             )
         )
     except InvalidWorkflowError as exc:

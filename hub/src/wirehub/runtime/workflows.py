@@ -100,12 +100,13 @@ async def run_workflow(
         egress = settings.egress_policy
     source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
     threads = NodeThreads(egress)
-    async with StepEnvironment(registry, threads, credentials=source, on_progress=_sink(on_progress)) as env:
+    async with StepEnvironment(registry, threads, credentials=source, on_progress=progress_sink(on_progress)) as env:
         execution = LocalExecution(plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer)
         return await execution.run()
 
 
-def _sink(on_progress: StepProgress | None) -> ProgressSink | None:
+def progress_sink(on_progress: StepProgress | None) -> ProgressSink | None:
+    """A ``StepProgress`` callback as the ``ProgressSink`` a ``StepEnvironment`` takes."""
     if on_progress is None:
         return None
     callback = on_progress

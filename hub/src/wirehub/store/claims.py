@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from wirehub.engine import StepFailed, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
+from wirehub.engine import StepFailed, StepPlan, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
 from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.transition import EXECUTIONS, OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
 
@@ -55,12 +55,16 @@ class Claims(StoreCore):
                     outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
                     if outcome.state is not None:
                         deadline = outcome.state.steps[dispatch.step_id].run_deadline
-                        return _claim(dispatch, token, expires, row.input, now, deadline)
+                        return _claim(
+                            dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
+                        )
                     return None  # refused: the transition recorded why
                 if run.status is StepStatus.RUNNING and row.lease_token is None:  # handed back
                     await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
                     await sql(session, update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
-                    return _claim(dispatch, token, expires, row.input, now, run.run_deadline)
+                    return _claim(
+                        dispatch, token, expires, row.input, now, run.run_deadline, loaded.plan.steps[dispatch.step_id]
+                    )
                 held = " and held by a worker" if run.status is StepStatus.RUNNING else ""
                 reason = f"attempt {dispatch.attempt} is {run.status}{held}"
             else:
@@ -193,9 +197,15 @@ async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: 
 
 
 def _claim(
-    dispatch: Dispatch, token: UUID, expires: datetime, input: Any, now: datetime, deadline: datetime | None
+    dispatch: Dispatch,
+    token: UUID,
+    expires: datetime,
+    input: Any,
+    now: datetime,
+    deadline: datetime | None,
+    step: StepPlan,
 ) -> Claim:
-    return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline)
+    return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline, step)
 
 
 def _stamped(outcome: Outcome, now: datetime) -> Outcome:

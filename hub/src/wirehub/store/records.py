@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from wirehub.engine import ExecutionState
+from wirehub.engine import ExecutionState, StepPlan
 
 
 class Dispatch(msgspec.Struct, frozen=True):
@@ -40,6 +40,7 @@ class Claim(msgspec.Struct, frozen=True):
         claimed_at: The claim instant (store clock).
         deadline: When the attempt runs out of time (the step's ``timeout_seconds``
             from its first claim), or ``None``.
+        step: The step's plan, from the execution's pinned version: what the worker runs.
     """
 
     execution_id: UUID
@@ -50,6 +51,7 @@ class Claim(msgspec.Struct, frozen=True):
     input: Any
     claimed_at: datetime
     deadline: datetime | None = None
+    step: StepPlan | None = None
 
 
 class Applied(msgspec.Struct, frozen=True):

@@ -1,0 +1,135 @@
+"""Reads dispatch messages from the broker, one free slot at a time, and survives Redis going away.
+
+taskiq's own worker loop (``Receiver.listen``) dies with the broker's listen
+loop when Redis restarts, killing every task the process runs. This loop
+wraps ``broker.listen()`` instead: on a connection error it waits (with
+backoff), recreates the consumer group (Redis may have come back empty) and
+listens again, while the running attempts carry on. Each message goes through
+taskiq's ``Receiver.callback``, so the task and its middlewares run as taskiq
+runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+from taskiq import AsyncBroker
+from taskiq.acks import AckableMessage, AcknowledgeType
+from taskiq.receiver import Receiver
+
+from wirehub.worker.redis_stream import DispatchStreamBroker
+
+logger = logging.getLogger("wirehub.worker")
+
+T = TypeVar("T")
+
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 5.0
+
+
+class Consumer:
+    """Takes messages from a listening broker and runs each in a slot of its own.
+
+    It asks the broker for the next message only once a slot is free, so with
+    ``xread_count=1`` a worker never holds a message it cannot start.
+
+    Args:
+        broker: A broker that can listen (``DispatchStreamBroker``), started.
+        concurrency: How many messages run at once.
+    """
+
+    def __init__(self, broker: AsyncBroker, *, concurrency: int) -> None:
+        self.broker = broker
+        self.receiver = Receiver(
+            broker,
+            max_async_tasks=concurrency,
+            propagate_exceptions=False,
+            run_startup=False,
+            ack_type=AcknowledgeType.MANUAL,  # the task acknowledges once the database owns the attempt
+        )
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+        self.reconnects = 0
+        """How many times the listen loop lost its connection and came back."""
+
+    @property
+    def running(self) -> int:
+        """Messages being handled now."""
+        return len(self._running)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listens until ``stop`` is set; connection errors are waited out, never raised."""
+        delay = BACKOFF_FIRST
+        while not stop.is_set():
+            try:
+                if self.reconnects and isinstance(self.broker, DispatchStreamBroker):
+                    await self.broker.ensure_group()
+                await self._listen(stop)
+            except (RedisError, OSError) as exc:
+                self.reconnects += 1
+                logger.warning("broker connection lost (%s); listening again in %.1fs", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+            else:
+                delay = BACKOFF_FIRST
+
+    async def drain(self, within: float | None = None) -> bool:
+        """Waits for the messages being handled; True when none is left."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=within)
+        return not self._running
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        messages: AsyncIterator[bytes | AckableMessage] = aiter(self.broker.listen())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                if not await _first(self._slots.acquire(), stopping):
+                    return
+                try:
+                    received = await _first(anext(messages), stopping)
+                except BaseException:
+                    self._slots.release()
+                    raise
+                if received is None:
+                    # Stopping while a read was under way: a message it took stays pending and
+                    # unacknowledged; the database dispatches it again, since nobody claimed it.
+                    self._slots.release()
+                    return
+                self._start(received)
+        finally:
+            stopping.cancel()
+            with contextlib.suppress(BaseException):
+                await messages.aclose()  # type: ignore[attr-defined]
+
+    def _start(self, message: bytes | AckableMessage) -> None:
+        task = asyncio.create_task(self._handle(message))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _handle(self, message: bytes | AckableMessage) -> None:
+        try:
+            await self.receiver.callback(message)
+        except Exception:
+            logger.exception("handling a dispatch message failed")
+        finally:
+            self._slots.release()
+
+
+async def _first(work: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:
+    """What ``work`` returns, or None (``work`` cancelled) when ``stopping`` completes first."""
+    task = asyncio.ensure_future(work)
+    both: set[asyncio.Future[Any]] = {task, stopping}
+    done, _ = await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    return None

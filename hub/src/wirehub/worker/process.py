@@ -1,0 +1,119 @@
+"""A worker: broker, step runner and sweeper in one process, stopped gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from wirehub.runtime import StepEnvironment
+from wirehub.settings import Settings
+from wirehub.worker.broker import broker_for
+from wirehub.worker.dispatcher import Dispatcher
+from wirehub.worker.steps import StepRunner
+from wirehub.worker.sweeper import Sweeper
+from wirehub.worker.task import register
+
+if TYPE_CHECKING:
+    from wirehub.store import ExecutionStore
+    from wirehub.worker.consumer import Consumer
+
+logger = logging.getLogger("wirehub.worker")
+
+START_BACKOFF_MAX = 5.0
+"""Longest pause between two attempts to reach a broker that is not up yet."""
+
+
+def worker_name() -> str:
+    """This process's name in claims and in the consumer group: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """Runs dispatched attempts and sweeps, until ``stop()``.
+
+    Embedded (no ``redis_url``) the broker is in-process: ``send`` runs each
+    attempt in this event loop. Distributed, a ``Consumer`` reads the Redis
+    stream. Either way a ``Sweeper`` runs beside it.
+
+    On ``stop()`` it stops taking work, lets running attempts finish for
+    ``shutdown_grace_seconds``, hands back those still running (another
+    worker claims them at once, without waiting for a lease to expire), and
+    returns from ``run``.
+
+    Args:
+        settings: The mode, concurrency, lease, sweep interval and grace.
+        store: The store to claim from and record in.
+        env: What attempts run with; the caller closes it.
+        name: This worker's name (``worker_name()`` by default).
+        sweep: Whether to run a sweeper in this process.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ExecutionStore,
+        env: StepEnvironment,
+        *,
+        name: str | None = None,
+        sweep: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.name = name or worker_name()
+        self.broker = broker_for(settings, consumer_name=self.name)
+        self.dispatcher = Dispatcher(self.broker, store)
+        self.runner = StepRunner(store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds)
+        register(self.broker, self.runner)
+        self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
+        self.consumer: Consumer | None = None
+        self.distributed = settings.redis_url is not None
+        self.started = asyncio.Event()
+        """Set once the broker is up (the consumer group exists) and the loops run."""
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Asks the worker to stop (safe from a signal handler on its loop)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Runs until ``stop()``; then finishes or hands back running attempts within the grace."""
+        if not await self._start_broker():
+            return
+        loops: list[asyncio.Task[None]] = []
+        if self.distributed:
+            from wirehub.worker.consumer import Consumer  # redis is loaded only when there is one
+
+            self.consumer = Consumer(self.broker, concurrency=self.settings.worker_concurrency)
+            loops.append(asyncio.create_task(self.consumer.run(self._stop), name="consumer"))
+        if self.sweeper is not None:
+            loops.append(asyncio.create_task(self.sweeper.run(self._stop), name="sweeper"))
+        self.started.set()
+        logger.info("worker %s started", self.name)
+        try:
+            await self._stop.wait()
+        finally:
+            self.runner.stop_accepting()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await self.runner.stop(self.settings.shutdown_grace_seconds)
+            if self.consumer is not None:
+                await self.consumer.drain(within=5.0)
+            with contextlib.suppress(Exception):
+                await self.broker.shutdown()
+            logger.info("worker %s stopped", self.name)
+
+    async def _start_broker(self) -> bool:
+        """Starts the broker, waiting out a Redis that is not up yet; False when stopped first."""
+        delay = 0.1
+        while not self._stop.is_set():
+            try:
+                await self.broker.startup()
+                return True
+            except Exception as exc:  # Redis is not up yet (redis.exceptions.RedisError or OSError)
+                logger.warning("cannot reach the broker (%s); trying again in %.1fs", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, START_BACKOFF_MAX)
+        return False

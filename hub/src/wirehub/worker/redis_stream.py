@@ -1,0 +1,66 @@
+"""The distributed hub's broker: taskiq-redis's ``RedisStreamBroker``, configured against its traps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from taskiq import AckableMessage
+from taskiq_redis import RedisStreamBroker
+
+
+class DispatchStreamBroker(RedisStreamBroker):
+    """``RedisStreamBroker`` configured so that none of its traps can lose or double an effect.
+
+    - ``xread_count=1``: a worker reads a message only when it has a free slot
+      (see ``Consumer``), so it never reserves messages it cannot start.
+    - No ``maxlen``: trimming drops unread and pending entries.
+    - The consumer group is created by ``ensure_group`` at ``0``, not ``$``:
+      messages sent before it existed (or sent while Redis was being
+      restarted without its data) are read, not skipped. ``startup`` calls it,
+      and the consumer calls it again after every reconnect.
+    - It never reclaims another consumer's pending messages (``listen`` reads
+      new messages only): taskiq-redis reclaims them only when new traffic
+      arrives, and redelivers a step that runs longer than ``idle_timeout``
+      while its worker still runs it. The database decides instead: a dead
+      worker's lease expires, and a dispatch nobody claimed is sent again.
+    """
+
+    async def ensure_group(self) -> None:
+        """Creates the stream and its consumer group unless they exist."""
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            try:
+                await redis.xgroup_create(self.queue_name, self.consumer_group_name, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def _declare_consumer_group(self) -> None:
+        await self.ensure_group()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Yields new messages of the stream, one read of ``xread_count`` at a time.
+
+        Unlike ``RedisStreamBroker.listen``, no ``XAUTOCLAIM`` of idle pending
+        messages (nor the pipeline and lock around it, which a cancelled or
+        failed read would leave open).
+        """
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                fetched = await redis.xreadgroup(
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    {self.queue_name: ">"},
+                    block=self.block,
+                    noack=False,
+                    count=self.count,
+                )
+                # redis-py types replies loosely: XREADGROUP gives [(stream, [(id, {field: value})])].
+                replies = cast("list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]", fetched or [])
+                for stream, messages in replies:
+                    for message_id, fields in messages:
+                        yield AckableMessage(
+                            data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream)
+                        )

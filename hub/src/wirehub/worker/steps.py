@@ -1,0 +1,240 @@
+"""Runs the attempts dispatched to this process: claim, run under a renewed lease, finish, dispatch.
+
+The database decides; this only carries out. An attempt runs only once its
+claim committed (a duplicate delivery or a stale attempt gets no claim), its
+result counts only while its lease holds (the store fences ``finish`` by the
+lease token), and what comes next is dispatched only after the result
+committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
+from wirehub.worker.dispatcher import Dispatcher
+
+if TYPE_CHECKING:
+    from wirehub.engine import StepPlan
+    from wirehub.store import Claim, Dispatch, ExecutionStore
+
+logger = logging.getLogger("wirehub.worker")
+
+R = TypeVar("R")
+Ack = Callable[[], Awaitable[None]]
+
+CANCEL_CHECK_SECONDS = 1.0
+"""Longest time between two renewals: a cancel or a lost lease reaches the node within about this."""
+ACK_SECONDS = 1.0
+"""Longest wait for the broker to take an acknowledgement."""
+RETRY_FIRST = 0.05
+RETRY_MAX = 2.0
+
+
+@dataclass(eq=False)
+class _Running:
+    claim: Claim
+    task: asyncio.Task[Any]
+    """The task handling the message: waited for on shutdown."""
+    work: asyncio.Task[Any] | None = None
+    """The attempt itself: cancelled when the lease is lost or the worker hands it back."""
+    handing_back: bool = False
+    lost: bool = False
+
+
+@dataclass
+class StepRunner:
+    """Runs dispatched attempts in this process.
+
+    Attributes:
+        store: The store whose transactions claim, renew and finish attempts.
+        env: What every attempt runs with (node types, threads, credentials).
+        dispatcher: Sends what a finished attempt makes ready.
+        worker: This worker's name, recorded with each claim.
+        lease_seconds: The store's lease: renewals come every third of it, and at least every second.
+    """
+
+    store: ExecutionStore
+    env: StepEnvironment
+    dispatcher: Dispatcher
+    worker: str
+    lease_seconds: float
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set after each transition this runner commits: lets a waiter in this process look again at once."""
+    _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
+    _accepting: bool = field(default=True, init=False)
+
+    @property
+    def running(self) -> int:
+        """Attempts running now."""
+        return len(self._running)
+
+    async def handle(self, dispatch: Dispatch, ack: Ack | None = None) -> None:
+        """Claims and runs one dispatched attempt; a duplicate or stale one changes nothing.
+
+        Args:
+            dispatch: What the broker message carried.
+            ack: Acknowledges the message; called once the claim is decided, since
+                from then on the database, not the broker, owns the attempt.
+        """
+        if not self._accepting:
+            return  # stopping: not acknowledged, unclaimed; the sweeper dispatches it again
+        claim = await self.store.claim(dispatch, self.worker)
+        self.changed.set()
+        if ack is not None:
+            await _acknowledge(ack)
+        if claim is None:
+            logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
+            return
+        if not self.accepting:  # the worker began stopping while the claim committed
+            await self._hand_back(claim, "the worker is stopping")
+            return
+        key = (str(claim.execution_id), claim.step_id, claim.attempt)
+        current = asyncio.current_task()
+        assert current is not None  # handle runs in a task
+        running = _Running(claim, current)
+        self._running[key] = running
+        try:
+            await self._run(running)
+        finally:
+            self._running.pop(key, None)
+
+    @property
+    def accepting(self) -> bool:
+        """Whether dispatches are still claimed here (False once the worker is stopping)."""
+        return self._accepting
+
+    def stop_accepting(self) -> None:
+        """From now on dispatches are left unclaimed (for another worker)."""
+        self._accepting = False
+
+    async def stop(self, grace: float) -> None:
+        """Lets running attempts finish for ``grace`` seconds, then hands back the rest."""
+        self.stop_accepting()
+        tasks = [running.task for running in self._running.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        left = list(self._running.values())
+        for running in left:
+            running.handing_back = True
+            if running.work is not None:
+                running.work.cancel()
+        if left:
+            logger.info("handing back %d running attempt(s) after the %.1fs grace", len(left), grace)
+            await asyncio.wait([running.task for running in left])
+
+    async def _run(self, running: _Running) -> None:
+        claim = running.claim
+        step = claim.step
+        if step is None:  # a store that does not say what to run: let a worker that can have it
+            await self._hand_back(claim, "the claim carries no step plan")
+            return
+        attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, _first_claimed_at(claim, step))
+        work = running.work = asyncio.create_task(run_attempt(self.env, step, attempt))
+        renewing = asyncio.create_task(self._renew(running))
+        try:
+            outcome = await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                work.cancel()
+                raise  # this task itself was cancelled: not ours to decide
+            # The lease is lost (the store moved on) or the worker hands the attempt back.
+            if running.handing_back and not running.lost:
+                await self._hand_back(claim, "the worker is stopping")
+            return
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        if running.lost:
+            return
+        if isinstance(outcome, HandedBack):
+            await self._hand_back(claim, outcome.reason)
+            return
+        applied = await self._retry("record the result of", claim, lambda: self.store.finish(claim, outcome))
+        self.changed.set()
+        if applied is None:
+            return
+        if not applied.accepted:
+            logger.info("the result of %s#%d came too late: recorded as stale", claim.step_id, claim.attempt)
+        await self.dispatcher.send(applied.dispatches)
+
+    async def _renew(self, running: _Running) -> None:
+        """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""
+        loop = asyncio.get_running_loop()
+        every = min(self.lease_seconds / 3, CANCEL_CHECK_SECONDS)
+        holds_until = loop.time() + self.lease_seconds
+        while True:
+            await asyncio.sleep(every)
+            asked = loop.time()
+            try:
+                renewed = await self.store.renew(running.claim)
+            except Exception as exc:  # the database is away: keep running while the lease surely holds
+                if loop.time() < holds_until:
+                    logger.warning("could not renew the lease of %s: %s", running.claim.step_id, exc)
+                    continue
+                renewed = None
+            if renewed is None:
+                logger.info(
+                    "lease of %s#%d lost or cancelled: stopping it", running.claim.step_id, running.claim.attempt
+                )
+                running.lost = True
+                if running.work is not None:
+                    running.work.cancel()
+                return
+            holds_until = asked + self.lease_seconds
+
+    async def _hand_back(self, claim: Claim, reason: str) -> None:
+        await self._retry("hand back", claim, lambda: self.store.hand_back(claim, reason))
+
+    async def _retry(self, what: str, claim: Claim, operation: Callable[[], Awaitable[R]]) -> R | None:
+        """Runs a store operation, retrying through a database outage while the lease could still hold.
+
+        After that the sweeper has expired the lease and the retry policy decided: giving up loses nothing.
+        """
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.lease_seconds
+        delay = RETRY_FIRST
+        while True:
+            try:
+                return await operation()
+            except Exception as exc:
+                if loop.time() + delay >= give_up:
+                    logger.error(
+                        "could not %s %s#%d, leaving it to the sweeper: %s", what, claim.step_id, claim.attempt, exc
+                    )
+                    return None
+                logger.warning("could not %s %s#%d, retrying: %s", what, claim.step_id, claim.attempt, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+
+
+async def _acknowledge(ack: Ack) -> None:
+    """Acknowledges a message, without letting a broker outage hold up or fail the attempt.
+
+    The claim has committed: the database owns the attempt now. A message left
+    unacknowledged is at worst delivered again, and the claim refuses it.
+    """
+    try:
+        async with asyncio.timeout(ACK_SECONDS):
+            await ack()
+    except Exception as exc:  # Redis is away (or slow): the attempt runs all the same
+        logger.warning("could not acknowledge a dispatch message: %s", exc)
+
+
+def _first_claimed_at(claim: Claim, step: StepPlan) -> datetime:
+    """When the attempt was first claimed: its run deadline counts from there, also after a hand-back.
+
+    The store keeps the attempt's deadline from its first claim; the node's
+    ``ctx.deadline`` (the claim instant plus ``timeout_seconds``) must agree.
+    """
+    if claim.deadline is None or step.timeout_seconds is None:
+        return claim.claimed_at
+    return claim.deadline - timedelta(seconds=step.timeout_seconds)

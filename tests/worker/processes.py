@@ -1,0 +1,85 @@
+"""``wirehub worker`` processes for the distributed tests, and a sending side on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wirehub.plugins import Registry
+from wirehub.store import ExecutionStore, WorkflowVersionService, session_factory
+from wirehub.worker import Dispatcher
+
+WIREHUB = Path(sys.executable).with_name("wirehub")
+
+
+class WorkerProcess:
+    """One ``wirehub -v worker --name NAME`` subprocess, its log in a file."""
+
+    def __init__(self, name: str, env: dict[str, str], folder: Path) -> None:
+        self.name = name
+        self.log = folder / f"{name}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(WIREHUB), "-v", "worker", "--name", name],
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_started(self, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if f"worker {self.name} started" in self.log.read_text(errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker {self.name} exited with {self.process.returncode}:\n{self.text}")
+            time.sleep(0.05)
+        raise AssertionError(f"worker {self.name} did not start:\n{self.text}")
+
+    @property
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, within: float) -> int:
+        return self.process.wait(timeout=within)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Sender:
+    """The side that saves workflows, starts executions and dispatches them: an API replica's job."""
+
+    store: ExecutionStore
+    dispatcher: Dispatcher
+    engine: AsyncEngine
+    registry: Registry
+
+    async def workflow(self, definition: dict[str, Any]) -> UUID:
+        async with session_factory(self.engine, writes=True).begin() as session:
+            version = await WorkflowVersionService(session, self.registry, self.store.plans).create(definition)
+        return version.workflow_id
+
+    async def start(self, workflow_id: UUID, input: Any = None) -> UUID:
+        execution_id, applied = await self.store.start(workflow_id, None, input)
+        await self.dispatcher.send(applied.dispatches)
+        return execution_id
