@@ -33,6 +33,8 @@ CANCEL_CHECK_SECONDS = 1.0
 """Longest time between two renewals: a cancel or a lost lease reaches the node within about this."""
 ACK_SECONDS = 1.0
 """Longest wait for the broker to take an acknowledgement."""
+EAGER_CLAIMS = 1
+"""Ready attempts a worker claims with the result of the one it finished, and runs in the same slot."""
 RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
 
@@ -92,18 +94,22 @@ class StepRunner:
         if claim is None:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
-        if not self.accepting:  # the worker began stopping while the claim committed
-            await self._hand_back(claim, "the worker is stopping")
-            return
-        key = (str(claim.execution_id), claim.step_id, claim.attempt)
         current = asyncio.current_task()
         assert current is not None  # handle runs in a task
-        running = _Running(claim, current)
-        self._running[key] = running
-        try:
-            await self._run(running)
-        finally:
-            self._running.pop(key, None)
+        next_claim: Claim | None = claim
+        # An attempt's result may come with the claim of the next ready attempt (eager dispatch):
+        # this task runs it in the same slot, without a broker round trip.
+        while next_claim is not None:
+            if not self.accepting:  # the worker began stopping while the claim committed
+                await self._hand_back(next_claim, "the worker is stopping")
+                return
+            key = (str(next_claim.execution_id), next_claim.step_id, next_claim.attempt)
+            running = _Running(next_claim, current)
+            self._running[key] = running
+            try:
+                next_claim = await self._run(running)
+            finally:
+                self._running.pop(key, None)
 
     @property
     def accepting(self) -> bool:
@@ -129,12 +135,13 @@ class StepRunner:
             logger.info("handing back %d running attempt(s) after the %.1fs grace", len(left), grace)
             await asyncio.wait([running.task for running in left])
 
-    async def _run(self, running: _Running) -> None:
+    async def _run(self, running: _Running) -> Claim | None:
+        """Runs one claimed attempt and records its result; returns the next attempt claimed with it, if any."""
         claim = running.claim
         step = claim.step
         if step is None:  # a store that does not say what to run: let a worker that can have it
             await self._hand_back(claim, "the claim carries no step plan")
-            return
+            return None
         attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, _first_claimed_at(claim, step))
         work = running.work = asyncio.create_task(run_attempt(self.env, step, attempt))
         renewing = asyncio.create_task(self._renew(running))
@@ -148,23 +155,29 @@ class StepRunner:
             # The lease is lost (the store moved on) or the worker hands the attempt back.
             if running.handing_back and not running.lost:
                 await self._hand_back(claim, "the worker is stopping")
-            return
+            return None
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
         if running.lost:
-            return
+            return None
         if isinstance(outcome, HandedBack):
             await self._hand_back(claim, outcome.reason)
-            return
-        applied = await self._retry("record the result of", claim, lambda: self.store.finish(claim, outcome))
+            return None
+        eager = EAGER_CLAIMS if self._accepting else 0
+        applied = await self._retry(
+            "record the result of",
+            claim,
+            lambda: self.store.finish(claim, outcome, worker=self.worker, eager=eager),
+        )
         self.changed.set()
         if applied is None:
-            return
+            return None
         if not applied.accepted:
             logger.info("the result of %s#%d came too late: recorded as stale", claim.step_id, claim.attempt)
         await self.dispatcher.send(applied.dispatches)
+        return applied.claims[0] if applied.claims else None
 
     async def _renew(self, running: _Running) -> None:
         """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""
