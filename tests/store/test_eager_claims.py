@@ -125,3 +125,19 @@ async def test_a_result_reads_only_the_outputs_its_successors_read_and_all_of_th
     view = await hub.store.get(execution_id)
     assert view.status == "succeeded"
     assert view.output == {"all": ["a", "b", "c", "a"]}
+
+
+async def test_a_join_gets_every_branch_output_when_its_last_branch_succeeds(hub: Harness) -> None:
+    branches = [{"id": f"b{i}", "type": "core.transform", "needs": ["root"]} for i in range(3)]
+    join = {"id": "join", "type": "core.transform", "needs": ["b0", "b1", "b2"]}
+    workflow_id = await hub.workflow(
+        {"name": "join", "steps": [{"id": "root", "type": "core.transform"}, *branches, join]}
+    )
+    _, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    applied = await _succeed(hub, root, {}, eager=0)
+    claims = [await hub.store.claim(dispatch, "w1") for dispatch in applied.dispatches]
+    results = [await _succeed(hub, claim, {"from": claim.step_id}) for claim in claims if claim is not None]
+    assert [len(result.claims) for result in results] == [0, 0, 1]
+    assert results[-1].claims[0].input == {f"b{i}": {"from": f"b{i}"} for i in range(3)}

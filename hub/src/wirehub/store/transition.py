@@ -570,7 +570,7 @@ async def _restore_outputs(
 def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[str] | None:
     """The stored outputs that applying the success of ``step_id`` can read; ``None``: maybe any.
 
-    A success makes successors ready, whose inputs read the outputs of their
+    A success makes ready the successors that wait on nothing else, whose inputs read the outputs of their
     sources (default input) or of the ancestors their mapping names (the
     plan worked those out; every ancestor for a mapping that reaches
     ``steps`` dynamically). It completes the execution, whose output mapping
@@ -586,6 +586,9 @@ def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[s
         if edge.kind.value != "ok":  # a catch route: the success skips its target
             return None
         target = plan.steps[edge.target]
+        steps = state.steps
+        if any(other.source != step_id and not steps[other.source].status.terminal for other in target.incoming):
+            continue  # it still waits on another step: it cannot become ready now (a join's early branches)
         read.update(target.sources)
         if target.input is not None:
             read.update(target.mapped_steps if target.mapped_steps is not None else target.ancestors)
