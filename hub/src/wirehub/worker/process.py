@@ -67,7 +67,11 @@ class Worker:
         self.name = name or worker_name()
         self.broker = broker_for(settings, consumer_name=self.name, stream=stream)
         self.dispatcher = Dispatcher(self.broker, store)
-        self.runner = StepRunner(store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds)
+        # Embedded, this is the database's only worker: it claims all of a fan-out it can run at once.
+        eager = 1 if settings.redis_url is not None else settings.worker_concurrency
+        self.runner = StepRunner(
+            store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds, eager=eager
+        )
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
         self.consumer: Consumer | None = None

@@ -33,8 +33,6 @@ CANCEL_CHECK_SECONDS = 1.0
 """Longest time between two renewals: a cancel or a lost lease reaches the node within about this."""
 ACK_SECONDS = 1.0
 """Longest wait for the broker to take an acknowledgement."""
-EAGER_CLAIMS = 1
-"""Ready attempts a worker claims with the result of the one it finished, and runs in the same slot."""
 RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
 
@@ -60,6 +58,10 @@ class StepRunner:
         dispatcher: Sends what a finished attempt makes ready.
         worker: This worker's name, recorded with each claim.
         lease_seconds: The store's lease: renewals come every third of it, and at least every second.
+        eager: How many attempts a result may claim for this worker at once (eager dispatch): the first
+            runs in the finished attempt's task, the others in tasks of their own. Distributed workers
+            take 1, leaving the rest of a fan-out to the other workers; the embedded hub, the only
+            worker of its database, takes as many as it runs at once.
     """
 
     store: ExecutionStore
@@ -67,10 +69,13 @@ class StepRunner:
     dispatcher: Dispatcher
     worker: str
     lease_seconds: float
+    eager: int = 1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
+    _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
 
     @property
     def running(self) -> int:
@@ -94,8 +99,12 @@ class StepRunner:
         if claim is None:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
+        await self._run_chain(claim)
+
+    async def _run_chain(self, claim: Claim) -> None:
+        """Runs a claimed attempt, then each attempt claimed with its result, in this task."""
         current = asyncio.current_task()
-        assert current is not None  # handle runs in a task
+        assert current is not None  # runs in a task
         next_claim: Claim | None = claim
         # An attempt's result may come with the claim of the next ready attempt (eager dispatch):
         # this task runs it in the same slot, without a broker round trip.
@@ -123,7 +132,7 @@ class StepRunner:
     async def stop(self, grace: float) -> None:
         """Lets running attempts finish for ``grace`` seconds, then hands back the rest."""
         self.stop_accepting()
-        tasks = [running.task for running in self._running.values()]
+        tasks = [running.task for running in self._running.values()] + list(self._spawned)
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
         left = list(self._running.values())
@@ -165,7 +174,7 @@ class StepRunner:
         if isinstance(outcome, HandedBack):
             await self._hand_back(claim, outcome.reason)
             return None
-        eager = EAGER_CLAIMS if self._accepting else 0
+        eager = max(1, self.eager - self.running + 1) if self._accepting else 0
         applied = await self._retry(
             "record the result of",
             claim,
@@ -177,6 +186,10 @@ class StepRunner:
         if not applied.accepted:
             logger.info("the result of %s#%d came too late: recorded as stale", claim.step_id, claim.attempt)
         await self.dispatcher.send(applied.dispatches)
+        for extra in applied.claims[1:]:
+            task = asyncio.create_task(self._run_chain(extra))
+            self._spawned.add(task)
+            task.add_done_callback(self._spawned.discard)
         return applied.claims[0] if applied.claims else None
 
     async def _renew(self, running: _Running) -> None:
