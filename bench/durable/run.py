@@ -29,6 +29,8 @@ from bench.durable.services import database_server_url, redis_server_url, throwa
 # name -> "module:factory"; a factory takes the run's Services and returns a SystemUnderTest.
 SYSTEMS = {
     "floor": "bench.durable.floor:create",
+    "durable": "bench.durable.hub:create",
+    "embedded": "bench.durable.embedded:create",
 }
 
 

@@ -100,8 +100,14 @@ class Claims(StoreCore):
             )
             return expires if getattr(result, "rowcount", 0) == 1 else None
 
-    async def finish(self, claim: Claim, outcome: Outcome) -> Applied:
+    async def finish(self, claim: Claim, outcome: Outcome, *, worker: str | None = None, eager: int = 0) -> Applied:
         """Records the result of a claimed attempt, fenced by its lease token.
+
+        With ``worker`` and ``eager`` > 0, up to ``eager`` of the attempts the
+        result makes ready are claimed for ``worker`` in the same transaction
+        and returned in ``Applied.claims`` (the others in ``dispatches``): the
+        worker that just finished a step runs the next one without a broker
+        round trip and a claim transaction of its own.
 
         The store stamps ``at`` with its own clock. A result whose token is
         not the attempt's current one (its lease lapsed and the sweeper timed
@@ -123,7 +129,8 @@ class Claims(StoreCore):
             )
         key = (claim.step_id, claim.attempt)
         async with self.sessions() as session, session.begin():
-            loaded = await self.lock(session, claim.execution_id, attempt=key)
+            succeeded = outcome.step_id if isinstance(outcome, StepSucceeded) else None
+            loaded = await self.lock(session, claim.execution_id, attempt=key, succeeded=succeeded)
             if loaded is None:
                 return Applied(False, "unknown", [], None)
             row = loaded.attempt_row
@@ -134,7 +141,7 @@ class Claims(StoreCore):
                     session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), reason
                 )
                 return Applied(False, loaded.status, [], None)
-            outcome_ = await self.transition(session, loaded, event)
+            outcome_ = await self.transition(session, loaded, event, eager=eager, worker=worker)
             return outcome_.applied
 
     async def hand_back(self, claim: Claim, reason: str) -> None:

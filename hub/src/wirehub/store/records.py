@@ -62,12 +62,16 @@ class Applied(msgspec.Struct, frozen=True):
         status: The execution's status after it.
         dispatches: Attempts to hand to workers now, after commit.
         sequence: The history sequence number of this transition, if accepted.
+        claims: Attempts this transition made ready and claimed at once for the
+            worker that asked (``finish(..., eager=n)``), in the same transaction:
+            that worker runs them, with their leases, and no dispatch is sent for them.
     """
 
     accepted: bool
     status: str
     dispatches: list[Dispatch]
     sequence: int | None
+    claims: list[Claim] = msgspec.field(default_factory=list)
 
 
 class SweepResult(msgspec.Struct, frozen=True):

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
@@ -40,6 +40,7 @@ from wirehub.engine import (
     NodeCatalog,
     Plan,
     RunStep,
+    StepStarted,
     StepStatus,
     TimerKind,
     live_timers,
@@ -49,7 +50,7 @@ from wirehub.store.errors import ConcurrentTransitionError
 from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
 from wirehub.store.models.base import utc_now
 from wirehub.store.plans import PlanCache
-from wirehub.store.records import Applied, Dispatch
+from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.versions import WorkflowVersionService
 
 EXECUTIONS = cast(Table, Execution.__table__)
@@ -87,6 +88,13 @@ _UPDATE_ATTEMPT = update(STEP_RUNS).where(
 _ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
 _THE_ATTEMPT = and_(_S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt"))
+_READ = _S.step_id.in_(bindparam("b_steps", expanding=True))
+_SELECT_READ = {
+    False: select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING, _READ),
+    True: select(*_ATTEMPT_COLUMNS).where(
+        _S.execution_id == bindparam("b_execution"), or_(and_(_HOLDING, _READ), _THE_ATTEMPT)
+    ),
+}
 _SELECT_ATTEMPTS = {
     (True, False): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
     (False, True): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _THE_ATTEMPT),
@@ -212,6 +220,7 @@ class StoreCore:
         attempt: tuple[str, int] | None = None,
         skip_locked: bool = False,
         for_update: bool = True,
+        succeeded: str | None = None,
     ) -> Loaded | None:
         """Locks an execution's row and rebuilds its engine state; ``None`` when there is no such row.
 
@@ -226,6 +235,10 @@ class StoreCore:
             skip_locked: Give up at once (``None``) when another transaction
                 holds the row, rather than wait (sweepers, PostgreSQL only).
             for_update: ``False`` to read without locking (``get``).
+            succeeded: The step whose success is about to be applied: only the
+                outputs that transition can read are put back (see
+                ``outputs_read``), so a step's result costs the same early and
+                late in a long execution.
         """
         query = _LOCK[(for_update, skip_locked)]
         row = (await sql(session, query, {"b_id": execution_id})).one_or_none()
@@ -236,7 +249,8 @@ class StoreCore:
         state = replace(state, input=row.input, output=row.output)
         attempt_row = None
         if outputs or attempt is not None:
-            state, attempt_row = await _restore_outputs(session, execution_id, state, outputs, attempt)
+            read = outputs_read(plan, state, succeeded) if outputs and succeeded is not None else None
+            state, attempt_row = await _restore_outputs(session, execution_id, state, outputs, attempt, read)
         return Loaded(
             execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence, attempt_row
         )
@@ -248,12 +262,21 @@ class StoreCore:
         event: Event,
         *,
         attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
+        eager: int = 0,
+        worker: str | None = None,
     ) -> Outcome:
         """Applies ``event`` (already stamped with the store's clock) and writes what changed.
 
         An event the engine refuses changes nothing but a ``stale_events``
         row. ``attempt_values`` are extra columns for the ``step_runs`` row
         of an attempt this transition updates (a claim's lease).
+
+        With ``eager`` > 0, up to that many of the attempts the event makes
+        ready are claimed for ``worker`` in the same transaction (a
+        ``StepStarted`` each, with its own history entry, and a lease), rather
+        than written to the outbox: ``Applied.claims`` hands them to the
+        caller, which runs them at once. The database stays the record: an
+        eager claim is an ordinary fenced claim, which expires with its lease.
 
         Raises:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
@@ -269,18 +292,28 @@ class StoreCore:
             )
             return Outcome(Applied(False, loaded.status, [], None))
         inputs = {(c.step_id, c.attempt): c.input for c in commands if isinstance(c, RunStep)}
+        events: list[Event] = [event]
+        claims: list[Claim] = []
+        if eager > 0 and inputs and worker is not None:
+            new, claims, attempt_values = self._claim_eagerly(loaded, new, inputs, eager, worker, now, events)
+            for claim in claims:
+                del inputs[(claim.step_id, claim.attempt)]
         row_ids = await self._write_step_runs(session, loaded.execution_id, old, new, inputs, now, attempt_values)
         dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
         await self._write_timers(session, loaded.execution_id, old, new)
         sequence = loaded.next_sequence
-        history = {
-            "execution_id": loaded.execution_id,
-            "sequence": sequence,
-            "event_type": event_tag(event),
-            "event": event,
-            "recorded_at": now,
-        }
-        await sql(session, _INSERT_HISTORY, history)
+        history = [
+            {
+                "execution_id": loaded.execution_id,
+                "sequence": sequence + offset,
+                "event_type": event_tag(applied),
+                "event": applied,
+                "recorded_at": now,
+            }
+            for offset, applied in enumerate(events)
+        ]
+        await sql(session, _INSERT_HISTORY, history if len(history) > 1 else history[0])
+        following = sequence + len(events)
         changes = {
             "b_id": loaded.execution_id,
             "b_lock": loaded.lock_version,
@@ -291,15 +324,54 @@ class StoreCore:
             "started_at": new.started_at,
             "finished_at": new.finished_at,
             "lock_version": loaded.lock_version + 1,
-            "next_sequence": sequence + 1,
+            "next_sequence": following,
             "updated_at": now,
         }
         result = await sql(session, _UPDATE_EXECUTION, changes)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         loaded.state, loaded.status = new, str(new.status)
-        loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, sequence + 1
-        return Outcome(Applied(True, str(new.status), dispatches, sequence), new)
+        loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, following
+        return Outcome(Applied(True, str(new.status), dispatches, sequence, claims), new)
+
+    def _claim_eagerly(
+        self,
+        loaded: Loaded,
+        state: ExecutionState,
+        inputs: dict[tuple[str, int], Any],
+        eager: int,
+        worker: str,
+        now: datetime,
+        events: list[Event],
+    ) -> tuple[ExecutionState, list[Claim], dict[tuple[str, int], dict[str, Any]]]:
+        """Starts up to ``eager`` of the attempts just made ready, for ``worker``: the state, claims and leases."""
+        claims: list[Claim] = []
+        leases: dict[tuple[str, int], dict[str, Any]] = {}
+        expires = now + timedelta(seconds=self.lease_seconds)
+        for step_id, attempt in list(inputs)[:eager]:
+            started = StepStarted(step_id, attempt, now)
+            try:
+                state, _ = engine.apply(loaded.plan, state, started)
+            except IllegalTransitionError:  # cannot happen to an attempt just scheduled; dispatch it then
+                continue
+            token = uuid4()
+            events.append(started)
+            leases[(step_id, attempt)] = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
+            deadline = state.steps[step_id].run_deadline
+            claims.append(
+                Claim(
+                    loaded.execution_id,
+                    step_id,
+                    attempt,
+                    token,
+                    expires,
+                    inputs[(step_id, attempt)],
+                    now,
+                    deadline,
+                    loaded.plan.steps[step_id],
+                )
+            )
+        return state, claims, leases
 
     async def record_stale(
         self, session: AsyncSession, execution_id: UUID, event_type: str, event: Any, reason: str
@@ -344,22 +416,27 @@ class StoreCore:
                 row_id = uuid7()
                 row_ids[(step_id, run.attempt)] = row_id
                 closed = run.status in _ROW_CLOSED
-                added.append(
-                    {
-                        "id": row_id,
-                        "execution_id": execution_id,
-                        "step_id": step_id,
-                        "attempt": run.attempt,
-                        "status": _row_status(run),
-                        "input": inputs.get((step_id, run.attempt)),
-                        "output": run.output if run.status in _HOLDS_OUTPUT else None,
-                        "error": None if run.error is None else msgspec.to_builtins(run.error),
-                        "scheduled_at": now,
-                        "finished_at": now if closed else None,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+                row = {
+                    "id": row_id,
+                    "execution_id": execution_id,
+                    "step_id": step_id,
+                    "attempt": run.attempt,
+                    "status": _row_status(run),
+                    "input": inputs.get((step_id, run.attempt)),
+                    "output": run.output if run.status in _HOLDS_OUTPUT else None,
+                    "error": None if run.error is None else msgspec.to_builtins(run.error),
+                    "scheduled_at": now,
+                    "started_at": now if run.status is StepStatus.RUNNING else None,
+                    "finished_at": now if closed else None,
+                    "worker": None,
+                    "lease_token": None,
+                    "lease_expires_at": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                if attempt_values:  # an attempt claimed in this transition carries its lease
+                    row.update(attempt_values.get((step_id, run.attempt), {}))
+                added.append(row)
                 continue
             values: dict[str, Any] = {"status": _row_status(run), "updated_at": now}
             if run.error != before.error:
@@ -463,9 +540,14 @@ async def _restore_outputs(
     state: ExecutionState,
     outputs: bool,
     attempt: tuple[str, int] | None,
+    read: frozenset[str] | None = None,
 ) -> tuple[ExecutionState, Row[Any] | None]:
-    query = _SELECT_ATTEMPTS[(outputs, attempt is not None)]
     parameters: dict[str, Any] = {"b_execution": execution_id}
+    if outputs and read is not None:
+        query = _SELECT_READ[attempt is not None]
+        parameters["b_steps"] = sorted(read)
+    else:
+        query = _SELECT_ATTEMPTS[(outputs, attempt is not None)]
     if attempt is not None:
         parameters.update(b_step=attempt[0], b_attempt=attempt[1])
     rows = (await sql(session, query, parameters)).all()
@@ -483,6 +565,36 @@ async def _restore_outputs(
     if restored:
         state = replace(state, steps={**steps, **restored})
     return state, attempt_row
+
+
+def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[str] | None:
+    """The stored outputs that applying the success of ``step_id`` can read; ``None``: maybe any.
+
+    A success makes ready the successors that wait on nothing else, whose inputs read the outputs of their
+    sources (default input) or of the ancestors their mapping names (the
+    plan worked those out; every ancestor for a mapping that reaches
+    ``steps`` dynamically). It completes the execution, whose output mapping
+    may read every output, only when every other step is already over: a
+    success through plain edges skips nothing. A routing step or an error
+    edge can skip steps, hence complete the execution: every output then.
+    """
+    step = plan.steps.get(step_id)
+    if step is None or step.branches is not None:
+        return None
+    read: set[str] = set()
+    for edge in step.outgoing:
+        if edge.kind.value != "ok":  # a catch route: the success skips its target
+            return None
+        target = plan.steps[edge.target]
+        steps = state.steps
+        if any(other.source != step_id and not steps[other.source].status.terminal for other in target.incoming):
+            continue  # it still waits on another step: it cannot become ready now (a join's early branches)
+        read.update(target.sources)
+        if target.input is not None:
+            read.update(target.mapped_steps if target.mapped_steps is not None else target.ancestors)
+    if all(run.status.terminal for other, run in state.steps.items() if other != step_id):
+        return None
+    return frozenset(read)
 
 
 def _stripped(state: ExecutionState) -> ExecutionState:

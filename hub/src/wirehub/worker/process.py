@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from wirehub.runtime import StepEnvironment
 from wirehub.settings import Settings
-from wirehub.worker.broker import broker_for
+from wirehub.worker.broker import STREAM, broker_for
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.steps import StepRunner
 from wirehub.worker.sweeper import Sweeper
@@ -50,6 +50,7 @@ class Worker:
         env: What attempts run with; the caller closes it.
         name: This worker's name (``worker_name()`` by default).
         sweep: Whether to run a sweeper in this process.
+        stream: The Redis stream of dispatch messages (hubs sharing one Redis use one each).
     """
 
     def __init__(
@@ -60,12 +61,17 @@ class Worker:
         *,
         name: str | None = None,
         sweep: bool = True,
+        stream: str = STREAM,
     ) -> None:
         self.settings = settings
         self.name = name or worker_name()
-        self.broker = broker_for(settings, consumer_name=self.name)
+        self.broker = broker_for(settings, consumer_name=self.name, stream=stream)
         self.dispatcher = Dispatcher(self.broker, store)
-        self.runner = StepRunner(store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds)
+        # Embedded, this is the database's only worker: it claims all of a fan-out it can run at once.
+        eager = 1 if settings.redis_url is not None else settings.worker_concurrency
+        self.runner = StepRunner(
+            store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds, eager=eager
+        )
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
         self.consumer: Consumer | None = None

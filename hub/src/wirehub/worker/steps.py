@@ -58,6 +58,10 @@ class StepRunner:
         dispatcher: Sends what a finished attempt makes ready.
         worker: This worker's name, recorded with each claim.
         lease_seconds: The store's lease: renewals come every third of it, and at least every second.
+        eager: How many attempts a result may claim for this worker at once (eager dispatch): the first
+            runs in the finished attempt's task, the others in tasks of their own. Distributed workers
+            take 1, leaving the rest of a fan-out to the other workers; the embedded hub, the only
+            worker of its database, takes as many as it runs at once.
     """
 
     store: ExecutionStore
@@ -65,10 +69,13 @@ class StepRunner:
     dispatcher: Dispatcher
     worker: str
     lease_seconds: float
+    eager: int = 1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
+    _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
 
     @property
     def running(self) -> int:
@@ -92,18 +99,26 @@ class StepRunner:
         if claim is None:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
-        if not self.accepting:  # the worker began stopping while the claim committed
-            await self._hand_back(claim, "the worker is stopping")
-            return
-        key = (str(claim.execution_id), claim.step_id, claim.attempt)
+        await self._run_chain(claim)
+
+    async def _run_chain(self, claim: Claim) -> None:
+        """Runs a claimed attempt, then each attempt claimed with its result, in this task."""
         current = asyncio.current_task()
-        assert current is not None  # handle runs in a task
-        running = _Running(claim, current)
-        self._running[key] = running
-        try:
-            await self._run(running)
-        finally:
-            self._running.pop(key, None)
+        assert current is not None  # runs in a task
+        next_claim: Claim | None = claim
+        # An attempt's result may come with the claim of the next ready attempt (eager dispatch):
+        # this task runs it in the same slot, without a broker round trip.
+        while next_claim is not None:
+            if not self.accepting:  # the worker began stopping while the claim committed
+                await self._hand_back(next_claim, "the worker is stopping")
+                return
+            key = (str(next_claim.execution_id), next_claim.step_id, next_claim.attempt)
+            running = _Running(next_claim, current)
+            self._running[key] = running
+            try:
+                next_claim = await self._run(running)
+            finally:
+                self._running.pop(key, None)
 
     @property
     def accepting(self) -> bool:
@@ -117,7 +132,7 @@ class StepRunner:
     async def stop(self, grace: float) -> None:
         """Lets running attempts finish for ``grace`` seconds, then hands back the rest."""
         self.stop_accepting()
-        tasks = [running.task for running in self._running.values()]
+        tasks = [running.task for running in self._running.values()] + list(self._spawned)
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
         left = list(self._running.values())
@@ -129,12 +144,13 @@ class StepRunner:
             logger.info("handing back %d running attempt(s) after the %.1fs grace", len(left), grace)
             await asyncio.wait([running.task for running in left])
 
-    async def _run(self, running: _Running) -> None:
+    async def _run(self, running: _Running) -> Claim | None:
+        """Runs one claimed attempt and records its result; returns the next attempt claimed with it, if any."""
         claim = running.claim
         step = claim.step
         if step is None:  # a store that does not say what to run: let a worker that can have it
             await self._hand_back(claim, "the claim carries no step plan")
-            return
+            return None
         attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, _first_claimed_at(claim, step))
         work = running.work = asyncio.create_task(run_attempt(self.env, step, attempt))
         renewing = asyncio.create_task(self._renew(running))
@@ -148,23 +164,33 @@ class StepRunner:
             # The lease is lost (the store moved on) or the worker hands the attempt back.
             if running.handing_back and not running.lost:
                 await self._hand_back(claim, "the worker is stopping")
-            return
+            return None
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
         if running.lost:
-            return
+            return None
         if isinstance(outcome, HandedBack):
             await self._hand_back(claim, outcome.reason)
-            return
-        applied = await self._retry("record the result of", claim, lambda: self.store.finish(claim, outcome))
+            return None
+        eager = max(1, self.eager - self.running + 1) if self._accepting else 0
+        applied = await self._retry(
+            "record the result of",
+            claim,
+            lambda: self.store.finish(claim, outcome, worker=self.worker, eager=eager),
+        )
         self.changed.set()
         if applied is None:
-            return
+            return None
         if not applied.accepted:
             logger.info("the result of %s#%d came too late: recorded as stale", claim.step_id, claim.attempt)
         await self.dispatcher.send(applied.dispatches)
+        for extra in applied.claims[1:]:
+            task = asyncio.create_task(self._run_chain(extra))
+            self._spawned.add(task)
+            task.add_done_callback(self._spawned.discard)
+        return applied.claims[0] if applied.claims else None
 
     async def _renew(self, running: _Running) -> None:
         """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""

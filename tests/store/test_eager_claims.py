@@ -1,0 +1,143 @@
+"""A result can come with the claim of the attempt it made ready (eager dispatch), and reads only what it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.store.executions_support import Harness, chain, make_harness
+from wirehub.engine import StepSucceeded
+from wirehub.plugins import Registry
+from wirehub.store import Claim
+from wirehub.store.models import DispatchRecord, HistoryEntry, StepRun
+
+
+@pytest.fixture
+async def hub(migrated: AsyncEngine, registry: Registry) -> Harness:
+    return make_harness(migrated, registry)
+
+
+async def _succeed(hub: Harness, claim: Claim, output: Any, eager: int = 1) -> Any:
+    event_ = StepSucceeded(claim.step_id, claim.attempt, claim.claimed_at, output=output)
+    return await hub.store.finish(claim, event_, worker="w1", eager=eager)
+
+
+async def test_a_result_claims_the_next_step_for_its_worker_in_the_same_transaction(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(3))
+    execution_id, started = await hub.store.start(workflow_id, None, {"n": 1})
+    first = await hub.store.claim(started.dispatches[0], "w1")
+    assert first is not None
+
+    applied = await _succeed(hub, first, {"n": 2})
+
+    assert applied.accepted
+    assert applied.dispatches == []
+    (claim,) = applied.claims
+    assert (claim.step_id, claim.attempt, claim.input) == ("s1", 1, {"n": 2})
+    assert claim.step is not None
+    assert claim.step.id == "s1"
+    # The claim is an ordinary fenced claim: the attempt runs under its lease, no dispatch record is left.
+    async with hub.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(StepRun.status, StepRun.worker, StepRun.lease_token, StepRun.started_at).where(
+                    StepRun.execution_id == execution_id, StepRun.step_id == "s1"
+                )
+            )
+        ).one()
+        events = (
+            await connection.execute(
+                select(HistoryEntry.event_type)
+                .where(HistoryEntry.execution_id == execution_id)
+                .order_by(HistoryEntry.sequence)
+            )
+        ).scalars()
+        assert list(events) == ["execution_started", "step_started", "step_succeeded", "step_started"]
+    assert (row.status, row.worker, row.lease_token) == ("running", "w1", claim.lease_token)
+    assert row.started_at is not None
+    assert await hub.count(DispatchRecord.__table__, execution_id=execution_id) == 0
+    # A second result for the first attempt is stale; the eager claim's own result counts.
+    assert not (await _succeed(hub, first, {"n": 9})).accepted
+    second = await _succeed(hub, claim, {"n": 3})
+    assert second.accepted
+    assert [c.step_id for c in second.claims] == ["s2"]
+    last = await _succeed(hub, second.claims[0], {"n": 4})
+    assert last.accepted
+    assert last.claims == []
+    assert last.status == "succeeded"
+    # Without an output mapping the execution's output is every output: all were read at the end.
+    assert (await hub.store.get(execution_id)).output == {"s0": {"n": 2}, "s1": {"n": 3}, "s2": {"n": 4}}
+
+
+async def test_without_eager_the_next_step_is_dispatched(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    _, started = await hub.store.start(workflow_id, None, {})
+    first = await hub.store.claim(started.dispatches[0], "w1")
+    assert first is not None
+    applied = await _succeed(hub, first, {}, eager=0)
+    assert applied.claims == []
+    assert [d.step_id for d in applied.dispatches] == ["s1"]
+
+
+async def test_a_fan_out_claims_one_branch_and_dispatches_the_others(hub: Harness) -> None:
+    branches = [{"id": f"b{i}", "type": "core.transform", "needs": ["root"]} for i in range(3)]
+    definition = {
+        "name": "fan",
+        "steps": [{"id": "root", "type": "core.transform"}, *branches],
+    }
+    workflow_id = await hub.workflow(definition)
+    _, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    applied = await _succeed(hub, root, {"x": 1})
+    assert len(applied.claims) == 1
+    assert len(applied.dispatches) == 2
+    assert {c.step_id for c in applied.claims} | {d.step_id for d in applied.dispatches} == {"b0", "b1", "b2"}
+    # A dispatched branch is claimed as ever; the eagerly claimed one has no dispatch to claim.
+    assert await hub.store.claim(applied.dispatches[0], "w2") is not None
+
+
+async def test_a_result_reads_only_the_outputs_its_successors_read_and_all_of_them_at_the_end(
+    hub: Harness,
+) -> None:
+    # s3 reads s0's output by name; the execution's output reads every step's.
+    steps: list[dict[str, Any]] = [
+        {"id": "s0", "type": "core.transform"},
+        {"id": "s1", "type": "core.transform", "needs": ["s0"]},
+        {"id": "s2", "type": "core.transform", "needs": ["s1"]},
+        {"id": "s3", "type": "core.transform", "needs": ["s2"], "input": {"from": "steps.s0.v"}},
+    ]
+    output = {"all": "[steps.s0.v, steps.s1.v, steps.s2.v, steps.s3.from]"}
+    workflow_id = await hub.workflow({"name": "reads", "steps": steps, "output": output})
+    execution_id, started = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(started.dispatches[0], "w1")
+    assert claim is not None
+    for value in ("a", "b", "c", "d"):
+        applied = await _succeed(hub, claim, {"v": value} if claim.step_id != "s3" else claim.input)
+        assert applied.accepted
+        if applied.claims:
+            claim = applied.claims[0]
+    assert claim.step_id == "s3"
+    assert claim.input == {"from": "a"}
+    view = await hub.store.get(execution_id)
+    assert view.status == "succeeded"
+    assert view.output == {"all": ["a", "b", "c", "a"]}
+
+
+async def test_a_join_gets_every_branch_output_when_its_last_branch_succeeds(hub: Harness) -> None:
+    branches = [{"id": f"b{i}", "type": "core.transform", "needs": ["root"]} for i in range(3)]
+    join = {"id": "join", "type": "core.transform", "needs": ["b0", "b1", "b2"]}
+    workflow_id = await hub.workflow(
+        {"name": "join", "steps": [{"id": "root", "type": "core.transform"}, *branches, join]}
+    )
+    _, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    applied = await _succeed(hub, root, {}, eager=0)
+    claims = [await hub.store.claim(dispatch, "w1") for dispatch in applied.dispatches]
+    results = [await _succeed(hub, claim, {"from": claim.step_id}) for claim in claims if claim is not None]
+    assert [len(result.claims) for result in results] == [0, 0, 1]
+    assert results[-1].claims[0].input == {f"b{i}": {"from": f"b{i}"} for i in range(3)}
