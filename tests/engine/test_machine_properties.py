@@ -349,11 +349,11 @@ class World:
             assert new.steps[event.step_id].run_deadline == deadline, "the run deadline starts at the claim"
             assert commands == ([StartTimer(K.RUN_TIMEOUT, deadline, event.step_id, event.attempt)] if deadline else [])
         if isinstance(event, StepReleased):
-            before, after = old.steps[event.step_id], new.steps[event.step_id]
+            held, back = old.steps[event.step_id], new.steps[event.step_id]
             limit = event.at + timedelta(seconds=limits.DEFAULT_QUEUE_TIMEOUT_SECONDS)
-            deadline = before.queue_deadline or limit
-            assert (after.status, after.attempt, after.run_deadline) == (S.SCHEDULED, before.attempt, None)
-            assert after.queue_deadline == deadline, "a release keeps the first queue deadline"
+            deadline = held.queue_deadline or limit
+            assert (back.status, back.attempt, back.run_deadline) == (S.SCHEDULED, held.attempt, None)
+            assert back.queue_deadline == deadline, "a release keeps the first queue deadline"
             assert commands == [StartTimer(K.SCHEDULE_TIMEOUT, deadline, event.step_id, event.attempt)]
         if isinstance(event, TimerFired) and event.kind is K.WAKE and event.step_id is not None:
             assert new.steps[event.step_id].status is S.SUCCEEDED
