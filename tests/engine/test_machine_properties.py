@@ -33,6 +33,7 @@ from wirehub.engine.execution.events import (
     Event,
     ExecutionStarted,
     StepFailed,
+    StepReleased,
     StepStarted,
     StepSucceeded,
     StepSuspended,
@@ -51,6 +52,7 @@ from wirehub.engine.execution.state import (
 )
 from wirehub.engine.execution.timers import live_timers
 from wirehub.engine.execution.transitions import step_pairs
+from wirehub.engine.language import limits
 from wirehub.engine.language.definition import RetryPolicy
 from wirehub.engine.plan import Edge, EdgeKind, Plan
 
@@ -148,6 +150,8 @@ class World:
     applied: list[Event] = field(default_factory=list)
     emitted: list[Command] = field(default_factory=list)
     issued: set[tuple[str, int]] = field(default_factory=set)
+    released: set[tuple[str, int]] = field(default_factory=set)
+    """Attempts a worker gave back: a duplicate of their claim or release may be legal again."""
     finishes: int = 0
     cancel_sent: bool = False
     stats: dict[str, int] = field(default_factory=dict)
@@ -245,6 +249,13 @@ class World:
             else:
                 self.deliver(self.outcome(item), expect=expect)
         elif kind == "result":
+            assert self.state is not None
+            if expect == "legal" and self.state.steps[item.step_id].status is S.RUNNING and self.rnd.random() < 0.15:
+                self.deliver(StepReleased(item.step_id, item.attempt, self.now, "no worker has it"), expect=expect)
+                self.released.add((item.step_id, item.attempt))
+                self.work.append(("run", item))  # dispatched again, to another worker
+                self.count("released")
+                return
             self.deliver(self.outcome(item), expect=expect)
         elif kind == "timer":
             if item.kind in (K.RUN_TIMEOUT, K.SCHEDULE_TIMEOUT) and self.work and self.rnd.random() < 0.7:
@@ -267,6 +278,8 @@ class World:
 
     def duplicate(self) -> None:
         event = self.rnd.choice(self.applied)
+        if isinstance(event, (StepStarted, StepReleased)) and (event.step_id, event.attempt) in self.released:
+            return  # a released attempt is claimed and released again legally
         self.count("duplicates")
         expect = "illegal" if isinstance(event, (CancelRequested, ExecutionStarted)) else "stale"
         self.deliver(event, expect=expect)
@@ -335,6 +348,13 @@ class World:
             deadline = event.at + timedelta(seconds=timeout) if timeout else None
             assert new.steps[event.step_id].run_deadline == deadline, "the run deadline starts at the claim"
             assert commands == ([StartTimer(K.RUN_TIMEOUT, deadline, event.step_id, event.attempt)] if deadline else [])
+        if isinstance(event, StepReleased):
+            held, back = old.steps[event.step_id], new.steps[event.step_id]
+            limit = event.at + timedelta(seconds=limits.DEFAULT_QUEUE_TIMEOUT_SECONDS)
+            deadline = held.queue_deadline or limit
+            assert (back.status, back.attempt, back.run_deadline) == (S.SCHEDULED, held.attempt, None)
+            assert back.queue_deadline == deadline, "a release keeps the first queue deadline"
+            assert commands == [StartTimer(K.SCHEDULE_TIMEOUT, deadline, event.step_id, event.attempt)]
         if isinstance(event, TimerFired) and event.kind is K.WAKE and event.step_id is not None:
             assert new.steps[event.step_id].status is S.SUCCEEDED
             assert new.steps[event.step_id].output == old.steps[event.step_id].output
@@ -373,6 +393,8 @@ class World:
         for step_id in plan.steps:
             run = new.steps[step_id]
             if run.status is S.SCHEDULED and old.steps[step_id].status is not S.SCHEDULED:
+                if isinstance(event, StepReleased) and event.step_id == step_id:
+                    continue  # the same attempt, dispatched again by the store
                 assert step_id in started, f"{step_id} was scheduled without a RunStep"
             if run.status is S.FAILED and old.steps[step_id].status in (S.PENDING, S.RETRY_WAIT):
                 assert plan.steps[step_id].input == BAD_INPUT
@@ -530,7 +552,8 @@ def test_the_simulation_reaches_every_kind_of_situation() -> None:
         statuses.update(run.status for run in world.state.steps.values())
 
     explore()
-    for name in ("retries", "caught", "skips", "handler-runs", "input-failures", "duplicates", "bogus", "waits"):
+    kinds = ("retries", "caught", "skips", "handler-runs", "input-failures", "duplicates", "bogus", "waits", "released")
+    for name in kinds:
         assert seen.get(name, 0) > 0, f"never saw {name}: {seen}"
     assert "ended-cancelled" in seen
     assert {S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.SKIPPED, S.CANCELLED} <= statuses

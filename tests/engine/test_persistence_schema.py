@@ -28,6 +28,7 @@ from wirehub.engine import (
     RunStep,
     StartTimer,
     StepFailed,
+    StepReleased,
     StepRun,
     StepStarted,
     StepStatus,
@@ -61,6 +62,7 @@ ERRORS = st.builds(
 )
 EVENTS = st.one_of(
     st.builds(StepStarted, st.text(min_size=1, max_size=10), st.integers(1, 100), INSTANTS),
+    st.builds(StepReleased, st.text(min_size=1, max_size=10), st.integers(1, 100), INSTANTS, st.text(max_size=20)),
     st.builds(StepSucceeded, st.just("a"), st.integers(1, 9), INSTANTS, JSON_VALUES, st.none() | st.just("big")),
     st.builds(StepFailed, st.just("a"), st.integers(1, 9), INSTANTS, ERRORS),
     st.builds(StepSuspended, st.just("a"), st.integers(1, 9), INSTANTS, INSTANTS, JSON_VALUES),

@@ -16,6 +16,7 @@ from wirehub.engine import (
     IllegalTransitionError,
     StartTimer,
     StepFailed,
+    StepReleased,
     StepStarted,
     StepStatus,
     StepSuspended,
@@ -26,6 +27,7 @@ from wirehub.engine import (
     live_timers,
     start,
 )
+from wirehub.engine.language import limits
 
 K = TimerKind
 RETRY_TIMEOUTS = {"max_attempts": 2, "interval_seconds": 1, "retry_on": ["timeout"]}
@@ -81,7 +83,7 @@ def test_an_attempt_not_claimed_within_its_queue_timeout_times_out_and_the_polic
     assert late.value.stale
 
     state, _ = apply(plan, state, StepStarted("a", 2, at(7)))
-    assert state.steps["a"].queue_deadline is None
+    assert state.steps["a"].queue_deadline == at(11)  # kept for a hand-back, but live only while scheduled
     assert live_timers(state) == [Timer("ex-1", K.RUN_TIMEOUT, at(17), "a", 2)]
     with pytest.raises(IllegalTransitionError) as moot:
         apply(plan, state, StartTimer(K.SCHEDULE_TIMEOUT, at(11), "a", 2).fired())
@@ -152,3 +154,61 @@ def test_a_workflow_timeout_sets_the_execution_deadline_and_its_timer() -> None:
     state, commands = apply(plan, state, commands[0].fired())
     assert state.status is ExecutionStatus.TIMED_OUT
     assert live_timers(state) == []
+
+
+def test_a_released_attempt_is_scheduled_again_and_keeps_the_queue_deadline_of_its_first_scheduling() -> None:
+    plan = make_plan([step("a", timeout_seconds=10, queue_timeout_seconds=30)])
+    state, _ = start(plan, "ex-1", None, T0)
+    state, _ = apply(plan, state, StepStarted("a", 1, at(5)))
+    state, commands = apply(plan, state, StepReleased("a", 1, at(6), "no worker has node type acme.x"))
+    run = state.steps["a"]
+    assert (run.status, run.attempt, run.run_deadline, run.queue_deadline) == (StepStatus.SCHEDULED, 1, None, at(30))
+    assert commands == [StartTimer(K.SCHEDULE_TIMEOUT, at(30), "a", 1)]
+    assert live_timers(state) == [Timer("ex-1", K.SCHEDULE_TIMEOUT, at(30), "a", 1)]
+
+    state, _ = apply(plan, state, StepStarted("a", 1, at(20)))  # another worker claims it: a fresh run deadline
+    assert live_timers(state) == [Timer("ex-1", K.RUN_TIMEOUT, at(30), "a", 1)]
+    state, _ = apply(plan, state, StepReleased("a", 1, at(21), "no worker has node type acme.x"))
+    assert state.steps["a"].queue_deadline == at(30)  # not pushed back by a second release
+
+    state, commands = apply(plan, state, live_timers(state)[0].fired())
+    run = state.steps["a"]
+    assert run.status is StepStatus.TIMED_OUT
+    assert run.error is not None
+    assert (run.error.kind, run.error.retryable) == ("timeout.queue", True)
+    assert "queue timeout of 30 s" in run.error.message
+    assert "no worker has node type acme.x" in run.error.message
+    assert CancelStep("a", 1) in commands
+    assert state.status is ExecutionStatus.FAILED
+
+
+def test_a_released_attempt_of_a_step_without_a_queue_timeout_gets_the_default_limit_once() -> None:
+    plan = make_plan([step("a", retry=RETRY_TIMEOUTS)])
+    state, _ = start(plan, "ex-1", None, T0)
+    assert live_timers(state) == []
+    state, _ = apply(plan, state, StepStarted("a", 1, at(1)))
+    state, _ = apply(plan, state, StepReleased("a", 1, at(2), "the worker is stopping"))
+    limit = at(2) + timedelta(seconds=limits.DEFAULT_QUEUE_TIMEOUT_SECONDS)
+    assert live_timers(state) == [Timer("ex-1", K.SCHEDULE_TIMEOUT, limit, "a", 1)]
+    state, _ = apply(plan, state, StepStarted("a", 1, at(100)))
+    state, _ = apply(plan, state, StepReleased("a", 1, at(200), "the worker is stopping"))
+    assert live_timers(state) == [Timer("ex-1", K.SCHEDULE_TIMEOUT, limit, "a", 1)]
+
+    state, _ = apply(plan, state, live_timers(state)[0].fired())
+    run = state.steps["a"]
+    assert run.status is StepStatus.RETRY_WAIT  # the retry policy decides: timeout.queue is a timeout
+    assert run.error is not None
+    assert run.error.kind == "timeout.queue"
+    assert f"queue timeout of {limits.DEFAULT_QUEUE_TIMEOUT_SECONDS:g} s" in run.error.message
+    assert "the worker is stopping" in run.error.message
+
+
+def test_only_a_running_attempt_can_be_released() -> None:
+    plan = make_plan([step("a")])
+    state, _ = start(plan, "ex-1", None, T0)
+    with pytest.raises(IllegalTransitionError) as scheduled:
+        apply(plan, state, StepReleased("a", 1, at(1), "stopping"))
+    assert scheduled.value.stale
+    with pytest.raises(IllegalTransitionError) as missing:
+        apply(plan, state, StepReleased("a", 2, at(1), "stopping"))
+    assert not missing.value.stale

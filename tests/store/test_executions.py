@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.store.executions_support import RETRY, T0, Harness, chain, make_harness
-from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepSucceeded, StepSuspended
+from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepReleased, StepSucceeded, StepSuspended
 from wirehub.plugins import Registry
 from wirehub.store import (
     DispatchRecord,
@@ -169,6 +170,60 @@ async def test_a_handed_back_attempt_is_dispatched_again_and_claimed_by_another_
     view = await hub.store.get(execution_id)
     assert (view.status, view.output) == ("succeeded", {"s0": "new"})
     assert view.steps[0].worker == "other"
+
+
+async def test_a_handed_back_attempt_is_scheduled_again_with_its_queue_deadline_live(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1, queue_timeout_seconds=60))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    first = await hub.store.claim(applied.dispatches[0], "lacks-it")
+    assert first is not None
+    assert await hub.count(TIMERS, execution_id=execution_id) == 0  # claimed: no queue timer while it runs
+    await hub.store.hand_back(first, "no worker has node type acme.x")
+    view = await hub.store.get(execution_id)
+    run = view.state.steps["s0"]
+    assert (run.status, run.attempt, run.run_deadline) == ("scheduled", 1, None)
+    assert view.steps[0].status == "scheduled"
+    assert view.steps[0].worker is None
+    assert await hub.count(TIMERS, execution_id=execution_id, kind="schedule_timeout") == 1
+    assert await hub.count(OUTBOX, execution_id=execution_id) == 1
+    released = (await hub.store.history(execution_id))[-1].event
+    assert released == StepReleased("s0", 1, T0, "no worker has node type acme.x")
+    await hub.store.hand_back(first, "again")  # the same claim twice: no longer current, nothing happens
+    assert await hub.count(OUTBOX, execution_id=execution_id) == 1
+    swept = await hub.store.sweep()
+    second = await hub.store.claim(swept.dispatches[0], "has-it")
+    assert second is not None
+    assert await hub.count(OUTBOX, execution_id=execution_id) == 0
+    assert await hub.count(TIMERS, execution_id=execution_id) == 0
+    assert (await hub.store.finish(second, StepSucceeded("s0", 1, T0, output="done"))).accepted
+    assert (await hub.store.get(execution_id)).status == "succeeded"
+
+
+async def test_an_attempt_handed_back_until_its_queue_timeout_passes_fails_with_timeout_queue(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2, queue_timeout_seconds=20))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    dispatches = applied.dispatches
+    for _ in range(3):  # every worker that gets it lacks the node type
+        claim = await hub.store.claim(dispatches[0], "lacks-it")
+        assert claim is not None
+        await hub.store.hand_back(claim, "no worker has node type acme.x")
+        hub.clock.advance(10)
+        swept = await hub.store.sweep()
+        if swept.timers_fired:
+            break
+        dispatches = swept.dispatches
+        assert [(d.step_id, d.attempt) for d in dispatches] == [("s0", 1)]
+    view = await hub.store.get(execution_id)
+    assert view.status == "failed"
+    assert hub.clock() == T0 + timedelta(seconds=20)  # the deadline of its first scheduling, not pushed back
+    assert view.steps[0].status == "timed_out"
+    assert view.error["kind"] == "timeout.queue"
+    assert view.error["retryable"] is True
+    assert "queue timeout of 20 s" in view.error["message"]
+    assert "no worker has node type acme.x" in view.error["message"]
+    assert [run.step_id for run in view.steps] == ["s0"]
+    assert await hub.count(OUTBOX, execution_id=execution_id) == 0
+    assert await hub.count(TIMERS, execution_id=execution_id) == 0
 
 
 async def test_an_undelivered_dispatch_is_returned_again_after_the_redelivery_interval(hub: Harness) -> None:

@@ -9,13 +9,22 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from wirehub.engine import StepFailed, StepPlan, StepStarted, StepStatus, StepSucceeded, StepSuspended, StepTimedOut
+from wirehub.engine import (
+    StepFailed,
+    StepPlan,
+    StepReleased,
+    StepStarted,
+    StepStatus,
+    StepSucceeded,
+    StepSuspended,
+    StepTimedOut,
+)
 from wirehub.store.records import Applied, Claim, Dispatch
-from wirehub.store.transition import EXECUTIONS, OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
+from wirehub.store.transition import OUTBOX, RUN_STEP, STEP_RUNS, StoreCore, event_tag, sql
 
 Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
 """What a worker may report about the attempt it claimed."""
@@ -31,8 +40,9 @@ class Claims(StoreCore):
 
         Only the execution's current attempt of the step counts, and only
         while no worker holds it: a scheduled attempt becomes ``running``
-        (``StepStarted`` at the store's clock); a running one that was handed
-        back is taken over with a new lease. Anything else (a duplicate
+        (``StepStarted`` at the store's clock), a handed-back one included; a
+        running one left without a lease (handed back by an older hub, which
+        kept the attempt ``running``) is taken over with a new lease. Anything else (a duplicate
         delivery, a superseded or finished attempt, a cancelled execution) is
         recorded as stale and gives ``None``. Either way the dispatch record is
         done with and deleted.
@@ -59,7 +69,7 @@ class Claims(StoreCore):
                             dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
                         )
                     return None  # refused: the transition recorded why
-                if run.status is StepStatus.RUNNING and row.lease_token is None:  # handed back
+                if run.status is StepStatus.RUNNING and row.lease_token is None:  # handed back by an older hub
                     await sql(session, delete(OUTBOX).where(OUTBOX.c.id == dispatch.dispatch_id))
                     await sql(session, update(STEP_RUNS).where(STEP_RUNS.c.id == row.id).values(**lease))
                     return _claim(
@@ -147,36 +157,30 @@ class Claims(StoreCore):
     async def hand_back(self, claim: Claim, reason: str) -> None:
         """Releases a claim without a result: the attempt is dispatched again, to any worker.
 
-        The attempt stays ``running`` for the engine (its run deadline keeps
-        counting from the first claim); its lease is cleared and a dispatch
-        record made, due for redelivery at the next sweep. A claim that is no
-        longer current does nothing.
+        In one transaction, fenced by the claim's lease token: ``StepReleased``
+        makes the attempt ``scheduled`` again (its lease and run deadline
+        cleared; its queue deadline the one it had when first scheduled, else
+        ``DEFAULT_QUEUE_TIMEOUT_SECONDS`` from its first release), and a
+        dispatch record is made, due for redelivery at the next sweep. An
+        attempt that keeps coming back because no worker can run it fails
+        with ``timeout.queue`` when the sweeper fires its ``schedule_timeout``
+        timer. A claim that is no longer current does nothing.
         """
+        key = (claim.step_id, claim.attempt)
         async with self.sessions() as session, session.begin():
-            # Lock the execution first, as every transition does: the outbox row's foreign key would
-            # otherwise wait for a transition that waits for the step run this updates.
-            await sql(session, select(EXECUTIONS.c.id).where(EXECUTIONS.c.id == claim.execution_id).with_for_update())
-            s = STEP_RUNS.c
-            now = self.now()
-            released = (
-                await sql(
-                    session,
-                    update(STEP_RUNS)
-                    .where(
-                        s.execution_id == claim.execution_id,
-                        s.step_id == claim.step_id,
-                        s.attempt == claim.attempt,
-                        s.lease_token == claim.lease_token,
-                        s.status == str(StepStatus.RUNNING),
-                    )
-                    .values(lease_token=None, lease_expires_at=None, worker=None, updated_at=now)
-                    .returning(s.id),
-                )
-            ).scalar_one_or_none()
-            if released is None:
+            loaded = await self.lock(session, claim.execution_id, outputs=False, attempt=key)
+            if loaded is None:
                 return
+            row = loaded.attempt_row
+            if row is None or row.lease_token != claim.lease_token:
+                return
+            now = self.now()
+            event = StepReleased(claim.step_id, claim.attempt, now, reason[:1000])
+            outcome = await self.transition(session, loaded, event, attempt_values={key: {"worker": None}})
+            if outcome.state is None:
+                return  # refused: the transition recorded why
             dispatch = Dispatch(uuid7(), claim.execution_id, claim.step_id, claim.attempt)
-            await _add_dispatch(session, dispatch, released, now - timedelta(seconds=self.redelivery_seconds))
+            await _add_dispatch(session, dispatch, row.id, now - timedelta(seconds=self.redelivery_seconds))
             _log.info(
                 "attempt %s of step %r of execution %s handed back: %s",
                 claim.attempt,

@@ -56,6 +56,23 @@ class StepStarted(BaseEvent, frozen=True):
     at: datetime
 
 
+class StepReleased(BaseEvent, frozen=True):
+    """A worker gave its claim of a running attempt back without a result, for ``reason``.
+
+    It cannot run it (no node type of that name among its plugins) or it is
+    stopping. The attempt is ``scheduled`` again, for any worker, and its
+    queue deadline is the one it had when first scheduled (or
+    ``DEFAULT_QUEUE_TIMEOUT_SECONDS`` from its first release when its step
+    has no ``queue_timeout_seconds``): an attempt no worker can run fails
+    with ``timeout.queue`` in bounded time.
+    """
+
+    step_id: str
+    attempt: int
+    at: datetime
+    reason: str = "handed back"
+
+
 class StepSucceeded(BaseEvent, frozen=True):
     """An attempt returned ``output`` (and, for a routing step, the ``branch`` it chose)."""
 
@@ -123,6 +140,7 @@ class CancelRequested(BaseEvent, frozen=True):
 Event = (
     ExecutionStarted
     | StepStarted
+    | StepReleased
     | StepSucceeded
     | StepFailed
     | StepTimedOut

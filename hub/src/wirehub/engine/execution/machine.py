@@ -28,6 +28,7 @@ from wirehub.engine.execution.events import (
     Event,
     ExecutionStarted,
     StepFailed,
+    StepReleased,
     StepStarted,
     StepSucceeded,
     StepSuspended,
@@ -184,7 +185,6 @@ def _on_step_started(plan: Plan, state: ExecutionState, event: StepStarted) -> O
         run,
         status=StepStatus.RUNNING,
         started_at=run.started_at or event.at,
-        queue_deadline=None,
         run_deadline=deadline,
     )
     steps = state.steps.copy()
@@ -193,6 +193,36 @@ def _on_step_started(plan: Plan, state: ExecutionState, event: StepStarted) -> O
     if deadline is not None:
         commands.append(StartTimer(TimerKind.RUN_TIMEOUT, deadline, event.step_id, event.attempt))
     return replace(state, steps=steps), commands
+
+
+_RELEASED = "released"
+"""The kind of the note a ``StepReleased`` leaves in a scheduled attempt's ``error``: why it was given back."""
+
+
+def _on_step_released(plan: Plan, state: ExecutionState, event: StepReleased) -> Outcome:
+    # The queue deadline a claim keeps (it is live only while ``scheduled``) bounds how long an attempt may
+    # go round between workers that cannot run it; a step without one gets the default, once.
+    run = _current(plan, state, event.step_id, event.attempt, _RUNNING, "StepReleased")
+    deadline = run.queue_deadline
+    if deadline is None:
+        deadline = event.at + timedelta(seconds=limits.DEFAULT_QUEUE_TIMEOUT_SECONDS)
+    note = ErrorInfo(kind=_RELEASED, message=event.reason[:1000], step_id=event.step_id, attempt=event.attempt)
+    released = replace(run, status=StepStatus.SCHEDULED, queue_deadline=deadline, run_deadline=None, error=note)
+    steps = state.steps.copy()
+    steps[event.step_id] = released
+    commands: list[Command] = [StartTimer(TimerKind.SCHEDULE_TIMEOUT, deadline, event.step_id, event.attempt)]
+    return replace(state, steps=steps), commands
+
+
+def _queue_timeout_error(plan: Plan, run: StepRun, step_id: str, attempt: int) -> ErrorInfo:
+    seconds = plan.steps[step_id].queue_timeout_seconds or None
+    if seconds is None and run.error is not None and run.error.kind == _RELEASED:
+        seconds = limits.DEFAULT_QUEUE_TIMEOUT_SECONDS
+    limit = f" of {seconds:g} s" if seconds else ""
+    message = f"attempt {attempt} was not claimed by a worker within its queue timeout{limit}"
+    if run.error is not None and run.error.kind == _RELEASED and run.error.attempt == attempt:
+        message += f"; it was handed back: {run.error.message}"
+    return ErrorInfo(kind="timeout.queue", message=message, retryable=True)
 
 
 def _output_problem(step_id: str, attempt: int, output: Any) -> tuple[int, ErrorInfo | None]:
@@ -337,10 +367,7 @@ def _on_timer_fired(plan: Plan, state: ExecutionState, event: TimerFired) -> Out
     else:
         run = _current(plan, state, step_id, attempt, _SCHEDULED, what)
         assert step_id is not None
-        seconds = plan.steps[step_id].queue_timeout_seconds
-        limit = f" of {seconds:g} s" if seconds else ""
-        message = f"attempt {attempt} was not claimed by a worker within its queue timeout{limit}"
-        return _timed_out(plan, state, run, event, ErrorInfo(kind="timeout.queue", message=message, retryable=True))
+        return _timed_out(plan, state, run, event, _queue_timeout_error(plan, run, step_id, attempt))
     draft.settle()
     return draft.result()
 
@@ -354,6 +381,7 @@ _Handler = Callable[[Plan, ExecutionState, Any], Outcome]
 _HANDLERS: dict[type, _Handler] = {
     ExecutionStarted: _on_execution_started,
     StepStarted: _on_step_started,
+    StepReleased: _on_step_released,
     StepSucceeded: _on_step_succeeded,
     StepFailed: _on_step_failed,
     StepTimedOut: _on_step_timed_out,

@@ -113,7 +113,11 @@ class StepRun(msgspec.Struct, frozen=True, gc=False):
     resolved_edges: int = 0
     """Incoming edges whose source is terminal; counted by the state machine."""
     queue_deadline: datetime | None = None
-    """When a ``scheduled`` attempt times out unless claimed (``queue_timeout_seconds``)."""
+    """When a ``scheduled`` attempt times out unless claimed (``queue_timeout_seconds``).
+
+    A claim keeps it (it is live only while ``scheduled``): an attempt handed back by ``StepReleased`` is
+    held to the deadline it had when first scheduled.
+    """
     run_deadline: datetime | None = None
     """When a ``running`` attempt times out: its claim instant plus ``timeout_seconds``."""
     output_bytes: int = 0

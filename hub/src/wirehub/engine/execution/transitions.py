@@ -43,6 +43,12 @@ STEP_TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         (_S.SCHEDULED,), "`StepStarted` (the claim)", _S.RUNNING, "`StartTimer(run_timeout)` with `timeout_seconds`"
     ),
+    Transition(
+        (_S.RUNNING,),
+        "`StepReleased` (the claim given back)",
+        _S.SCHEDULED,
+        "`StartTimer(schedule_timeout)` at the first queue deadline, else now + `DEFAULT_QUEUE_TIMEOUT_SECONDS`",
+    ),
     Transition(_ATTEMPT_OPEN, "`StepSucceeded`", _S.SUCCEEDED, "`RunStep` of successors made ready"),
     Transition(_ATTEMPT_OPEN, "`StepSucceeded` or `StepSuspended`, output over a limit", _S.FAILED, _FAILING),
     Transition(_ATTEMPT_OPEN, "`StepFailed`, the policy retries", _S.RETRY_WAIT, "`StartTimer(retry)` at now + delay"),

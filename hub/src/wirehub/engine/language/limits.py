@@ -27,6 +27,8 @@ MAX_EXPRESSIONS_PER_STEP = 200
 """Expressions in one step: its input mapping and its config together."""
 MAX_TIMEOUT_SECONDS = 31 * 24 * 3600.0
 """Longest timeout of a step or a workflow."""
+DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600.0
+"""How long a handed-back attempt of a step without ``queue_timeout_seconds`` may wait for a worker to claim it."""
 MAX_ATTEMPTS = 100
 """Most attempts a retry policy may allow."""
 MAX_RETRY_DELAY_SECONDS = 24 * 3600.0
