@@ -11,7 +11,6 @@ executions through the store and sends their first dispatches; it counts the sam
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import multiprocessing
 import os
 import time
@@ -23,8 +22,8 @@ from uuid import UUID
 
 import asyncpg
 
-from bench.durable.cpu import process_cpu_seconds
 from bench.durable.floor import counting
+from bench.durable.processes import stop_processes, worker_counters
 from bench.durable.protocol import Counters, Services, Workload
 
 READY_TIMEOUT = 60.0
@@ -253,20 +252,10 @@ class HubSystem:
         return finished
 
     async def counters(self) -> Counters:
-        total = counting.read(self._local)
-        for cells in self._cells:
-            total = total + counting.read(cells)
-        cpu = sum(process_cpu_seconds(process.pid) for process in self._processes if process.pid is not None)
-        return dataclasses.replace(total, worker_cpu_seconds=cpu)
+        return worker_counters(self._local, self._cells, self._processes)
 
     async def close(self) -> None:
-        for process in self._processes:
-            process.terminate()
-        for process in self._processes:
-            await asyncio.to_thread(process.join, 5)
-            if process.is_alive():
-                process.kill()
-                await asyncio.to_thread(process.join, 5)
+        await stop_processes(self._processes)
         if self._broker is not None:
             await self._broker.shutdown()
         if self._poller is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import multiprocessing
 import time
 from collections.abc import Mapping, MutableSequence, Sequence
@@ -13,9 +12,9 @@ from typing import Any
 import asyncpg
 from taskiq_redis import RedisStreamBroker
 
-from bench.durable.cpu import process_cpu_seconds
 from bench.durable.floor import counting, schema, worker
 from bench.durable.floor.broker import StepTask, floor_broker, register_step
+from bench.durable.processes import stop_processes, worker_counters
 from bench.durable.protocol import Counters, Services, Workload
 
 POLL_INTERVAL = 0.005  # seconds between the harness's checks for finished executions
@@ -122,20 +121,10 @@ class FloorSystem:
         return finished
 
     async def counters(self) -> Counters:
-        total = counting.read(self._local)
-        for cells in self._cells:
-            total = total + counting.read(cells)
-        cpu = sum(process_cpu_seconds(process.pid) for process in self._processes if process.pid is not None)
-        return dataclasses.replace(total, worker_cpu_seconds=cpu)
+        return worker_counters(self._local, self._cells, self._processes)
 
     async def close(self) -> None:
-        for process in self._processes:
-            process.terminate()
-        for process in self._processes:
-            await asyncio.to_thread(process.join, 5)
-            if process.is_alive():
-                process.kill()
-                await asyncio.to_thread(process.join, 5)
+        await stop_processes(self._processes)
         if self._broker is not None:
             await self._broker.shutdown()
         if self._pool is not None:
