@@ -169,14 +169,23 @@ def registry() -> NodeRegistry:
 
 @contextlib.asynccontextmanager
 async def distributed_hub(
-    settings: Settings, registry: NodeRegistry, database_url: str, redis_url: str, **environment: Any
+    settings: Settings,
+    registry: NodeRegistry,
+    database_url: str,
+    redis_url: str,
+    *,
+    stream: str | None = None,
+    **environment: Any,
 ) -> AsyncIterator[EmbeddedHub]:
-    """A worker on ``database_url`` reading a Redis stream of its own, in this process; the stream is deleted after.
+    """A worker on ``database_url`` reading a Redis stream, in this process.
 
-    ``environment`` goes to the worker's ``StepEnvironment`` (``credentials``, ``on_progress``).
+    Args:
+        stream: The stream to read, shared with other workers; by default one of its own, deleted afterwards.
+        environment: For the worker's ``StepEnvironment`` (``credentials``, ``on_progress``).
     """
     settings = msgspec.structs.replace(settings, redis_url=redis_url)
-    stream = f"wirehub:test:{uuid.uuid4().hex[:12]}"
+    own_stream = stream is None
+    stream = stream or new_stream()
     engine = database_engine(database_url)
     try:
         store = ExecutionStore(
@@ -198,8 +207,14 @@ async def distributed_hub(
                 await running
     finally:
         await engine.dispose()
-        async with Redis.from_url(redis_url) as redis:
-            await redis.delete(stream)
+        if own_stream:
+            async with Redis.from_url(redis_url) as redis:
+                await redis.delete(stream)
+
+
+def new_stream() -> str:
+    """A Redis stream name no other test uses."""
+    return f"wirehub:test:{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
