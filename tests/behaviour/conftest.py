@@ -135,7 +135,7 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def migrated_template(database_url: str) -> Iterator[str]:
     """The name of a migrated PostgreSQL database that test databases are copied from; dropped at the end."""
-    name = f"wirehub_behaviour_{uuid.uuid4().hex[:12]}"
+    name = f"wirehub_behaviour_template_{uuid.uuid4().hex[:12]}"
     _run(_admin(database_url, f'CREATE DATABASE "{name}"'))
     try:
         _run(_migrate(_url_of(database_url, name)))
@@ -147,7 +147,7 @@ def migrated_template(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def postgresql_url(database_url: str, migrated_template: str) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own, dropped after it."""
-    name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
+    name = f"wirehub_behaviour_{uuid.uuid4().hex[:16]}"
     _run(_admin(database_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
     try:
         yield _url_of(database_url, name)
