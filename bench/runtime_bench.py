@@ -1,7 +1,8 @@
-"""End-to-end speed of the embedded hub: executions driven by the local runtime with real nodes.
+"""End-to-end speed of the embedded hub (``wirehub run``'s runtime) with real nodes.
 
-Each execution is validated once (compiled plan reused), then run to completion by
-``LocalExecution`` with ``core.transform`` steps: engine transitions, input
+Each workflow is saved once, then executions of it run to completion on one
+embedded hub (a SQLite file, the in-process broker, a worker) with
+``core.transform`` steps: the store's transactions, engine transitions, input
 mapping, node invocation, output checks and the asyncio plumbing, on one core.
 
     uv run python bench/runtime_bench.py [--executions 200] [--steps 20]
@@ -16,8 +17,8 @@ import statistics
 import time
 
 from wirehub.plugins import build_registry
-from wirehub.runtime import LocalExecution, compile_definition
-from wirehub.runtime.executor import StepEnvironment
+from wirehub.settings import Settings
+from wirehub.worker.embedded import embedded_hub
 from wirehub_core import core
 
 
@@ -61,28 +62,27 @@ def fan_out(width: int) -> dict[str, object]:
 
 async def measure(definition: dict[str, object], executions: int, concurrency: int) -> None:
     registry = build_registry(extra_plugins=[core], load_entry_points=False)
-    plan = compile_definition(definition, registry)
-    env = StepEnvironment(registry)
     latencies: list[float] = []
     semaphore = asyncio.Semaphore(concurrency)
+    async with embedded_hub(Settings(worker_concurrency=max(concurrency, 16)), registry) as hub:
+        workflow_id = await hub.save(definition)
 
-    async def one(i: int) -> None:
-        async with semaphore:
-            started = time.perf_counter()
-            result = await LocalExecution(plan, env, {"n": i}).run()
-            assert result.succeeded, result.error
-            latencies.append(time.perf_counter() - started)
+        async def one(i: int) -> None:
+            async with semaphore:
+                started = time.perf_counter()
+                view = await hub.wait(await hub.start(workflow_id, {"n": i}), within=120)
+                assert view.status == "succeeded", view.error
+                latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(executions)))
-    elapsed = time.perf_counter() - started
-    await env.aclose()
-    steps = executions * len(plan.steps)
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(executions)))
+        elapsed = time.perf_counter() - started
+    steps = executions * len(definition["steps"])  # type: ignore[arg-type]
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
     print(
-        f"{plan.name:<14} {len(plan.steps):>5} steps  concurrency {concurrency:>3}  "
+        f"{definition['name']:<14} {steps // executions:>5} steps  concurrency {concurrency:>3}  "
         f"{executions / elapsed:>8,.1f} executions/s  {steps / elapsed:>9,.0f} steps/s  "
         f"latency p50 {p50:>7.1f} ms  p99 {p99:>7.1f} ms"
     )

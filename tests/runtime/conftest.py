@@ -9,8 +9,9 @@ import pytest
 from tests.runtime import testing_plugin
 from tests.support.local_http import server  # noqa: F401  # fixture
 from wirehub.plugins import build_registry
-from wirehub.runtime import ExecutionResult, run_workflow
+from wirehub.runtime import ExecutionResult
 from wirehub.runtime.registry import NodeRegistry
+from wirehub.worker.workflows import run_workflow
 from wirehub_core import core
 from wirehub_sdk import EgressPolicy
 
@@ -29,6 +30,8 @@ def registry() -> NodeRegistry:
 
 @pytest.fixture
 def run(registry: NodeRegistry) -> Callable[..., Awaitable[ExecutionResult]]:
+    """``run_workflow`` on the test node types: an embedded hub on a temporary SQLite database per run."""
+
     async def run(definition: dict[str, Any], input: Any = None, **kwargs: Any) -> ExecutionResult:
         kwargs.setdefault("egress", EgressPolicy())
         return await asyncio.wait_for(run_workflow(definition, input, registry=registry, **kwargs), timeout=20)

@@ -10,12 +10,10 @@ from typing import Any
 
 from tests.runtime.testing_plugin import Calls
 from wirehub.engine import StepFailed, StepSucceeded, StepTimedOut
-from wirehub.engine.execution.state import ExecutionStatus, StepStatus
 from wirehub.plugins import build_registry
 from wirehub.runtime import (
     Attempt,
     HandedBack,
-    LocalExecution,
     ProgressReport,
     StepEnvironment,
     StoredCredential,
@@ -56,8 +54,8 @@ async def test_progress_reports_name_their_execution_and_arrive_on_the_drivers_t
 
     plan = compile_definition(who_am_i(credential=None), registry)
     async with StepEnvironment(registry, on_progress=sink) as env:
-        result = await LocalExecution(plan, env, execution_id="exec-1").run()
-    assert result.status is ExecutionStatus.SUCCEEDED, result.error
+        outcome = await run_attempt(env, plan.steps["who"], Attempt("exec-1", 1, None, datetime.now(UTC)))
+    assert isinstance(outcome, StepSucceeded), outcome
     assert reports == [(ProgressReport("exec-1", "who", 1, Progress("looking", 0.5)), threading.current_thread().name)]
 
 
@@ -65,9 +63,9 @@ async def test_the_credential_source_is_awaited(registry: NodeRegistry) -> None:
     source = DatabaseLikeSource({"api": StoredCredential(type="test.token", fields={"token": "s3cret"})})
     plan = compile_definition(who_am_i(), registry)
     async with StepEnvironment(registry, credentials=source) as env:
-        result = await LocalExecution(plan, env).run()
-    assert result.status is ExecutionStatus.SUCCEEDED, result.error
-    assert result.output["who"]["token"] == "s3cret"
+        outcome = await run_attempt(env, plan.steps["who"], Attempt("exec-1", 1, None, datetime.now(UTC)))
+    assert isinstance(outcome, StepSucceeded), outcome
+    assert outcome.output["token"] == "s3cret"
     assert source.asked == ["api"]
 
 
@@ -92,22 +90,6 @@ async def test_an_attempt_whose_credential_type_is_missing_here_is_handed_back(r
     async with StepEnvironment(registry, credentials=source) as env:
         outcome = await run_attempt(env, plan.steps["who"], Attempt("exec-1", 2, None, datetime.now(UTC)))
     assert outcome == HandedBack("who", 2, "credential type 'acme.key' is not installed in this process")
-
-
-async def test_the_embedded_runtime_lets_the_retry_policy_decide_on_a_handed_back_attempt(
-    registry: NodeRegistry,
-) -> None:
-    retry = {"max_attempts": 3, "interval_seconds": 0.01}
-    definition = {"name": "flaky", "steps": [{"id": "f", "type": "test.flaky", "retry": retry}]}
-    plan = compile_definition(definition, registry)
-    async with StepEnvironment(core_only()) as env:
-        result = await LocalExecution(plan, env).run()
-    assert result.status is ExecutionStatus.FAILED
-    assert result.state.steps["f"].status is StepStatus.FAILED
-    assert result.state.steps["f"].attempt == 3, "node.unavailable is retryable: every attempt was made"
-    assert result.error is not None
-    assert result.error.kind == "node.unavailable"
-    assert "test.flaky v1 is not installed" in result.error.message
 
 
 async def test_a_node_that_runs_returns_exactly_one_engine_event(registry: NodeRegistry) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,10 +13,13 @@ import pytest
 from tests.runtime.testing_plugin import Calls
 from wirehub.engine import Event, ExecutionState, StepStarted, StepSucceeded, StepTimedOut
 from wirehub.engine.execution.state import ExecutionStatus, StepStatus
-from wirehub.runtime import LocalExecution, compile_definition, run_workflow
+from wirehub.runtime import Attempt, compile_definition, run_attempt
 from wirehub.runtime.executor import StepEnvironment
 from wirehub.runtime.node_threads import DEFAULT_GRACE_SECONDS, NodeThreads
 from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
+from wirehub.worker.embedded import embedded_hub
+from wirehub.worker.workflows import run_workflow
 from wirehub_sdk import EgressPolicy
 
 GRACE = 0.3
@@ -25,22 +28,26 @@ SLACK = 0.25
 
 
 class Timeline:
-    """Every event the engine accepted, with the monotonic instant it was seen."""
+    """Every event of an execution's history, in order."""
 
     def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.seen: list[tuple[float, Event]] = []
+        self.seen: list[Event] = []
 
     def __call__(self, event: Event, state: ExecutionState) -> None:
-        self.seen.append((time.monotonic() - self.started, event))
+        self.seen.append(event)
 
-    def first(self, kind: type[Any], step_id: str) -> tuple[float, Any]:
-        return next((t, e) for t, e in self.seen if isinstance(e, kind) and getattr(e, "step_id", None) == step_id)
+    def first(self, kind: type[Any], step_id: str) -> Any:
+        return next(e for e in self.seen if isinstance(e, kind) and getattr(e, "step_id", None) == step_id)
+
+    def since_start(self, kind: type[Any], step_id: str) -> float:
+        """Seconds from the execution's start to the first such event of the step, by the events' own instants."""
+        at: datetime = self.first(kind, step_id).at
+        return (at - self.seen[0].at).total_seconds()
 
     def attempt_took(self, step_id: str) -> float:
         """Seconds from the claim of the step's first attempt to its timeout, by the events' own instants."""
-        started_at: datetime = self.first(StepStarted, step_id)[1].at
-        timed_out_at: datetime = self.first(StepTimedOut, step_id)[1].at
+        started_at: datetime = self.first(StepStarted, step_id).at
+        timed_out_at: datetime = self.first(StepTimedOut, step_id).at
         return (timed_out_at - started_at).total_seconds()
 
 
@@ -50,11 +57,12 @@ async def env(registry: NodeRegistry) -> AsyncIterator[StepEnvironment]:
         yield env
 
 
-async def run_here(env: StepEnvironment, definition: dict[str, Any]) -> tuple[Any, Timeline]:
-    timeline = Timeline()
-    plan = compile_definition(definition, env.registry)
-    result = await asyncio.wait_for(LocalExecution(plan, env, observer=timeline).run(), timeout=10)
-    return result, timeline
+async def attempt_of(env: StepEnvironment, definition: dict[str, Any], step_id: str) -> tuple[Any, float]:
+    """Runs the first attempt of one step as a worker does, claimed now; its outcome and the seconds it took."""
+    step = compile_definition(definition, env.registry).steps[step_id]
+    started = time.monotonic()
+    outcome = await asyncio.wait_for(run_attempt(env, step, Attempt("exec-1", 1, None, datetime.now(UTC))), 10)
+    return outcome, time.monotonic() - started
 
 
 def one_step(step_type: str, seconds: float, timeout: float) -> dict[str, Any]:
@@ -63,11 +71,9 @@ def one_step(step_type: str, seconds: float, timeout: float) -> dict[str, Any]:
 
 
 async def test_a_node_that_swallows_cancellation_times_out_on_time(env: StepEnvironment, calls: Calls) -> None:
-    result, timeline = await run_here(env, one_step("test.swallow", seconds=3, timeout=0.3))
-    assert result.status is ExecutionStatus.FAILED
-    assert result.state.steps["bad"].status is StepStatus.TIMED_OUT
-    assert timeline.attempt_took("bad") <= 0.3 + GRACE
-    assert timeline.first(StepTimedOut, "bad")[0] <= 0.3 + GRACE + SLACK
+    outcome, took = await attempt_of(env, one_step("test.swallow", seconds=3, timeout=0.3), "bad")
+    assert isinstance(outcome, StepTimedOut)
+    assert took <= 0.3 + GRACE + SLACK
     await asyncio.sleep(GRACE + SLACK)
     assert calls.swallowed >= 1, "the node was cancelled, and swallowed it"
     assert calls.contexts["bad"][0].cancelled.is_set()
@@ -75,13 +81,12 @@ async def test_a_node_that_swallows_cancellation_times_out_on_time(env: StepEnvi
 
 
 async def test_a_node_calling_time_sleep_past_its_timeout_times_out_on_time(env: StepEnvironment) -> None:
-    result, timeline = await run_here(env, one_step("test.block", seconds=2, timeout=0.5))
-    assert result.state.steps["bad"].status is StepStatus.TIMED_OUT, "it does not 'succeed' once the sleep ends"
-    assert timeline.attempt_took("bad") <= 0.5 + GRACE
-    assert timeline.first(StepTimedOut, "bad")[0] <= 0.5 + GRACE + SLACK
+    outcome, took = await attempt_of(env, one_step("test.block", seconds=2, timeout=0.5), "bad")
+    assert isinstance(outcome, StepTimedOut), "it does not 'succeed' once the sleep ends"
+    assert took <= 0.5 + GRACE + SLACK
 
 
-async def test_a_blocked_node_does_not_hold_up_another_node_of_the_same_execution(env: StepEnvironment) -> None:
+async def test_a_blocked_node_does_not_hold_up_another_node_of_the_same_execution(registry: NodeRegistry) -> None:
     definition = {
         "name": "one-blocked",
         "steps": [
@@ -90,13 +95,13 @@ async def test_a_blocked_node_does_not_hold_up_another_node_of_the_same_executio
             {"id": "after_nap", "type": "core.transform", "needs": ["nap"], "config": {"expression": "`1`"}},
         ],
     }
-    result, timeline = await run_here(env, definition)
-    finished_at, _ = timeline.first(StepSucceeded, "after_nap")
+    timeline = Timeline()
+    result = await asyncio.wait_for(run_workflow(definition, registry=registry, observer=timeline), timeout=15)
     # The blocker holds its thread past 2.5 s; the other branch's 0.1 s of work ends well before, even under load.
-    assert finished_at < 2.0, "the other branch finished while the blocker still blocked its own thread"
+    assert timeline.since_start(StepSucceeded, "after_nap") < 2.0, "the other branch finished while it blocked"
     assert result.state.steps["after_nap"].status is StepStatus.SUCCEEDED
     assert result.state.steps["blocker"].status is StepStatus.TIMED_OUT
-    assert timeline.attempt_took("blocker") <= 2.5 + GRACE
+    assert timeline.attempt_took("blocker") <= 2.5 + DEFAULT_GRACE_SECONDS
 
 
 @pytest.mark.parametrize("step_type", ["test.swallow", "test.block"])
@@ -113,22 +118,26 @@ async def test_the_workflow_timeout_ends_a_run_whose_node_hangs(
     took = time.monotonic() - started
     assert result.status is ExecutionStatus.TIMED_OUT
     assert result.state.steps["hang"].status is StepStatus.CANCELLED
-    # run_workflow also closes its node threads, giving the stopped node the grace to end, then abandoning it.
-    assert took <= 0.3 + DEFAULT_GRACE_SECONDS + 2 * SLACK
+    # The worker learns of the cancel within a second; closing the hub gives the stopped node the grace to end,
+    # then abandons it.
+    assert took <= 0.3 + 1.0 + DEFAULT_GRACE_SECONDS + 2 * SLACK
     [abandoned] = [r.getMessage() for r in caplog.records if r.name == "wirehub.runtime.threads"]
     assert f"{result.execution_id}/hang#1 still runs 1.0 s after it was stopped" in abandoned
 
 
-async def test_cancelling_an_execution_whose_node_swallows_cancellation_ends_it_at_once(env: StepEnvironment) -> None:
-    plan = compile_definition(one_step("test.swallow", seconds=3, timeout=60), env.registry)
-    execution = LocalExecution(plan, env)
-    task = asyncio.create_task(execution.run())
-    await asyncio.sleep(0.1)
-    started = time.monotonic()
-    execution.cancel()
-    result = await asyncio.wait_for(task, timeout=5)
-    assert time.monotonic() - started < SLACK
-    assert result.status is ExecutionStatus.CANCELLED
+async def test_cancelling_an_execution_whose_node_swallows_cancellation_ends_it_at_once(
+    registry: NodeRegistry, calls: Calls
+) -> None:
+    async with embedded_hub(Settings(shutdown_grace_seconds=GRACE), registry) as hub:
+        execution_id = await hub.start(await hub.save(one_step("test.swallow", seconds=3, timeout=60)))
+        async with asyncio.timeout(5):
+            while not calls.contexts["bad"]:  # noqa: ASYNC110  # the node under test offers no event to wait on
+                await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await hub.cancel(execution_id)
+        view = await hub.wait(execution_id, within=5)
+        assert time.monotonic() - started < SLACK
+    assert view.status == "cancelled"
 
 
 async def test_an_attempt_waiting_for_a_free_node_thread_times_out_at_its_deadline(
@@ -142,8 +151,11 @@ async def test_an_attempt_waiting_for_a_free_node_thread_times_out_at_its_deadli
         ],
     }
     async with StepEnvironment(registry, NodeThreads(EgressPolicy(), grace_seconds=GRACE, max_threads=1)) as env:
-        result, timeline = await run_here(env, definition)
-    assert result.state.steps["starved"].status is StepStatus.TIMED_OUT
-    assert timeline.attempt_took("starved") <= 0.2 + SLACK
+        hog = asyncio.create_task(attempt_of(env, definition, "hog"))
+        while not calls.contexts["hog"]:  # noqa: ASYNC110  # the node under test offers no event to wait on
+            await asyncio.sleep(0.01)
+        outcome, took = await attempt_of(env, definition, "starved")
+        await hog
+    assert isinstance(outcome, StepTimedOut)
+    assert took <= 0.2 + SLACK
     assert calls.attempts["starved"] == [], "it never got a thread, so it never ran"
-    assert result.state.steps["hog"].status is StepStatus.CANCELLED, "the failed execution stopped the hog"

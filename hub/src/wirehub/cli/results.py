@@ -8,7 +8,7 @@ from wirehub.cli.text import escape
 
 if TYPE_CHECKING:
     from wirehub.engine import ErrorInfo, ExecutionState
-    from wirehub.runtime.local import ExecutionResult
+    from wirehub.runtime import ExecutionResult
 
 
 def _failed_step(state: ExecutionState) -> tuple[str, ErrorInfo] | None:

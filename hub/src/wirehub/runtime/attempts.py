@@ -1,6 +1,6 @@
 """What a runtime hands to ``run_attempt`` and what it gets back: the attempt contract.
 
-The embedded runtime (``wirehub.runtime.local``) and the durable workers call
+The workers (embedded and distributed) call
 ``wirehub.runtime.executor.run_attempt`` with an ``Attempt`` and act on its
 ``AttemptOutcome``; progress reports reach a ``ProgressSink``.
 """

@@ -1,25 +1,22 @@
-"""Run a workflow definition to its end in this process: the embedded hub's core."""
+"""What running a workflow definition takes before it runs: the registry, the compiled plan, progress callbacks.
+
+``wirehub.worker.workflows.run_workflow`` runs one on the embedded hub.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from wirehub.engine import Plan, Problem, validate_definition, validate_input
+from wirehub.engine import Plan, Problem, validate_definition
 from wirehub.plugins import build_registry, load_registry
 from wirehub.runtime.attempts import ProgressReport, ProgressSink
-from wirehub.runtime.credentials import CredentialSource, MappingCredentialSource, StoredCredential
-from wirehub.runtime.executor import StepEnvironment
-from wirehub.runtime.local import ExecutionResult, LocalExecution, Observer
-from wirehub.runtime.node_threads import NodeThreads
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub_sdk import EgressPolicy
 from wirehub_sdk.host import Progress
 
 StepProgress = Callable[[str, int, Progress], Awaitable[None] | None]
-"""``run_workflow``'s progress callback: ``(step_id, attempt, report)``, its execution being the one it runs."""
+"""A run's progress callback: ``(step_id, attempt, report)``, its execution being the one it runs."""
 
 
 class InvalidWorkflowError(ValueError):
@@ -57,52 +54,6 @@ def default_registry(
     if include_installed and not plugins:
         return load_registry(allow=allow, deny=deny)
     return build_registry(extra_plugins=plugins, load_entry_points=include_installed, allow=allow, deny=deny)
-
-
-async def run_workflow(
-    definition: str | bytes | dict[str, Any],
-    input: Any = None,
-    *,
-    registry: NodeRegistry | None = None,
-    plugins: Sequence[object] = (),
-    include_installed: bool = True,
-    credentials: CredentialSource | Mapping[str, StoredCredential] | None = None,
-    egress: EgressPolicy | None = None,
-    observer: Observer | None = None,
-    on_progress: StepProgress | None = None,
-    execution_id: str | None = None,
-) -> ExecutionResult:
-    """Validates ``definition`` and ``input``, then runs the execution to its end here.
-
-    Args:
-        definition: JSON text or an already-decoded object.
-        input: The execution input, checked against the definition's ``input_schema``.
-        registry: Node types to use; by default the installed plugins plus ``plugins``.
-        plugins: Extra plugin objects (modules or classes with hook implementations).
-        include_installed: Whether to load plugins from the ``wirehub`` entry points.
-        credentials: Named credentials steps may use.
-        egress: Egress rules for nodes' HTTP clients; by default the settings'.
-        observer: Called after every event the engine accepts, with the new state.
-        on_progress: Called with ``(step_id, attempt, report)`` for every progress report of a node.
-        execution_id: An id for the execution; a new UUID by default.
-
-    Raises:
-        InvalidWorkflowError: The definition or the input is not valid.
-    """
-    settings = Settings.from_env()
-    if registry is None:
-        registry = default_registry(plugins, include_installed=include_installed, settings=settings)
-    plan = compile_definition(definition, registry)
-    problems = validate_input(plan, input)
-    if problems:
-        raise InvalidWorkflowError("the execution input", problems)
-    if egress is None:
-        egress = settings.egress_policy
-    source = MappingCredentialSource(credentials) if isinstance(credentials, Mapping) else credentials
-    threads = NodeThreads(egress)
-    async with StepEnvironment(registry, threads, credentials=source, on_progress=progress_sink(on_progress)) as env:
-        execution = LocalExecution(plan, env, input, execution_id=execution_id or str(uuid.uuid4()), observer=observer)
-        return await execution.run()
 
 
 def progress_sink(on_progress: StepProgress | None) -> ProgressSink | None:

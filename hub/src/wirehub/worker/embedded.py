@@ -30,7 +30,7 @@ from wirehub.runtime import (
     StoredCredential,
     compile_definition,
 )
-from wirehub.runtime.local import Observer
+from wirehub.runtime.results import Observer
 from wirehub.runtime.workflows import StepProgress, progress_sink
 from wirehub.settings import Settings
 from wirehub.store import (

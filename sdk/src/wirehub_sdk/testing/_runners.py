@@ -37,15 +37,17 @@ class NodeRunner:
 
 
 def load_run_workflow() -> RunWorkflow | None:
-    """``wirehub.runtime.run_workflow`` when the hub is installed, else ``None``.
+    """``wirehub.worker.workflows.run_workflow`` when the hub is installed, else ``None``.
 
-    Imported on call, never when ``wirehub_sdk`` is imported. A hub that is
-    installed but fails to import raises, rather than passing for absent.
+    It runs each workflow on an embedded hub (a temporary SQLite database,
+    the in-process broker, a worker): the runtime ``wirehub run`` and the
+    workers use. Imported on call, never when ``wirehub_sdk`` is imported. A
+    hub that is installed but fails to import raises, rather than passing for absent.
     """
     try:
-        module = importlib.import_module("wirehub.runtime")
+        module = importlib.import_module("wirehub.worker.workflows")
     except ModuleNotFoundError as exc:
-        if exc.name in {"hub", "wirehub.runtime"}:
+        if exc.name in {"wirehub", "wirehub.worker", "wirehub.worker.workflows"}:
             return None
         raise
     return cast(RunWorkflow | None, getattr(module, "run_workflow", None))
@@ -55,7 +57,7 @@ class WorkflowRunner:
     """Runs whole workflow definitions on the embedded hub, in this process.
 
     Args:
-        run_workflow: The hub's ``wirehub.runtime.run_workflow``.
+        run_workflow: The hub's ``wirehub.worker.workflows.run_workflow``.
         plugins: Plugin objects (modules or classes with ``@hookimpl``
             functions) added to every run.
         include_installed: Whether runs also load the installed plugins
@@ -92,8 +94,8 @@ class WorkflowRunner:
             input: The execution input.
             plugins: Plugin objects for this run, besides the runner's own.
             include_installed: Overrides the runner's setting for this run.
-            options: Passed on to ``wirehub.runtime.run_workflow`` (``credentials``,
-                ``egress``...).
+            options: Passed on to ``wirehub.worker.workflows.run_workflow``
+                (``credentials``, ``egress``, ``settings``...).
         """
         options.setdefault("on_progress", self._record)
         return await self._run_workflow(
