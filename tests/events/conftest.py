@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,9 @@ from tests.runtime import testing_plugin
 from tests.store.conftest import engine, migrated, postgresql_url, sqlite_url, store_url
 from wirehub.plugins import build_registry
 from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
 from wirehub.store import ExecutionEvent
+from wirehub.worker.embedded import EmbeddedHub, embedded_hub
 from wirehub_core import core
 
 __all__ = ["engine", "migrated", "postgresql_url", "sqlite_url", "store_url"]
@@ -39,3 +43,12 @@ class Recorder:
 def registry() -> NodeRegistry:
     """The built-in node types plus the test ones."""
     return build_registry(extra_plugins=[core, testing_plugin], load_entry_points=False)
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, registry: NodeRegistry) -> AsyncIterator[EmbeddedHub]:
+    """An embedded hub on a SQLite file: its transitions are published in memory."""
+    settings = Settings(lease_seconds=3.0, shutdown_grace_seconds=2.0)
+    async with asyncio.timeout(60):
+        async with embedded_hub(settings, registry, database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as hub:
+            yield hub
