@@ -11,7 +11,7 @@ import pytest
 
 from tests.runtime import testing_plugin
 from tests.store.conftest import engine, migrated, postgresql_url, sqlite_url, store_url
-from wirehub.plugins import build_registry
+from wirehub.plugins import Registry, build_registry
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import ExecutionEvent
@@ -40,7 +40,7 @@ class Recorder:
 
 
 @pytest.fixture(scope="session")
-def registry() -> NodeRegistry:
+def registry() -> Registry:
     """The built-in node types plus the test ones."""
     return build_registry(extra_plugins=[core, testing_plugin], load_entry_points=False)
 

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.events.conftest import Recorder
 from tests.store.executions_support import RETRY, chain, make_harness
 from wirehub.engine import StepSucceeded
-from wirehub.runtime.registry import NodeRegistry
+from wirehub.plugins import Registry
 from wirehub.store import Claim, Dispatch, recorded_events, session_factory
 from wirehub.store.events import publish_after_commit
 
 
 async def test_every_kind_of_transition_is_published_once_in_sequence_order_as_recorded(
-    migrated: AsyncEngine, registry: NodeRegistry
+    migrated: AsyncEngine, registry: Registry
 ) -> None:
     recorder = Recorder()
     harness = make_harness(migrated, registry, lease_seconds=30.0, publisher=recorder)
@@ -72,7 +72,7 @@ async def test_every_kind_of_transition_is_published_once_in_sequence_order_as_r
     assert await recorded_events(store, execution_id, after=9) == recorded[9:]
 
 
-async def test_a_transaction_that_rolls_back_publishes_nothing(migrated: AsyncEngine, registry: NodeRegistry) -> None:
+async def test_a_transaction_that_rolls_back_publishes_nothing(migrated: AsyncEngine, registry: Registry) -> None:
     recorder = Recorder()
     harness = make_harness(migrated, registry, publisher=recorder)
     workflow_id = await harness.workflow(chain(1))

@@ -163,6 +163,10 @@ class ExecutionChannels:
         async with plugin.start_subscription(list(channels)) as subscriber:
             yield subscriber
 
+    async def flush(self) -> None:
+        """Returns once every event queued so far was published or dropped (the channels must be open)."""
+        await self._queue.join()
+
     async def __aenter__(self) -> ExecutionChannels:
         if self._drain is None:
             if self.distributed:
@@ -180,7 +184,7 @@ class ExecutionChannels:
         if self._drain is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(FLUSH_SECONDS):
-                    await self._queue.join()
+                    await self.flush()
             self._drain.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._drain
