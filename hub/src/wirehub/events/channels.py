@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin, Subscriber
     from litestar.channels.backends.base import ChannelsBackend
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
     from wirehub.settings import Settings
 
@@ -38,10 +39,17 @@ PUBLISH_TIMEOUT_SECONDS = 2.0
 """Longest wait for one publish to Redis before it counts as failed."""
 FLUSH_SECONDS = 2.0
 """Longest wait, on exit, for the events still waiting to be published."""
+BATCH = 200
+"""Events published in one Redis round trip, at most."""
 SUBSCRIBER_BACKLOG = 1_000
 """Events a subscriber may leave unread; past it the oldest are dropped (``follow`` fills the gap from the history)."""
 
 _encode = msgspec.json.Encoder().encode
+_PUBLISH_SCRIPT = """
+for _, channel in ipairs(KEYS) do
+    redis.call("PUBLISH", channel, ARGV[1])
+end
+"""
 
 
 class ExecutionChannels:
@@ -97,6 +105,7 @@ class ExecutionChannels:
         self._plugin: ChannelsPlugin | None = None
         self._plugin_lock = asyncio.Lock()
         self._drain: asyncio.Task[None] | None = None
+        self._script: AsyncScript | None = None
         self._failing = False
         self._full = False
 
@@ -170,7 +179,7 @@ class ExecutionChannels:
     async def __aenter__(self) -> ExecutionChannels:
         if self._drain is None:
             if self.distributed:
-                self._ensure_backend()
+                self._ensure_redis()
             self._drain = asyncio.create_task(self._send(), name="wirehub events")
         return self
 
@@ -204,41 +213,67 @@ class ExecutionChannels:
         if self._backend is None:
             if self.distributed:
                 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-                from redis.asyncio import Redis
 
-                if self._redis is None:
-                    assert self.redis_url is not None  # distributed without a client means with a URL
-                    self._redis = Redis.from_url(self.redis_url)
-                self._backend = RedisChannelsPubSubBackend(redis=self._redis)
+                self._backend = RedisChannelsPubSubBackend(redis=self._ensure_redis())
             else:
                 from litestar.channels.backends.memory import MemoryChannelsBackend
 
                 self._backend = MemoryChannelsBackend()
         return self._backend
 
-    async def _send(self) -> None:
-        """Publishes the queued events in order; a failure is logged once per outage and the event dropped."""
-        while True:
-            data, channels = await self._queue.get()
-            try:
-                await self._publish(data, channels)
-            finally:
-                self._queue.task_done()
+    def _ensure_redis(self) -> Redis:
+        if self._redis is None:
+            from redis.asyncio import Redis
 
-    async def _publish(self, data: bytes, channels: list[str]) -> None:
-        backend = self._backend
-        if backend is None:  # in memory, before the first subscription
+            assert self.redis_url is not None  # distributed without a client means with a URL
+            self._redis = Redis.from_url(self.redis_url)
+        return self._redis
+
+    async def _send(self) -> None:
+        """Publishes the queued events in order, what waits together in one go; a failure drops them."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._publish(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _publish_to_redis(self, batch: list[tuple[bytes, list[str]]]) -> None:
+        """What ``RedisChannelsPubSubBackend.publish`` does (a script that PUBLISHes to each channel), batched.
+
+        One event is one script call; several go in one pipeline, a round trip for all (about a
+        quarter of the CPU per event of a call each, measured at 20 events).
+        """
+        redis = self._ensure_redis()
+        if self._script is None:
+            self._script = redis.register_script(_PUBLISH_SCRIPT)
+        if len(batch) == 1:
+            data, channels = batch[0]
+            await self._script(keys=channels, args=[data])
             return
+        pipeline = redis.pipeline(transaction=False)
+        for data, channels in batch:
+            await self._script(keys=channels, args=[data], client=pipeline)
+        await pipeline.execute()
+
+    async def _publish(self, batch: list[tuple[bytes, list[str]]]) -> None:
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
-                await backend.publish(data, channels)
-        except Exception as exc:  # Redis is down or slow: the history has the event, subscribers catch up from it
-            self.dropped += 1
+                if self.distributed:
+                    await self._publish_to_redis(batch)
+                elif self._backend is not None:  # in memory, once something subscribed
+                    for data, channels in batch:
+                        await self._backend.publish(data, channels)
+        except Exception as exc:  # Redis is down or slow: the history has the events, subscribers catch up from it
+            self.dropped += len(batch)
             if not self._failing:
                 self._failing = True
                 logger.warning("could not publish execution events (they stay in the history): %s", exc)
             return
-        self.published += 1
+        self.published += len(batch)
         if self._failing:
             self._failing = False
             logger.info("publishing execution events again")

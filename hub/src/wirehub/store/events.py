@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 _PENDING = "wirehub_events"
 """The ``Session.info`` key of the events a transaction published, waiting for its commit."""
+_listening = False
 
 
 class ExecutionEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -154,9 +155,11 @@ async def recorded_events(store: StoreCore, execution_id: UUID, *, after: int = 
 
 def _listen() -> None:
     """Registers the commit and rollback hooks once per process (they do nothing for other sessions)."""
-    if not sa_event.contains(Session, "after_commit", _after_commit):
+    global _listening
+    if not _listening:
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_rollback", _after_rollback)
+        _listening = True
 
 
 def _after_commit(session: Session) -> None:
