@@ -69,7 +69,7 @@ class ExecutionChannels:
 
     In memory, nothing is encoded or published until the first subscription
     (an event published to a channel nobody reads is dropped by the backend
-    anyway), so a process that never subscribes never loads Litestar.
+    anyway): ``wirehub run`` spends nothing on them.
 
     Use it as an ``async with`` block around the process's work.
 
