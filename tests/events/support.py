@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -54,10 +54,13 @@ class Listener:
     events: list[ExecutionEvent]
     done: asyncio.Event
     executions: int = 1
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by every event."""
 
     def take(self, data: bytes) -> None:
         event = decode_event(data)
         self.events.append(event)
+        self.arrived.set()
         if sum(1 for seen in self.events if seen.terminal) >= self.executions:
             self.done.set()
 

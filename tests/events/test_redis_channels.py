@@ -9,7 +9,10 @@ own prefix. The last test kills a private Redis instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.events.support import WITHIN, chain, distributed_workers, listening, pausing, save, until_recorded
 from tests.worker.redis_server import RedisServer
+from wirehub.engine import CancelRequested
 from wirehub.events import EventFeed, ExecutionChannels, ExecutionEvent, recorded_events
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
@@ -152,3 +156,44 @@ async def test_transitions_commit_while_redis_is_down_and_publishing_resumes_aft
             assert listener.events == recorded
     finally:
         events_redis.kill()
+
+
+async def test_a_subscriber_hears_events_again_after_its_redis_restarts(tmp_path: Path, prefix: str) -> None:
+    events_redis = RedisServer(tmp_path)
+    events_redis.start()
+    try:
+        async with (
+            ExecutionChannels(events_redis.url, prefix=prefix) as api,
+            listening(api, api.all_channel, executions=2) as listener,
+        ):
+            async with ExecutionChannels(events_redis.url, prefix=prefix) as worker:
+                worker.publish([_terminal(1)])
+                async with asyncio.timeout(WITHIN):
+                    await listener.arrived.wait()  # heard before the restart
+            events_redis.kill()
+            events_redis.start()  # back, empty, on the same port
+            async with ExecutionChannels(events_redis.url, prefix=prefix) as worker:
+                async with asyncio.timeout(WITHIN):
+                    # Published until heard: what goes out before the subscriber is back is lost to it.
+                    while not listener.done.is_set():
+                        worker.publish([_terminal(2)])
+                        await worker.flush()
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(0.2):
+                                await listener.done.wait()
+        assert {event.sequence for event in listener.events} == {1, 2}
+    finally:
+        events_redis.kill()
+
+
+def _terminal(sequence: int) -> ExecutionEvent:
+    at = datetime.now(UTC)
+    return ExecutionEvent(
+        execution_id=uuid.uuid4(),
+        workflow_id=uuid.uuid4(),
+        sequence=sequence,
+        event_type="cancel_requested",
+        event=CancelRequested(at, "test"),
+        status="cancelled",
+        at=at,
+    )

@@ -212,9 +212,9 @@ class ExecutionChannels:
     def _ensure_backend(self) -> ChannelsBackend:
         if self._backend is None:
             if self.distributed:
-                from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+                from wirehub.events.redis_pubsub import ResilientPubSubBackend
 
-                self._backend = RedisChannelsPubSubBackend(redis=self._ensure_redis())
+                self._backend = ResilientPubSubBackend(redis=self._ensure_redis())
             else:
                 from litestar.channels.backends.memory import MemoryChannelsBackend
 
