@@ -104,3 +104,29 @@ async def test_a_follower_gets_events_whose_publishing_was_lost_from_the_history
     assert followed == recorded
     assert recorded[-1].status == "succeeded"
     assert lossy.lost == [s for s in range(1, len(recorded) + 1) if s % 2]  # the last one too: found by a catch-up
+
+
+async def test_a_follower_that_cannot_subscribe_follows_the_history_alone(
+    migrated: AsyncEngine, registry: Registry
+) -> None:
+    async with ExecutionChannels(f"redis://127.0.0.1:{free_port()}/0", prefix="away") as channels:
+        harness = make_harness(migrated, registry, publisher=channels)
+        workflow_id = await harness.workflow(chain(2))
+        execution_id, applied = await harness.store.start(workflow_id, None, {})
+        feed = EventFeed(harness.store, channels, catch_up_seconds=0.1)
+        followed: list[ExecutionEvent] = []
+        started = asyncio.Event()
+
+        async def follow() -> None:
+            async for event in feed.follow(execution_id):
+                followed.append(event)
+                started.set()
+
+        async with asyncio.timeout(WITHIN):
+            following = asyncio.create_task(follow())
+            await started.wait()
+            await harness.run_by_hand(applied.dispatches)
+            await following
+        assert channels.published == 0
+    assert followed == await recorded_events(harness.store, execution_id)
+    assert followed[-1].status == "succeeded"

@@ -167,8 +167,16 @@ class ExecutionChannels:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channels: Sequence[str]) -> AsyncIterator[Subscriber]:
-        """A subscription to ``channels`` for the ``async with`` block: events published from now on reach it."""
+        """A subscription to ``channels`` for the ``async with`` block: events published from now on reach it.
+
+        Raises:
+            redis.exceptions.RedisError: Redis is away; nothing is left half subscribed.
+        """
         plugin = await self.plugin()
+        # ChannelsPlugin.subscribe registers the subscriber before it asks the backend, and keeps it when
+        # that fails: the channel would then stay silent in this process. Asking the backend first makes a
+        # failure leave nothing behind (asking again, as the plugin then does, is harmless).
+        await self._ensure_backend().subscribe(list(channels))
         async with plugin.start_subscription(list(channels)) as subscriber:
             yield subscriber
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from uuid import UUID
@@ -46,17 +47,23 @@ class EventFeed:
         live events, dropping those already yielded. A live event that skips
         a number (published out of order by another process, or one before it
         was lost) and a quiet ``catch_up_seconds`` both send it back to the
-        history for what it missed. It ends after the event that leaves the
-        execution over (at once if it was already over).
+        history for what it missed. When it cannot subscribe (Redis is away)
+        it follows the history alone, every ``catch_up_seconds``. It ends
+        after the event that leaves the execution over (at once if it was
+        already over).
 
         Raises:
             ExecutionNotFoundError: No such execution.
         """
         live: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1)  # the subscriber's own backlog is the buffer
-        async with (
-            self.channels.subscribe([self.channels.execution_channel(execution_id)]) as subscriber,
-            subscriber.run_in_background(live.put, join=False),
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                subscriber = await stack.enter_async_context(
+                    self.channels.subscribe([self.channels.execution_channel(execution_id)])
+                )
+                await stack.enter_async_context(subscriber.run_in_background(live.put, join=False))
+            except Exception as exc:  # Redis is away: the history alone, read every catch_up_seconds
+                logger.warning("no live events for %s (%s): following its history", execution_id, exc)
             last = after
             while True:
                 # The history: at the start, after a gap, after a quiet while.
