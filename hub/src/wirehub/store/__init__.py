@@ -12,6 +12,9 @@ Nothing here runs at import time. The rest of the hub imports from here:
   claims of attempts (claim, renew, finish, hand_back) and the sweeper's
   transactions (sweep); ``Dispatch``, ``Claim``, ``Applied``, ``SweepResult``
   and ``ExecutionView`` are what it hands out.
+- ``ExecutionEvent``, ``EventPublisher`` and ``recorded_events``: what each
+  committed transition publishes (``wirehub.store.events``) and the same
+  events read back from the history.
 - The models (``Workflow``, ``WorkflowVersion``, ``Execution``, ``StepRun``,
   ``HistoryEntry``, ``Timer``, ``DispatchRecord``) and their ``metadata``.
 """
@@ -26,6 +29,7 @@ from wirehub.store.errors import (
     StoreError,
     WorkflowNotFoundError,
 )
+from wirehub.store.events import EventPublisher, ExecutionEvent, recorded_events
 from wirehub.store.executions import ExecutionStore
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
@@ -65,6 +69,10 @@ __all__ = [
     "SweepResult",
     "ExecutionView",
     "StepRunView",
+    # Events
+    "ExecutionEvent",
+    "EventPublisher",
+    "recorded_events",
     # Tables
     "metadata",
     "Workflow",

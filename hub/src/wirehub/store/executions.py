@@ -45,6 +45,8 @@ class ExecutionStore(Claims, Sweeper):
             plugins (``wirehub.plugins.load_registry()``) by default.
         redelivery_seconds: How long a dispatch record may stay unsent, or
             sent and unclaimed, before the sweeper returns it again.
+        publisher: Gets the events of each transition once it committed
+            (``wirehub.store.events``); a ``Worker`` sets its channels here.
     """
 
     async def start(

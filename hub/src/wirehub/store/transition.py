@@ -47,6 +47,7 @@ from wirehub.engine import (
 )
 from wirehub.store.database import reading
 from wirehub.store.errors import ConcurrentTransitionError
+from wirehub.store.events import EventPublisher, publish_after_commit
 from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
 from wirehub.store.models.base import utc_now
 from wirehub.store.plans import PlanCache
@@ -167,6 +168,7 @@ class StoreCore:
         *,
         catalog: NodeCatalog | None = None,
         redelivery_seconds: float = 30.0,
+        publisher: EventPublisher | None = None,
     ) -> None:
         if lease_seconds <= 0 or redelivery_seconds <= 0:
             raise ValueError("lease_seconds and redelivery_seconds must be positive")
@@ -177,6 +179,8 @@ class StoreCore:
         self.lease_seconds = lease_seconds
         self.redelivery_seconds = redelivery_seconds
         self._clock = clock or utc_now
+        self.publisher = publisher
+        """Gets the events of every committed transition (``wirehub.store.events``); ``None``: nobody."""
         self._catalog = catalog
         self._version_keys: dict[UUID, tuple[UUID, int]] = {}
 
@@ -330,6 +334,7 @@ class StoreCore:
         result = await sql(session, _UPDATE_EXECUTION, changes)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
+        publish_after_commit(session, self.publisher, loaded.workflow_id, history, str(new.status))
         loaded.state, loaded.status = new, str(new.status)
         loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, following
         return Outcome(Applied(True, str(new.status), dispatches, sequence, claims), new)

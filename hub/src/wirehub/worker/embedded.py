@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 
 from wirehub.engine import Event, ExecutionState, Plan, apply, start, validate_input
+from wirehub.events import EventFeed
 from wirehub.runtime import (
     CredentialSource,
     ExecutionResult,
@@ -71,6 +72,11 @@ class EmbeddedHub:
     worker: Worker
     engine: AsyncEngine
     registry: NodeRegistry
+
+    @property
+    def events(self) -> EventFeed:
+        """Executions' events: ``follow`` replays the history, then this process's transitions as they commit."""
+        return EventFeed(self.store, self.worker.channels)
 
     async def save(self, definition: str | bytes | dict[str, Any]) -> UUID:
         """Stores a definition as a new workflow (version 1) and returns the workflow's id."""

@@ -9,6 +9,7 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
+from wirehub.events import ExecutionChannels
 from wirehub.runtime import StepEnvironment
 from wirehub.settings import Settings
 from wirehub.worker.broker import STREAM, broker_for
@@ -37,7 +38,8 @@ class Worker:
 
     Embedded (no ``redis_url``) the broker is in-process: ``send`` runs each
     attempt in this event loop. Distributed, a ``Consumer`` reads the Redis
-    stream. Either way a ``Sweeper`` runs beside it.
+    stream. Either way a ``Sweeper`` runs beside it, and the store publishes
+    every transition it commits on ``channels`` (``wirehub.events``).
 
     On ``stop()`` it stops taking work, lets running attempts finish for
     ``shutdown_grace_seconds``, hands back those still running (another
@@ -51,6 +53,8 @@ class Worker:
         name: This worker's name (``worker_name()`` by default).
         sweep: Whether to run a sweeper in this process.
         stream: The Redis stream of dispatch messages (hubs sharing one Redis use one each).
+        channels: Where the store's transitions are published, open while the worker runs;
+            by default Redis Pub/Sub distributed and in memory embedded (``ExecutionChannels.for_settings``).
     """
 
     def __init__(
@@ -62,11 +66,14 @@ class Worker:
         name: str | None = None,
         sweep: bool = True,
         stream: str = STREAM,
+        channels: ExecutionChannels | None = None,
     ) -> None:
         self.settings = settings
         self.name = name or worker_name()
         self.broker = broker_for(settings, consumer_name=self.name, stream=stream)
         self.dispatcher = Dispatcher(self.broker, store)
+        self.channels = channels if channels is not None else ExecutionChannels.for_settings(settings)
+        store.publisher = self.channels
         # Embedded, this is the database's only worker: it claims all of a fan-out it can run at once.
         eager = 1 if settings.redis_url is not None else settings.worker_concurrency
         self.runner = StepRunner(
@@ -86,6 +93,10 @@ class Worker:
 
     async def run(self) -> None:
         """Runs until ``stop()``; then finishes or hands back running attempts within the grace."""
+        async with self.channels:
+            await self._run()
+
+    async def _run(self) -> None:
         if not await self._start_broker():
             return
         loops: list[asyncio.Task[None]] = []
