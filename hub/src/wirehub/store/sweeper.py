@@ -11,15 +11,20 @@ timer deletes its row in the same transaction, so it fires once.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 
 from wirehub.engine import StepStatus, StepTimedOut
 from wirehub.store.records import Dispatch, SweepResult
 from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, sql, timer_event
+
+SWEEP_CONCURRENCY = 8
+"""Executions one sweep expires leases or fires timers of at once, on PostgreSQL."""
 
 
 class Sweeper(StoreCore):
@@ -58,21 +63,45 @@ class Sweeper(StoreCore):
                     .limit(limit),
                 )
             ).all()
+        expiring, expired = await self._by_execution(
+            leases, lambda lease: self._expire(lease.execution_id, lease.step_id, lease.attempt)
+        )
+        firing, fired = await self._by_execution(
+            timers, lambda timer: self._fire(timer.execution_id, timer.kind, timer.step_id, timer.attempt)
+        )
+        return SweepResult(expiring + firing + await self._redeliver(limit), expired, fired)
+
+    async def _by_execution(
+        self, rows: Sequence[Row[Any]], handle: Callable[[Row[Any]], Awaitable[list[Dispatch] | None]]
+    ) -> tuple[list[Dispatch], int]:
+        """Handles ``rows`` one transaction each; returns the dispatches made and how many were applied.
+
+        On PostgreSQL up to ``SWEEP_CONCURRENCY`` executions are handled at
+        once (the rows of one execution in order, so none skips a lock its
+        own sibling holds): after a crash, a worker's sweeper expires the
+        dead worker's leases while its event loop also runs dozens of
+        attempts, and one transaction at a time made that take many seconds.
+        SQLite serialises writers anyway: one at a time there.
+        """
+        groups: dict[Any, list[Row[Any]]] = {}
+        for row in rows:
+            groups.setdefault(row.execution_id, []).append(row)
+        slots = asyncio.Semaphore(SWEEP_CONCURRENCY if self.sessions.kw["bind"].dialect.name == "postgresql" else 1)
+
+        async def one_execution(group: list[Row[Any]]) -> list[list[Dispatch] | None]:
+            async with slots:
+                return [await handle(row) for row in group]
+
+        async with asyncio.TaskGroup() as tasks:
+            running = [tasks.create_task(one_execution(group)) for group in groups.values()]
         dispatches: list[Dispatch] = []
-        expired = 0
-        for lease in leases:
-            sent = await self._expire(lease.execution_id, lease.step_id, lease.attempt)
-            if sent is not None:
-                expired += 1
-                dispatches += sent
-        fired = 0
-        for timer in timers:
-            sent = await self._fire(timer.execution_id, timer.kind, timer.step_id, timer.attempt)
-            if sent is not None:
-                fired += 1
-                dispatches += sent
-        dispatches += await self._redeliver(limit)
-        return SweepResult(dispatches, expired, fired)
+        applied = 0
+        for task in running:
+            for sent in task.result():
+                if sent is not None:
+                    applied += 1
+                    dispatches += sent
+        return dispatches, applied
 
     async def _expire(self, execution_id: Any, step_id: str, attempt: int) -> list[Dispatch] | None:
         """Times out one attempt whose lease lapsed; ``None`` when another got there first."""
