@@ -25,17 +25,26 @@ from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, sql, 
 
 SWEEP_CONCURRENCY = 8
 """Executions one sweep expires leases or fires timers of at once, on PostgreSQL."""
+BACKLOG_RESEND_FACTOR = 10
+"""Without ``resend``, a sent, unclaimed dispatch is sent again after this many redelivery intervals."""
 
 
 class Sweeper(StoreCore):
     """The store's side of the sweeper loop."""
 
-    async def sweep(self, *, limit: int = 100) -> SweepResult:
+    async def sweep(self, *, limit: int = 100, resend: bool = True) -> SweepResult:
         """Expires dead leases, fires due timers and returns dispatches to send again.
 
         Args:
             limit: At most this many leases, this many timers and this many
                 dispatch records in one sweep.
+            resend: Whether to send again dispatches that were sent but not
+                claimed within the redelivery interval (those never sent are
+                always returned). A sweeper passes False while the broker
+                still holds unread messages: what it sent is then waiting
+                for a free worker, not lost, and a copy would only queue
+                behind it and cost a refused claim. Even then, one sent
+                ``BACKLOG_RESEND_FACTOR`` intervals ago is sent again.
 
         Returns:
             What to send now (redeliveries, and the attempts that fired
@@ -69,7 +78,7 @@ class Sweeper(StoreCore):
         firing, fired = await self._by_execution(
             timers, lambda timer: self._fire(timer.execution_id, timer.kind, timer.step_id, timer.attempt)
         )
-        return SweepResult(expiring + firing + await self._redeliver(limit), expired, fired)
+        return SweepResult(expiring + firing + await self._redeliver(limit, resend), expired, fired)
 
     async def _by_execution(
         self, rows: Sequence[Row[Any]], handle: Callable[[Row[Any]], Awaitable[list[Dispatch] | None]]
@@ -142,22 +151,21 @@ class Sweeper(StoreCore):
             outcome = await self.transition(session, loaded, timer_event(kind, step_id, attempt, now))
             return outcome.applied.dispatches if outcome.applied.accepted else None
 
-    async def _redeliver(self, limit: int) -> list[Dispatch]:
-        """Dispatch records never sent, or sent and never claimed, for longer than the redelivery interval."""
+    async def _redeliver(self, limit: int, resend: bool) -> list[Dispatch]:
+        """Dispatch records unsent, or sent and unclaimed (``resend``), for longer than the redelivery interval."""
         now = self.now()
         before = now - timedelta(seconds=self.redelivery_seconds)
         o = OUTBOX.c
+        unsent = and_(o.delivered_at.is_(None), o.created_at <= before)
+        # Without ``resend`` a sent dispatch is still sent again once it is far older (a worker that read
+        # it died before claiming it while the stream never ran empty): late, never lost.
+        long_before = now - timedelta(seconds=self.redelivery_seconds * BACKLOG_RESEND_FACTOR)
         async with self.sessions() as session, session.begin():
             rows = (
                 await sql(
                     session,
                     select(o.id, o.payload)
-                    .where(
-                        or_(
-                            and_(o.delivered_at.is_(None), o.created_at <= before),
-                            o.delivered_at <= before,
-                        )
-                    )
+                    .where(or_(unsent, o.delivered_at <= (before if resend else long_before)))
                     .order_by(o.created_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True),
