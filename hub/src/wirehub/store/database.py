@@ -55,8 +55,9 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     the Python driver does not do by itself. On PostgreSQL the pool keeps
     up to ``POOL_SIZE`` connections (a worker's concurrent attempts would
     otherwise open and close a connection per transaction beyond SQLAlchemy's
-    default of 5) and tests each one before use (``pool_pre_ping``), so the
-    connections a database restart broke are replaced, not handed out.
+    default of 5). A long-running process passes ``pool_pre_ping=True`` (as
+    ``wirehub worker`` does), so the connections a database restart broke
+    are replaced, not handed out.
 
     Args:
         url: A database URL (see :func:`database_url`).
@@ -77,7 +78,6 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     if "poolclass" not in options:
         options.setdefault("pool_size", POOL_SIZE)
         options.setdefault("max_overflow", POOL_OVERFLOW)
-        options.setdefault("pool_pre_ping", True)
     return create_async_engine(parsed, **options)
 
 
