@@ -18,6 +18,10 @@ _WRITES = "wirehub_writes"
 """The execution option that makes a SQLite transaction begin with the write lock."""
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for another's transaction before failing."""
+POOL_SIZE = 20
+"""PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front)."""
+POOL_OVERFLOW = 20
+"""PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned."""
 
 
 def database_url(url: str) -> URL:
@@ -48,7 +52,12 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     (the engine's state or an event) can be stored as it is. On SQLite the
     file's folder is created, foreign keys are enforced, the journal is WAL,
     and transactions begin with the first statement (DDL included), which
-    the Python driver does not do by itself.
+    the Python driver does not do by itself. On PostgreSQL the pool keeps
+    up to ``POOL_SIZE`` connections (a worker's concurrent attempts would
+    otherwise open and close a connection per transaction beyond SQLAlchemy's
+    default of 5). A long-running process passes ``pool_pre_ping=True`` (as
+    ``wirehub worker`` does), so the connections a database restart broke
+    are replaced, not handed out.
 
     Args:
         url: A database URL (see :func:`database_url`).
@@ -66,6 +75,9 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
+    if "poolclass" not in options:
+        options.setdefault("pool_size", POOL_SIZE)
+        options.setdefault("max_overflow", POOL_OVERFLOW)
     return create_async_engine(parsed, **options)
 
 

@@ -37,6 +37,21 @@ class DispatchStreamBroker(RedisStreamBroker):
                 if "BUSYGROUP" not in str(exc):
                     raise
 
+    async def unread(self) -> int | None:
+        """Messages of the stream no worker has read yet (the group's lag); None when Redis cannot say.
+
+        Raises:
+            redis.exceptions.RedisError: Redis is away.
+        """
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            groups = await redis.xinfo_groups(self.queue_name)
+        for group in groups:
+            name = group.get("name")
+            if (name.decode() if isinstance(name, bytes) else name) == self.consumer_group_name:
+                lag = group.get("lag")  # Redis 7+; None when it cannot be computed
+                return int(lag) if lag is not None else None
+        return None
+
     async def _declare_consumer_group(self) -> None:
         await self.ensure_group()
 

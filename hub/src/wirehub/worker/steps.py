@@ -201,7 +201,9 @@ class StepRunner:
             await asyncio.sleep(every)
             asked = loop.time()
             try:
-                renewed = await self.store.renew(running.claim)
+                # Shielded: the attempt ending cancels this task, often mid-renewal (a step of about a
+                # whole number of seconds), and a transaction cancelled mid-statement costs a connection.
+                renewed = await asyncio.shield(self.store.renew(running.claim))
             except Exception as exc:  # the database is away: keep running while the lease surely holds
                 if loop.time() < holds_until:
                     logger.warning("could not renew the lease of %s: %s", running.claim.step_id, exc)

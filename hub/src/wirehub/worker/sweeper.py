@@ -46,13 +46,27 @@ class Sweeper:
 
     async def sweep_once(self) -> bool:
         """One sweep and the sending of its dispatches; True when it may have left work for the next."""
-        result = await self.store.sweep(limit=self.limit)
+        result = await self.store.sweep(limit=self.limit, resend=await self._stream_drained())
         self.sweeps += 1
         if result.expired_leases or result.timers_fired:
             self.changed.set()
         await self.dispatcher.send(result.dispatches)
         busiest = max(len(result.dispatches), result.expired_leases, result.timers_fired)
         return busiest >= self.limit
+
+    async def _stream_drained(self) -> bool:
+        """Whether the workers have read every message sent (so an unclaimed dispatch may be lost).
+
+        Only a Redis stream can say; with any other broker, or when Redis cannot say, True.
+        """
+        unread_of = getattr(self.dispatcher.broker, "unread", None)  # DispatchStreamBroker.unread
+        if unread_of is None:
+            return True
+        try:
+            unread = await unread_of()
+        except Exception:  # Redis is away: resending is what brings back what it lost
+            return True
+        return not unread
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweeps until ``stop`` is set."""

@@ -1,0 +1,91 @@
+"""The sweeper's redelivery against a real Redis stream: a copy only when a message may be lost.
+
+A dispatch sent but not claimed within the redelivery interval is either
+waiting in the stream for a free worker, or lost (Redis restarted without its
+data, or the worker that read it died before claiming it). The sweeper sends
+it again only in the second case: while the stream holds unread messages, a
+copy would queue behind the original and cost a refused claim (after a crash,
+with a backlog, that was hundreds of copies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from tests.worker.processes import Sender
+from tests.worker.redis_server import RedisServer
+from wirehub.plugins import load_registry
+from wirehub.settings import Settings
+from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
+from wirehub.store import database_url as parse_database_url
+from wirehub.worker import STREAM, Dispatcher, DispatchStreamBroker, Sweeper, broker_for, register
+
+REDELIVERY = 0.2
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def sender(database_url: str, redis_server: RedisServer) -> AsyncIterator[Sender]:
+    """A sending side on a new PostgreSQL database and the private Redis, redelivering after 0.2 s."""
+    name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
+    await _admin(database_url, f'CREATE DATABASE "{name}"')
+    url = parse_database_url(database_url).set(database=name).render_as_string(hide_password=False)
+    engine = database_engine(url)
+    broker = broker_for(Settings(redis_url=redis_server.url))
+    try:
+        await upgrade_database(engine)
+        registry = load_registry()
+        store = ExecutionStore(
+            session_factory(engine, writes=True), PlanCache(), catalog=registry, redelivery_seconds=REDELIVERY
+        )
+        register(broker)
+        await broker.startup()
+        yield Sender(store, Dispatcher(broker, store), engine, registry)
+    finally:
+        await broker.shutdown()
+        await engine.dispose()
+        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+ONE_STEP = {"name": "one-step", "steps": [{"id": "only", "type": "core.transform", "config": {"expression": "input"}}]}
+
+
+async def test_a_dispatch_waiting_unread_in_the_stream_is_not_sent_again_and_one_read_by_a_dead_worker_is(
+    sender: Sender, redis_server: RedisServer
+) -> None:
+    broker = sender.dispatcher.broker
+    assert isinstance(broker, DispatchStreamBroker)
+    sweeper = Sweeper(sender.store, sender.dispatcher, interval=0.1)
+    workflow_id = await sender.workflow(ONE_STEP)
+    for number in range(3):
+        await sender.start(workflow_id, number)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        assert await redis.xlen(STREAM) == 3
+        await asyncio.sleep(REDELIVERY * 2)  # every dispatch is now overdue for a claim
+
+        await sweeper.sweep_once()  # no worker has read them: they wait, nothing is lost
+        assert await broker.unread() == 3
+        assert await redis.xlen(STREAM) == 3
+
+        # A worker reads all three and dies before claiming any: nothing unread is left, and the sweep resends.
+        await redis.xreadgroup(broker.consumer_group_name, "dead-worker", {STREAM: ">"}, count=10)
+        assert await broker.unread() == 0
+        await sweeper.sweep_once()
+        assert await redis.xlen(STREAM) == 6
+        assert await broker.unread() == 3
+    finally:
+        await redis.aclose()
