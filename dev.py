@@ -41,7 +41,10 @@ def _uv() -> list[str]:
 
 
 def _uv_run(*args: str) -> int:
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    # Installed packages are byte-compiled once, at install: every process (the
+    # suite starts many workers) then skips compiling them, also where the
+    # environment sets PYTHONDONTWRITEBYTECODE.
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_COMPILE_BYTECODE": "1"}
     return subprocess.run([*_uv(), "run", "--locked", *args], cwd=ROOT, env=env).returncode
 
 
