@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from wirehub.store.errors import StoreError
+from wirehub.store.inline_sqlite import inline_connector
 
 _DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SUPPORTED = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
@@ -41,7 +42,7 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=drivername)
 
 
-def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
+def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> AsyncEngine:
     """Creates the async engine the store uses, set up for its database.
 
     JSON columns are encoded and decoded by msgspec, so a msgspec Struct
@@ -52,6 +53,10 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
 
     Args:
         url: A database URL (see :func:`database_url`).
+        inline: SQLite only, for a database this process alone uses (the
+            embedded hub's): statements run in the event loop's thread instead
+            of aiosqlite's, on one connection that transactions queue for
+            (see :mod:`wirehub.store.inline_sqlite`).
         **options: Passed on to ``create_async_engine`` (``poolclass``...).
 
     Raises:
@@ -63,6 +68,11 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if inline:
+            args, connect_options = parsed.get_dialect()().create_connect_args(parsed)
+            options.setdefault("async_creator", inline_connector(*args, **connect_options))
+            options.setdefault("pool_size", 1)
+            options.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine

@@ -169,7 +169,7 @@ async def embedded_hub(
         if database_url is None:
             folder = Path(folders.enter_context(tempfile.TemporaryDirectory(prefix="wirehub-")))
             database_url = f"sqlite+aiosqlite:///{folder / 'wirehub.db'}"
-        engine = database_engine(database_url)
+        engine = database_engine(database_url, inline=True)
         try:
             await upgrade_database(engine)
             store = ExecutionStore(
