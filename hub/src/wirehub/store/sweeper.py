@@ -11,11 +11,11 @@ timer deletes its row in the same transaction, so it fires once.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from wirehub.engine import StepStatus, StepTimedOut
 from wirehub.store.records import Dispatch, SweepResult
@@ -143,3 +143,11 @@ class Sweeper(StoreCore):
                 .values(delivered_at=now, deliveries=o.deliveries + 1),
             )
         return [msgspec.convert(row.payload, Dispatch) for row in rows]
+
+    async def next_timer_due(self) -> datetime | None:
+        """When the earliest stored timer is due (the store's clock), or ``None`` when there is none.
+
+        A sweeper that follows timers sleeps until then instead of polling.
+        """
+        async with self.reads() as session, session.begin():
+            return (await sql(session, select(func.min(TIMERS.c.due_at)))).scalar_one_or_none()

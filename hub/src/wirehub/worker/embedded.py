@@ -42,6 +42,7 @@ from wirehub.store import (
     upgrade_database,
 )
 from wirehub.worker.process import Worker
+from wirehub.worker.timer_writes import watch_timer_writes
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
     from wirehub.runtime.registry import NodeRegistry
     from wirehub.store import ExecutionView
 
-EMBEDDED_SWEEP_SECONDS = 0.05
-"""The embedded sweeper's longest pause: timers (retries, delays) fire within about this of their due time."""
 FOLLOW_POLL_SECONDS = 0.25
 """How long ``follow`` and ``wait`` wait for this process's worker to signal a transition before looking anyway
 (a ``cancel`` or ``start`` from elsewhere)."""
@@ -160,11 +159,7 @@ async def embedded_hub(
         credentials: Where steps' named credentials come from.
         on_progress: Receives nodes' progress reports.
     """
-    settings = msgspec.structs.replace(
-        settings,
-        redis_url=None,
-        sweep_interval_seconds=min(settings.sweep_interval_seconds, EMBEDDED_SWEEP_SECONDS),
-    )
+    settings = msgspec.structs.replace(settings, redis_url=None)
     with contextlib.ExitStack() as folders:
         if database_url is None:
             folder = Path(folders.enter_context(tempfile.TemporaryDirectory(prefix="wirehub-")))
@@ -182,6 +177,9 @@ async def embedded_hub(
             threads = NodeThreads(settings.egress_policy)
             async with StepEnvironment(registry, threads, credentials=credentials, on_progress=on_progress) as env:
                 worker = Worker(settings, store, env)
+                if worker.sweeper is not None:  # the database's only sweeper: it sleeps until the next timer
+                    worker.sweeper.follows_timers = True
+                    watch_timer_writes(engine, worker.sweeper)
                 running = asyncio.create_task(worker.run(), name="embedded worker")
                 started = asyncio.create_task(worker.started.wait())
                 await asyncio.wait({running, started}, return_when=asyncio.FIRST_COMPLETED)
