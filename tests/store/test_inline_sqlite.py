@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -57,3 +59,31 @@ async def test_a_failed_statement_raises_and_the_connection_goes_on(inline: Asyn
             await connection.execute(text("SELECT * FROM missing"))
         await connection.rollback()
         assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "aiosqlite-thread"])
+async def test_a_write_transaction_that_cannot_take_the_lock_fails_with_sqlalchemys_error(
+    tmp_path: Path, inline: bool
+) -> None:
+    path = tmp_path / "locked.db"
+    engine = database_engine(f"sqlite+aiosqlite:///{path}", inline=inline)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _impatient(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=50")  # after the store's own pragmas: fail fast here
+        cursor.close()
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer, as far as the engine can tell
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with session_factory(engine, writes=True).begin() as session:
+                await session.execute(text("SELECT 1"))
+        holder.execute("ROLLBACK")
+        async with session_factory(engine, writes=True).begin() as session:  # the connection is usable again
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        holder.close()
+        await engine.dispose()

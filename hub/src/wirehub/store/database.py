@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from wirehub.store.errors import StoreError
@@ -71,8 +72,10 @@ def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> 
         if inline:
             args, connect_options = parsed.get_dialect()().create_connect_args(parsed)
             options.setdefault("async_creator", inline_connector(*args, **connect_options))
-            options.setdefault("pool_size", 1)
-            options.setdefault("max_overflow", 0)
+            in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+            if not in_memory:  # a file: a queue pool, of one connection; in memory there is one already
+                options.setdefault("pool_size", 1)
+                options.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
@@ -124,10 +127,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         writes = connection.get_execution_options().get(_WRITES, False)
+        statement = "BEGIN IMMEDIATE" if writes else "BEGIN"
         # On the driver's cursor: SQLAlchemy's statement machinery (and its events) would cost more than the BEGIN.
         cursor = connection.connection.dbapi_connection.cursor()
         try:
-            cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+            cursor.execute(statement)
+        except connection.dialect.loaded_dbapi.Error as error:  # "database is locked": raised as SQLAlchemy would
+            raise DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error) from error
         finally:
             cursor.close()
 
