@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -107,3 +108,28 @@ async def test_a_sweeper_is_told_of_a_timer_once_its_transaction_ended_with_the_
 
 def _timer(kind: str, due: datetime) -> dict[str, object]:
     return {"id": uuid4(), "execution_id": uuid4(), "kind": kind, "step_id": "s", "attempt": 1, "due_at": due}
+
+
+async def test_a_stored_timer_the_sweep_cannot_fire_does_not_make_the_sweeper_spin(
+    tmp_path: Path, registry: NodeRegistry
+) -> None:
+    settings = Settings(lease_seconds=3.0, sweep_interval_seconds=0.2, shutdown_grace_seconds=1.0)
+    waiting = {"name": "waiting", "steps": [{"id": "pause", "type": "core.delay", "config": {"seconds": 60}}]}
+    async with embedded_hub(settings, registry, database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as hub:
+        sweeper = hub.worker.sweeper
+        assert sweeper is not None
+        execution_id = await hub.start(await hub.save(waiting))
+        async with asyncio.timeout(5):
+            while not await hub.store.history(execution_id, after=2):  # the delay is stored
+                await hub.transition()
+        # A due timer the engine refuses (no such step): the sweep records it stale and leaves it stored.
+        async with hub.engine.begin() as connection:
+            await connection.execute(
+                insert(TIMERS),
+                [{**_timer("retry", datetime.now(UTC) - timedelta(seconds=1)), "execution_id": execution_id}],
+            )
+        before = sweeper.sweeps
+        sweeper.timer_written()
+        await asyncio.sleep(0.5)  # the window the count is taken over
+        swept = sweeper.sweeps - before
+    assert 1 <= swept <= 8  # tried, then at the interval's pace (0.2 s), not in a loop

@@ -144,10 +144,16 @@ class Sweeper(StoreCore):
             )
         return [msgspec.convert(row.payload, Dispatch) for row in rows]
 
-    async def next_timer_due(self) -> datetime | None:
-        """When the earliest stored timer is due (the store's clock), or ``None`` when there is none.
+    async def next_timer_due(self, after: datetime | None = None) -> datetime | None:
+        """When the earliest stored timer due after ``after`` is due (the store's clock), or ``None``.
 
-        A sweeper that follows timers sleeps until then instead of polling.
+        A sweeper that follows timers sleeps until then instead of polling;
+        with ``after`` the instant its last sweep began, a timer that sweep
+        could have fired and did not (its execution locked by another
+        transaction) is left to the regular interval.
         """
+        earliest = select(func.min(TIMERS.c.due_at))
+        if after is not None:
+            earliest = earliest.where(TIMERS.c.due_at > after)
         async with self.reads() as session, session.begin():
-            return (await sql(session, select(func.min(TIMERS.c.due_at)))).scalar_one_or_none()
+            return (await sql(session, earliest)).scalar_one_or_none()

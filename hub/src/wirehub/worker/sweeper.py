@@ -95,6 +95,7 @@ class Sweeper:
         """Sweeps until ``stop`` is set."""
         failures = 0
         while not stop.is_set():
+            began = self.store.now()
             try:
                 more = await self.sweep_once()
                 failures = 0
@@ -108,13 +109,18 @@ class Sweeper:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), min(self.interval * 2**failures, BACKOFF_MAX))
             elif self.follows_timers:
-                await self._sleep_until_due(stop)
+                await self._sleep_until_due(stop, began)
             else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.interval)
 
-    async def _sleep_until_due(self, stop: asyncio.Event) -> None:
-        """Sleeps until the earliest timer is due, ``interval`` at most, or ``stop``."""
+    async def _sleep_until_due(self, stop: asyncio.Event, swept: datetime) -> None:
+        """Sleeps until the earliest timer is due, ``interval`` at most, or ``stop``.
+
+        A timer due before ``swept`` (when the last sweep began) that is still
+        stored could not be fired by it: it waits for the interval, so that
+        it cannot make the sweeper spin.
+        """
         loop = asyncio.get_running_loop()
         latest = loop.time() + self.interval
         read = True
@@ -124,7 +130,7 @@ class Sweeper:
                 self._written.clear()  # a timer written from here on sets it again
                 self._hint = None
                 try:
-                    due = await self.store.next_timer_due()
+                    due = await self.store.next_timer_due(after=swept)
                 except Exception as exc:  # the database is away: the next sweep says so and backs off
                     logger.warning("could not read the next timer (%s)", exc)
                     due = None
