@@ -36,6 +36,7 @@ from wirehub.settings import Settings
 from wirehub.store import (
     ExecutionStore,
     PlanCache,
+    WalCheckpoints,
     WorkflowVersionService,
     database_engine,
     session_factory,
@@ -165,8 +166,13 @@ async def embedded_hub(
             folder = Path(folders.enter_context(tempfile.TemporaryDirectory(prefix="wirehub-")))
             database_url = f"sqlite+aiosqlite:///{folder / 'wirehub.db'}"
         engine = database_engine(database_url, inline=True)
+        checkpoints = WalCheckpoints.of(engine)  # statements run on the loop: the disk is waited for elsewhere
+        if checkpoints is not None:
+            checkpoints.attach(engine)
         try:
             await upgrade_database(engine)
+            if checkpoints is not None:
+                checkpoints.start()
             store = ExecutionStore(
                 session_factory(engine, writes=True),
                 PlanCache(),
@@ -193,6 +199,8 @@ async def embedded_hub(
                     await running
         finally:
             await engine.dispose()
+            if checkpoints is not None:
+                await asyncio.to_thread(checkpoints.close)
 
 
 async def run_definition(
