@@ -28,7 +28,7 @@ from wirehub.engine import (
 )
 from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
-from wirehub.runtime.node_threads import NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
+from wirehub.runtime.node_threads import Job, NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_sdk import (
     ConfigError,
@@ -45,6 +45,12 @@ from wirehub_sdk.host import Progress, credential_auth, decode, encode_output, i
 logger = logging.getLogger("wirehub.runtime")
 
 Clock = Callable[[], datetime]
+
+DRIVER_NODE_TYPES = frozenset({"core.transform", "core.condition", "core.delay", "core.fail"})
+"""The hub's own node types that only compute: an expression under the evaluator's budget, a ``Wait``
+or an error, no I/O and nothing that blocks, like the input mappings the engine evaluates on the
+driver's loop. Their attempts run on that loop, without a node thread's two cross-thread wake-ups.
+Only the built-in implementations count (a node class from the ``wirehub_core`` package)."""
 
 
 def utc_now() -> datetime:
@@ -65,6 +71,8 @@ class StepEnvironment:
         credentials: Where steps' named credentials come from.
         on_progress: Receives nodes' progress reports, on the caller's loop.
         clock: The current instant; claim instants and event times use the same clock.
+        on_driver: Names of node types whose built-in implementations run on the caller's loop
+            instead of a node thread (``DRIVER_NODE_TYPES``; empty: every node on a node thread).
     """
 
     registry: NodeRegistry
@@ -72,6 +80,7 @@ class StepEnvironment:
     credentials: CredentialSource | None = None
     on_progress: ProgressSink | None = None
     clock: Clock = field(default=utc_now)
+    on_driver: frozenset[str] = DRIVER_NODE_TYPES
 
     async def aclose(self) -> None:
         """Stops running attempts (each gets the grace to end) and ends the node threads."""
@@ -287,9 +296,16 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
             log.exception("node raised %s", type(exc).__name__)
             return _unexpected(step, number, exc, env.clock())
 
+    label = f"{attempt.execution_id}/{step.id}#{number}"
+    if _runs_on_driver(env, prepared.node):
+        outcome = await _run_on_driver(on_node_thread, env.threads.driver_http(), expires, label)
+        if outcome is None:
+            log.warning("attempt timed out")
+            return StepTimedOut(step.id, number, env.clock())
+        return outcome
     try:
         async with asyncio.timeout_at(expires):
-            run = await env.threads.start(on_node_thread, label=f"{attempt.execution_id}/{step.id}#{number}")
+            run = await env.threads.start(on_node_thread, label=label)
     except TimeoutError:
         log.warning("attempt timed out waiting for a node thread")
         return StepTimedOut(step.id, number, env.clock())
@@ -308,6 +324,37 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
     except NodeJobError as exc:  # on_node_thread returns every outcome; this is a defect of the runtime itself
         logger.error("node thread job failed", exc_info=exc.__cause__)
         return _unexpected(step, number, exc.__cause__ or exc, env.clock())
+
+
+def _runs_on_driver(env: StepEnvironment, node: NodeType) -> bool:
+    return node.name in env.on_driver and type(node).__module__.partition(".")[0] == "wirehub_core"
+
+
+async def _run_on_driver(
+    job: Job[AttemptOutcome],
+    http: EgressClient,
+    expires: float | None,
+    label: str,
+) -> AttemptOutcome | None:
+    """Runs ``job`` in a task of the caller's loop; ``None`` when ``expires`` (loop time) came first.
+
+    On a timeout or the caller's cancellation the job is stopped as on a node
+    thread: its cancel signal set, then its task cancelled.
+    """
+    loop = asyncio.get_running_loop()
+    cancelled = asyncio.Event()
+    task = loop.create_task(job(cancelled, http), name=label)
+    try:
+        done, _ = await asyncio.wait((task,), timeout=None if expires is None else max(0.0, expires - loop.time()))
+    except asyncio.CancelledError:
+        cancelled.set()
+        task.cancel()
+        raise
+    if not done:
+        cancelled.set()
+        task.cancel()
+        return None
+    return task.result()
 
 
 async def _deliver(sink: ProgressSink, report: ProgressReport) -> None:

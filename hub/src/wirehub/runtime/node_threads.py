@@ -232,6 +232,7 @@ class NodeThreads:
         self._started = 0
         self._abandoned = 0
         self._closed = False
+        self._driver_http: EgressClient | None = None
 
     @property
     def abandoned(self) -> int:
@@ -242,6 +243,12 @@ class NodeThreads:
     def started(self) -> int:
         """Threads started so far (reused threads count once)."""
         return self._started
+
+    def driver_http(self) -> EgressClient:
+        """An egress HTTP client for the driver's loop (for jobs run there), created on first use."""
+        if self._driver_http is None:
+            self._driver_http = self.http_factory()
+        return self._driver_http
 
     async def start(self, job: Job[T], *, label: str) -> NodeRun[T]:
         """Runs ``job`` on an idle node thread, or on a new one, once fewer than ``max_threads`` run.
@@ -343,6 +350,8 @@ class NodeThreads:
                 self.abandon_if_running(run)
         for worker in idle:
             worker.stop_soon()
+        if self._driver_http is not None:
+            await self._driver_http.aclose()
         with self._lock:
             workers = list(self._workers)
         if workers:

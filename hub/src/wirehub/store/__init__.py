@@ -3,7 +3,8 @@
 Nothing here runs at import time. The rest of the hub imports from here:
 
 - ``database_engine`` / ``session_factory``: SQLite (embedded) or PostgreSQL
-  (asyncpg), JSON columns encoded by msgspec.
+  (asyncpg), JSON columns encoded by msgspec; ``WalCheckpoints``: a SQLite
+  file's WAL checkpoints on a thread of their own.
 - ``upgrade_database`` / ``downgrade_database`` / ``current_revision``: the
   Alembic migrations of ``migrations/``.
 - ``WorkflowVersionService`` and ``PlanCache``: immutable, pinned versions and
@@ -19,6 +20,7 @@ Nothing here runs at import time. The rest of the hub imports from here:
   ``HistoryEntry``, ``Timer``, ``DispatchRecord``) and their ``metadata``.
 """
 
+from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.database import database_engine, database_url, session_factory
 from wirehub.store.errors import (
     ConcurrentTransitionError,
@@ -52,6 +54,7 @@ __all__ = [
     "database_engine",
     "database_url",
     "session_factory",
+    "WalCheckpoints",
     # Migrations
     "upgrade_database",
     "downgrade_database",

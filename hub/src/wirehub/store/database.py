@@ -8,9 +8,11 @@ from typing import Any
 import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from wirehub.store.errors import StoreError
+from wirehub.store.inline_sqlite import inline_connector
 
 _DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SUPPORTED = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
@@ -45,7 +47,7 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=drivername)
 
 
-def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
+def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> AsyncEngine:
     """Creates the async engine the store uses, set up for its database.
 
     JSON columns are encoded and decoded by msgspec, so a msgspec Struct
@@ -61,6 +63,10 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
 
     Args:
         url: A database URL (see :func:`database_url`).
+        inline: SQLite only, for a database this process alone uses (the
+            embedded hub's): statements run in the event loop's thread instead
+            of aiosqlite's, on one connection that transactions queue for
+            (see :mod:`wirehub.store.inline_sqlite`).
         **options: Passed on to ``create_async_engine`` (``poolclass``...).
 
     Raises:
@@ -72,6 +78,13 @@ def database_engine(url: str | URL, **options: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if inline:
+            args, connect_options = parsed.get_dialect()().create_connect_args(parsed)
+            options.setdefault("async_creator", inline_connector(*args, **connect_options))
+            in_memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+            if not in_memory:  # a file: a queue pool, of one connection; in memory there is one already
+                options.setdefault("pool_size", 1)
+                options.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
@@ -126,7 +139,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         writes = connection.get_execution_options().get(_WRITES, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if writes else "BEGIN"
+        # On the driver's cursor: SQLAlchemy's statement machinery (and its events) would cost more than the BEGIN.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        except connection.dialect.loaded_dbapi.Error as error:  # "database is locked": raised as SQLAlchemy would
+            raise DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error) from error
+        finally:
+            cursor.close()
 
 
 def _redacted(url: str) -> str:

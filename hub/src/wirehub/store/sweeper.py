@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 
 from wirehub.engine import StepStatus, StepTimedOut
 from wirehub.store.records import Dispatch, SweepResult
@@ -180,3 +180,17 @@ class Sweeper(StoreCore):
                 .values(delivered_at=now, deliveries=o.deliveries + 1),
             )
         return [msgspec.convert(row.payload, Dispatch) for row in rows]
+
+    async def next_timer_due(self, after: datetime | None = None) -> datetime | None:
+        """When the earliest stored timer due after ``after`` is due (the store's clock), or ``None``.
+
+        A sweeper that follows timers sleeps until then instead of polling;
+        with ``after`` the instant its last sweep began, a timer that sweep
+        could have fired and did not (its execution locked by another
+        transaction) is left to the regular interval.
+        """
+        earliest = select(func.min(TIMERS.c.due_at))
+        if after is not None:
+            earliest = earliest.where(TIMERS.c.due_at > after)
+        async with self.reads() as session, session.begin():
+            return (await sql(session, earliest)).scalar_one_or_none()

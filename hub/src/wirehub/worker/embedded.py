@@ -37,12 +37,14 @@ from wirehub.settings import Settings
 from wirehub.store import (
     ExecutionStore,
     PlanCache,
+    WalCheckpoints,
     WorkflowVersionService,
     database_engine,
     session_factory,
     upgrade_database,
 )
 from wirehub.worker.process import Worker
+from wirehub.worker.timer_writes import watch_timer_writes
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -50,8 +52,6 @@ if TYPE_CHECKING:
     from wirehub.runtime.registry import NodeRegistry
     from wirehub.store import ExecutionView
 
-EMBEDDED_SWEEP_SECONDS = 0.05
-"""The embedded sweeper's longest pause: timers (retries, delays) fire within about this of their due time."""
 FOLLOW_POLL_SECONDS = 0.25
 """How long ``follow`` and ``wait`` wait for this process's worker to signal a transition before looking anyway
 (a ``cancel`` or ``start`` from elsewhere)."""
@@ -166,18 +166,19 @@ async def embedded_hub(
         credentials: Where steps' named credentials come from.
         on_progress: Receives nodes' progress reports.
     """
-    settings = msgspec.structs.replace(
-        settings,
-        redis_url=None,
-        sweep_interval_seconds=min(settings.sweep_interval_seconds, EMBEDDED_SWEEP_SECONDS),
-    )
+    settings = msgspec.structs.replace(settings, redis_url=None)
     with contextlib.ExitStack() as folders:
         if database_url is None:
             folder = Path(folders.enter_context(tempfile.TemporaryDirectory(prefix="wirehub-")))
             database_url = f"sqlite+aiosqlite:///{folder / 'wirehub.db'}"
-        engine = database_engine(database_url)
+        engine = database_engine(database_url, inline=True)
+        checkpoints = WalCheckpoints.of(engine)  # statements run on the loop: the disk is waited for elsewhere
+        if checkpoints is not None:
+            checkpoints.attach(engine)
         try:
             await upgrade_database(engine)
+            if checkpoints is not None:
+                checkpoints.start()
             store = ExecutionStore(
                 session_factory(engine, writes=True),
                 PlanCache(),
@@ -188,6 +189,9 @@ async def embedded_hub(
             threads = NodeThreads(settings.egress_policy)
             async with StepEnvironment(registry, threads, credentials=credentials, on_progress=on_progress) as env:
                 worker = Worker(settings, store, env)
+                if worker.sweeper is not None:  # the database's only sweeper: it sleeps until the next timer
+                    worker.sweeper.follows_timers = True
+                    watch_timer_writes(engine, worker.sweeper)
                 running = asyncio.create_task(worker.run(), name="embedded worker")
                 started = asyncio.create_task(worker.started.wait())
                 await asyncio.wait({running, started}, return_when=asyncio.FIRST_COMPLETED)
@@ -201,6 +205,8 @@ async def embedded_hub(
                     await running
         finally:
             await engine.dispose()
+            if checkpoints is not None:
+                await asyncio.to_thread(checkpoints.close)
 
 
 async def run_definition(
