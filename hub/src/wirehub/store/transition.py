@@ -27,7 +27,7 @@ from uuid import UUID, uuid4
 import msgspec
 from msgspec.structs import replace
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_, update
-from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
 from uuid_utils.compat import uuid7
@@ -87,19 +87,35 @@ _UPDATE_ATTEMPT = update(STEP_RUNS).where(
 )
 _ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
-_THE_ATTEMPT = and_(_S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt"))
-_READ = _S.step_id.in_(bindparam("b_steps", expanding=True))
-_SELECT_READ = {
-    False: select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING, _READ),
-    True: select(*_ATTEMPT_COLUMNS).where(
-        _S.execution_id == bindparam("b_execution"), or_(and_(_HOLDING, _READ), _THE_ATTEMPT)
-    ),
+# The execution and one attempt's row in one statement: the row lock is the execution's only.
+_WITH_ATTEMPT = EXECUTIONS.outerjoin(
+    STEP_RUNS,
+    and_(_S.execution_id == _E.id, _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")),
+)
+# PostgreSQL reads the joined row in the statement's snapshot, while the row lock hands back the
+# execution's latest version: when another transaction changed the execution meanwhile (the lock had
+# to wait), the attempt's row may be older than it. The execution's version as of the snapshot tells.
+_SEEN = EXECUTIONS.alias("seen")
+_SEEN_VERSION = (
+    select(_SEEN.c.lock_version).where(_SEEN.c.id == bindparam("b_id")).scalar_subquery().label("seen_lock_version")
+)
+_SELECT_WITH_ATTEMPT = _SELECT_EXECUTION.add_columns(
+    _SEEN_VERSION, *(column.label(f"a_{column.name}") for column in _ATTEMPT_COLUMNS)
+).select_from(_WITH_ATTEMPT)
+_SELECT_ATTEMPT = select(*_ATTEMPT_COLUMNS).where(
+    _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
+)
+_LOCK_WITH_ATTEMPT = {
+    (False, False): _SELECT_WITH_ATTEMPT,
+    (True, False): _SELECT_WITH_ATTEMPT.with_for_update(of=EXECUTIONS),
+    (True, True): _SELECT_WITH_ATTEMPT.with_for_update(of=EXECUTIONS, skip_locked=True),
+    (False, True): _SELECT_WITH_ATTEMPT,
 }
-_SELECT_ATTEMPTS = {
-    (True, False): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
-    (False, True): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _THE_ATTEMPT),
-    (True, True): select(*_ATTEMPT_COLUMNS).where(
-        _S.execution_id == bindparam("b_execution"), or_(_HOLDING, _THE_ATTEMPT)
+_OUTPUT_COLUMNS = (_S.step_id, _S.attempt, _S.output)
+_SELECT_OUTPUTS = {
+    False: select(*_OUTPUT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
+    True: select(*_OUTPUT_COLUMNS).where(
+        _S.execution_id == bindparam("b_execution"), _HOLDING, _S.step_id.in_(bindparam("b_steps", expanding=True))
     ),
 }
 
@@ -131,6 +147,20 @@ async def sql(session: AsyncSession, statement: Executable, parameters: Any = No
     return await connection.execute(statement, parameters)
 
 
+@dataclass(frozen=True)
+class AttemptRow:
+    """The ``step_runs`` row of one attempt, as a transition reads it with its execution."""
+
+    id: UUID
+    step_id: str
+    attempt: int
+    status: str
+    input: Any
+    output: Any
+    lease_token: UUID | None
+    lease_expires_at: datetime | None
+
+
 @dataclass
 class Loaded:
     """An execution locked for one transition."""
@@ -142,7 +172,7 @@ class Loaded:
     state: ExecutionState
     lock_version: int
     next_sequence: int
-    attempt_row: Row[Any] | None = None
+    attempt_row: AttemptRow | None = None
     """The ``step_runs`` row of the attempt the caller asked about, if any."""
 
 
@@ -238,19 +268,33 @@ class StoreCore:
             succeeded: The step whose success is about to be applied: only the
                 outputs that transition can read are put back (see
                 ``outputs_read``), so a step's result costs the same early and
-                late in a long execution.
+                late in a long execution, and none (no statement) when it
+                reads none.
         """
-        query = _LOCK[(for_update, skip_locked)]
-        row = (await sql(session, query, {"b_id": execution_id})).one_or_none()
+        parameters: dict[str, Any] = {"b_id": execution_id}
+        if attempt is None:
+            query = _LOCK[(for_update, skip_locked)]
+        else:
+            query = _LOCK_WITH_ATTEMPT[(for_update, skip_locked)]
+            parameters.update(b_step=attempt[0], b_attempt=attempt[1])
+        row = (await sql(session, query, parameters)).one_or_none()
         if row is None:
             return None
         plan = await self.plan_of(session, row.workflow_version_id)
         state = msgspec.convert(row.state, ExecutionState)
         state = replace(state, input=row.input, output=row.output)
         attempt_row = None
-        if outputs or attempt is not None:
-            read = outputs_read(plan, state, succeeded) if outputs and succeeded is not None else None
-            state, attempt_row = await _restore_outputs(session, execution_id, state, outputs, attempt, read)
+        if attempt is not None:
+            if row.seen_lock_version == row.lock_version:
+                if row.a_id is not None:
+                    attempt_row = AttemptRow(*(row._mapping[f"a_{column.name}"] for column in _ATTEMPT_COLUMNS))
+            else:  # the lock waited for another transition: read the attempt again, under the lock
+                parameters = {"b_execution": execution_id, "b_step": attempt[0], "b_attempt": attempt[1]}
+                again = (await sql(session, _SELECT_ATTEMPT, parameters)).one_or_none()
+                attempt_row = None if again is None else AttemptRow(*again)
+        if outputs:
+            read = outputs_read(plan, state, succeeded) if succeeded is not None else None
+            state = await _restore_outputs(session, execution_id, state, read)
         return Loaded(
             execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence, attempt_row
         )
@@ -535,41 +579,30 @@ class StoreCore:
 
 
 async def _restore_outputs(
-    session: AsyncSession,
-    execution_id: UUID,
-    state: ExecutionState,
-    outputs: bool,
-    attempt: tuple[str, int] | None,
-    read: frozenset[str] | None = None,
-) -> tuple[ExecutionState, Row[Any] | None]:
+    session: AsyncSession, execution_id: UUID, state: ExecutionState, read: frozenset[str] | None
+) -> ExecutionState:
+    """Puts the stored outputs back into ``state``: those of the steps in ``read``, every one when ``None``."""
     parameters: dict[str, Any] = {"b_execution": execution_id}
-    if outputs and read is not None:
-        query = _SELECT_READ[attempt is not None]
+    if read is not None:
+        if not read:
+            return state
         parameters["b_steps"] = sorted(read)
-    else:
-        query = _SELECT_ATTEMPTS[(outputs, attempt is not None)]
-    if attempt is not None:
-        parameters.update(b_step=attempt[0], b_attempt=attempt[1])
-    rows = (await sql(session, query, parameters)).all()
-    attempt_row = None
+    rows = (await sql(session, _SELECT_OUTPUTS[read is not None], parameters)).all()
     steps = state.steps
     restored: dict[str, Any] = {}
     for row in rows:
-        if attempt is not None and (row.step_id, row.attempt) == attempt:
-            attempt_row = row
-        if not outputs:
-            continue
         run = steps.get(row.step_id)
         if run is not None and run.attempt == row.attempt and run.status in _HOLDS_OUTPUT:
             restored[row.step_id] = replace(run, output=row.output)
     if restored:
         state = replace(state, steps={**steps, **restored})
-    return state, attempt_row
+    return state
 
 
 def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[str] | None:
     """The stored outputs that applying the success of ``step_id`` can read; ``None``: maybe any.
 
+    The step's own output is never read from the store: the event carries it.
     A success makes ready the successors that wait on nothing else, whose inputs read the outputs of their
     sources (default input) or of the ancestors their mapping names (the
     plan worked those out; every ancestor for a mapping that reaches
@@ -594,6 +627,7 @@ def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[s
             read.update(target.mapped_steps if target.mapped_steps is not None else target.ancestors)
     if all(run.status.terminal for other, run in state.steps.items() if other != step_id):
         return None
+    read.discard(step_id)  # its output is the one the event carries
     return frozenset(read)
 
 
