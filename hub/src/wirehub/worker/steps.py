@@ -58,10 +58,11 @@ class StepRunner:
         dispatcher: Sends what a finished attempt makes ready.
         worker: This worker's name, recorded with each claim.
         lease_seconds: The store's lease: renewals come every third of it, and at least every second.
-        eager: How many attempts a result may claim for this worker at once (eager dispatch): the first
-            runs in the finished attempt's task, the others in tasks of their own. Distributed workers
-            take 1, leaving the rest of a fan-out to the other workers; the embedded hub, the only
-            worker of its database, takes as many as it runs at once.
+        eager: How many attempts this worker runs at once when results claim what they make ready
+            (eager dispatch): a result claims one, and more while fewer than ``eager`` run here; the
+            first runs in the finished attempt's task, the others in tasks of their own. What it does
+            not claim is dispatched through the broker, to any worker. ``Worker`` sets it to
+            ``worker_concurrency``.
     """
 
     store: ExecutionStore
