@@ -18,7 +18,7 @@ later transition.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -326,24 +326,63 @@ class StoreCore:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
                 since it was read (only possible without the row lock).
         """
+        outcomes = await self.transition_all(
+            session, loaded, [event], attempt_values=attempt_values, eager=eager, worker=worker
+        )
+        return outcomes[0]
+
+    async def transition_all(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        given: Sequence[Event],
+        *,
+        attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
+        eager: int = 0,
+        worker: str | None = None,
+    ) -> list[Outcome]:
+        """Applies several events in order, as ``transition`` does one, and writes what changed once.
+
+        Each event the engine refuses is recorded as stale and skipped. The
+        accepted ones get consecutive history entries; the attempts they make
+        ready are dispatched or eagerly claimed once, in the ``Outcome`` of the
+        first accepted event. One outcome per event, in order.
+        """
         now = self.now()
         old = loaded.state
-        try:
-            new, commands = engine.apply(loaded.plan, old, event)
-        except IllegalTransitionError as exc:
-            await self.record_stale(
-                session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), str(exc)
-            )
-            return Outcome(Applied(False, loaded.status, [], None))
-        inputs = {(c.step_id, c.attempt): c.input for c in commands if isinstance(c, RunStep)}
-        events: list[Event] = [event]
+        new = old
+        inputs: dict[tuple[str, int], Any] = {}
+        events: list[Event] = []
+        accepted: list[int | None] = []
+        for event in given:
+            try:
+                new, commands = engine.apply(loaded.plan, new, event)
+            except IllegalTransitionError as exc:
+                await self.record_stale(
+                    session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), str(exc)
+                )
+                accepted.append(None)
+                continue
+            accepted.append(len(events))
+            events.append(event)
+            inputs.update(((c.step_id, c.attempt), c.input) for c in commands if isinstance(c, RunStep))
+        if not events:
+            return [Outcome(Applied(False, loaded.status, [], None)) for _ in given]
+        if len(given) > 1:  # only attempts still waiting for a worker after the last event
+            inputs = {
+                (step_id, attempt): value
+                for (step_id, attempt), value in inputs.items()
+                if new.steps[step_id].attempt == attempt and new.steps[step_id].status is StepStatus.SCHEDULED
+            }
         claims: list[Claim] = []
+        unclaimed = inputs
         if eager > 0 and inputs and worker is not None:
             new, claims, attempt_values = self._claim_eagerly(loaded, new, inputs, eager, worker, now, events)
-            for claim in claims:
-                del inputs[(claim.step_id, claim.attempt)]
+            taken = {(claim.step_id, claim.attempt) for claim in claims}
+            unclaimed = {key: value for key, value in inputs.items() if key not in taken}
+        # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
         row_ids = await self._write_step_runs(session, loaded.execution_id, old, new, inputs, now, attempt_values)
-        dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
+        dispatches = await self._write_outbox(session, loaded.execution_id, unclaimed, row_ids)
         await self._write_timers(session, loaded.execution_id, old, new)
         sequence = loaded.next_sequence
         history = [
@@ -376,7 +415,23 @@ class StoreCore:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         loaded.state, loaded.status = new, str(new.status)
         loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, following
-        return Outcome(Applied(True, str(new.status), dispatches, sequence, claims), new)
+        status = str(new.status)
+        first = next(index for index in accepted if index is not None)
+        return [
+            Outcome(Applied(False, status, [], None))
+            if index is None
+            else Outcome(
+                Applied(
+                    True,
+                    status,
+                    dispatches if index == first else [],
+                    sequence + index,
+                    claims if index == first else [],
+                ),
+                new,
+            )
+            for index in accepted
+        ]
 
     def _claim_eagerly(
         self,
