@@ -26,7 +26,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Delete, Table, Update, and_, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -80,11 +80,6 @@ _LOCK = {
     (True, True): _SELECT_EXECUTION.with_for_update(skip_locked=True),
     (False, True): _SELECT_EXECUTION,
 }
-_INSERT_HISTORY = insert(HISTORY)
-_UPDATE_EXECUTION = update(EXECUTIONS).where(_E.id == bindparam("b_id"), _E.lock_version == bindparam("b_lock"))
-_UPDATE_ATTEMPT = update(STEP_RUNS).where(
-    _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
-)
 _ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
 # The execution and one attempt's row in one statement: the row lock is the execution's only.
@@ -135,6 +130,8 @@ _ROW_CLOSED = frozenset(
 )
 _MAX_VERSION_KEYS = 4096
 TimerKey = tuple[str, str, int]
+Write = Update | Delete | tuple[Table, list[dict[str, Any]]]
+"""One write of a transition: a statement, or rows to insert into a table."""
 
 
 async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
@@ -381,9 +378,10 @@ class StoreCore:
             taken = {(claim.step_id, claim.attempt) for claim in claims}
             unclaimed = {key: value for key, value in inputs.items() if key not in taken}
         # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
-        row_ids = await self._write_step_runs(session, loaded.execution_id, old, new, inputs, now, attempt_values)
-        dispatches = await self._write_outbox(session, loaded.execution_id, unclaimed, row_ids)
         await self._write_timers(session, loaded.execution_id, old, new)
+        writes: list[Write] = []
+        row_ids = self._write_step_runs(writes, loaded.execution_id, old, new, inputs, now, attempt_values)
+        dispatches = self._write_outbox(writes, loaded.execution_id, unclaimed, row_ids)
         sequence = loaded.next_sequence
         history = [
             {
@@ -395,11 +393,9 @@ class StoreCore:
             }
             for offset, applied in enumerate(events)
         ]
-        await sql(session, _INSERT_HISTORY, history if len(history) > 1 else history[0])
+        writes.append((HISTORY, history))
         following = sequence + len(events)
         changes = {
-            "b_id": loaded.execution_id,
-            "b_lock": loaded.lock_version,
             "status": str(new.status),
             "state": _stripped(new),
             "output": new.output,
@@ -410,7 +406,12 @@ class StoreCore:
             "next_sequence": following,
             "updated_at": now,
         }
-        result = await sql(session, _UPDATE_EXECUTION, changes)
+        execution = (
+            update(EXECUTIONS)
+            .where(_E.id == loaded.execution_id, _E.lock_version == loaded.lock_version)
+            .values(**changes)
+        )
+        result = await _write(session, writes, execution)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         loaded.state, loaded.status = new, str(new.status)
@@ -488,9 +489,9 @@ class StoreCore:
             ),
         )
 
-    async def _write_step_runs(
+    def _write_step_runs(
         self,
-        session: AsyncSession,
+        writes: list[Write],
         execution_id: UUID,
         old: ExecutionState,
         new: ExecutionState,
@@ -550,21 +551,24 @@ class StoreCore:
                 values.update(lease_token=None, lease_expires_at=None)
             if attempt_values:
                 values.update(attempt_values.get((step_id, run.attempt), {}))
-            values.update(b_execution=execution_id, b_step=step_id, b_attempt=run.attempt)
-            await sql(session, _UPDATE_ATTEMPT, values)
+            writes.append(
+                update(STEP_RUNS)
+                .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
+                .values(**values)
+            )
         if added:
-            await sql(session, insert(STEP_RUNS), added)
+            writes.append((STEP_RUNS, added))
         if left_scheduled:
             # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
             attempts = select(s.id).where(
                 s.execution_id == execution_id, tuple_(s.step_id, s.attempt).in_(left_scheduled)
             )
-            await sql(session, delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
+            writes.append(delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
         return row_ids
 
-    async def _write_outbox(
+    def _write_outbox(
         self,
-        session: AsyncSession,
+        writes: list[Write],
         execution_id: UUID,
         inputs: dict[tuple[str, int], Any],
         row_ids: dict[tuple[str, int], UUID],
@@ -574,22 +578,23 @@ class StoreCore:
             return []
         now = self.now()
         dispatches = [Dispatch(uuid7(), execution_id, step_id, attempt) for step_id, attempt in inputs]
-        await sql(
-            session,
-            insert(OUTBOX),
-            [
-                {
-                    "id": dispatch.dispatch_id,
-                    "execution_id": execution_id,
-                    "step_run_id": row_ids.get((dispatch.step_id, dispatch.attempt)),
-                    "kind": RUN_STEP,
-                    "payload": dispatch,
-                    "deliveries": 0,
-                    "delivered_at": None,
-                    "created_at": now,
-                }
-                for dispatch in dispatches
-            ],
+        writes.append(
+            (
+                OUTBOX,
+                [
+                    {
+                        "id": dispatch.dispatch_id,
+                        "execution_id": execution_id,
+                        "step_run_id": row_ids.get((dispatch.step_id, dispatch.attempt)),
+                        "kind": RUN_STEP,
+                        "payload": dispatch,
+                        "deliveries": 0,
+                        "delivered_at": None,
+                        "created_at": now,
+                    }
+                    for dispatch in dispatches
+                ],
+            )
         )
         return dispatches
 
@@ -631,6 +636,36 @@ class StoreCore:
                     for (kind, step, attempt), at in fresh
                 ],
             )
+
+
+async def _write(session: AsyncSession, writes: list[Write], last: Update) -> CursorResult[Any]:
+    """Runs ``writes``, then ``last``, whose result it returns: on PostgreSQL as one statement.
+
+    There ``writes`` become data-modifying ``WITH`` clauses of ``last``, one
+    per inserted row (a statement of single-row inserts stays in SQLAlchemy's
+    compiled cache; a multi-row ``VALUES`` does not): they run in the same
+    snapshot and change other rows than each other (new attempts, history
+    entries and dispatch records; the changed attempts' rows; ``last`` the
+    execution), so their order does not matter, and the transition's writes
+    take one round trip instead of one each. Elsewhere they run in order,
+    the rows of an insert in one ``executemany``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        clauses: list[Any] = []
+        for write in writes:
+            if isinstance(write, tuple):
+                table, rows = write
+                clauses += (insert(table).values(row) for row in rows)
+            else:
+                clauses.append(write)
+        return await sql(session, last.add_cte(*(clause.cte(f"w{index}") for index, clause in enumerate(clauses))))
+    for write in writes:
+        if isinstance(write, tuple):
+            table, rows = write
+            await sql(session, insert(table), rows if len(rows) > 1 else rows[0])
+        else:
+            await sql(session, write)
+    return await sql(session, last)
 
 
 async def _restore_outputs(
