@@ -220,6 +220,12 @@ class StoreCore:
             self._catalog = load_registry()
         return self._catalog
 
+    def remember_version(self, workflow_version_id: UUID, key: tuple[UUID, int]) -> None:
+        """Notes which workflow and number a version row holds, so ``plan_of`` need not read it."""
+        if len(self._version_keys) >= _MAX_VERSION_KEYS:
+            self._version_keys.clear()
+        self._version_keys[workflow_version_id] = key
+
     async def plan_of(self, session: AsyncSession, workflow_version_id: UUID) -> Plan:
         """The compiled plan of a stored version, by the version row's id (cached)."""
         key = self._version_keys.get(workflow_version_id)
@@ -233,9 +239,7 @@ class StoreCore:
             )
         ).one()
         key = (found.workflow_id, found.version)
-        if len(self._version_keys) >= _MAX_VERSION_KEYS:
-            self._version_keys.clear()
-        self._version_keys[workflow_version_id] = key
+        self.remember_version(workflow_version_id, key)
         return await WorkflowVersionService(session, self.catalog, self.plans).load_plan(*key)
 
     async def lock(
