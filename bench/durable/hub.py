@@ -83,7 +83,7 @@ def count_redis(broker: Any, cells: MutableSequence[int]) -> None:
 
 
 def count_steps(store: Any, cells: MutableSequence[int]) -> None:
-    """Counts the accepted results of succeeded attempts of ``store`` as completed steps."""
+    """Counts the accepted results of succeeded attempts of ``store`` (``finish``, ``finish_all``) as steps."""
     from wirehub.engine import StepSucceeded
 
     finish = store.finish
@@ -94,7 +94,17 @@ def count_steps(store: Any, cells: MutableSequence[int]) -> None:
             cells[counting.STEPS] += 1
         return applied
 
+    finish_all = store.finish_all
+
+    async def counted_all(results: Any, **options: Any) -> Any:
+        applied = await finish_all(results, **options)
+        if len(results) > 1:  # one result goes through ``finish``, counted there
+            pairs = zip(applied, results, strict=True)
+            cells[counting.STEPS] += sum(a.accepted and isinstance(outcome, StepSucceeded) for a, (_, outcome) in pairs)
+        return applied
+
     store.finish = counted
+    store.finish_all = counted_all
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from msgspec.structs import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -12,7 +14,7 @@ from tests.store.executions_support import Harness, chain, make_harness
 from wirehub.engine import StepSucceeded
 from wirehub.plugins import Registry
 from wirehub.store import Claim
-from wirehub.store.models import DispatchRecord, HistoryEntry, StepRun
+from wirehub.store.models import DispatchRecord, HistoryEntry, StaleEvent, StepRun
 
 
 @pytest.fixture
@@ -141,3 +143,81 @@ async def test_a_join_gets_every_branch_output_when_its_last_branch_succeeds(hub
     results = [await _succeed(hub, claim, {"from": claim.step_id}) for claim in claims if claim is not None]
     assert [len(result.claims) for result in results] == [0, 0, 1]
     assert results[-1].claims[0].input == {f"b{i}": {"from": f"b{i}"} for i in range(3)}
+
+
+def _fan_out_and_join(width: int) -> dict[str, Any]:
+    branches = [{"id": f"b{i}", "type": "core.transform", "needs": ["root"]} for i in range(width)]
+    join = {"id": "join", "type": "core.transform", "needs": [f"b{i}" for i in range(width)]}
+    return {"name": "join", "steps": [{"id": "root", "type": "core.transform"}, *branches, join]}
+
+
+async def test_results_of_one_execution_are_recorded_together_each_fenced_with_its_own_history_entry(
+    hub: Harness,
+) -> None:
+    workflow_id = await hub.workflow(_fan_out_and_join(3))
+    execution_id, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    branches = (await _succeed(hub, root, {}, eager=3)).claims
+    assert sorted(claim.step_id for claim in branches) == ["b0", "b1", "b2"]
+    late = replace(branches[0], lease_token=uuid4())  # a result whose lease was lost meanwhile
+    results = [
+        (claim, StepSucceeded(claim.step_id, 1, claim.claimed_at, output={"from": claim.step_id})) for claim in branches
+    ]
+    applied = await hub.store.finish_all([(late, results[0][1]), *results[1:]], worker="w1", eager=1)
+    assert [a.accepted for a in applied] == [False, True, True]
+    assert applied[0].sequence is None
+    assert applied[2].sequence == applied[1].sequence + 1  # type: ignore[operator]
+    assert [a.claims for a in applied] == [[], [], []]  # b0 is still running: the join waits
+    (last,) = await hub.store.finish_all([results[0]], worker="w1", eager=1)
+    (join,) = last.claims
+    assert join.input == {f"b{i}": {"from": f"b{i}"} for i in range(3)}
+    async with hub.engine.connect() as connection:
+        events = (
+            await connection.execute(
+                select(HistoryEntry.event_type)
+                .where(HistoryEntry.execution_id == execution_id)
+                .order_by(HistoryEntry.sequence)
+            )
+        ).scalars()
+        assert list(events)[-4:] == ["step_succeeded", "step_succeeded", "step_succeeded", "step_started"]
+    assert await hub.count(StaleEvent.__table__, execution_id=execution_id) == 1
+    assert await hub.count(DispatchRecord.__table__, execution_id=execution_id) == 0
+
+
+async def test_the_last_results_of_a_fan_out_recorded_together_claim_the_join_once(hub: Harness) -> None:
+    workflow_id = await hub.workflow(_fan_out_and_join(3))
+    _, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    branches = (await _succeed(hub, root, {}, eager=3)).claims
+    applied = await hub.store.finish_all(
+        [(claim, StepSucceeded(claim.step_id, 1, claim.claimed_at, output={})) for claim in branches], eager=0
+    )
+    assert all(a.accepted for a in applied)
+    assert [[d.step_id for d in a.dispatches] for a in applied] == [["join"], [], []]
+
+
+async def test_results_of_two_executions_are_not_recorded_together(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    roots = []
+    for _ in range(2):
+        _, started = await hub.store.start(workflow_id, None, {})
+        root = await hub.store.claim(started.dispatches[0], "w1")
+        assert root is not None
+        roots.append((root, StepSucceeded("s0", 1, root.claimed_at, output={})))
+    with pytest.raises(ValueError, match="one execution"):
+        await hub.store.finish_all(roots)
+
+
+async def test_an_eagerly_claimed_attempt_handed_back_is_claimed_again_with_its_input(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    _, started = await hub.store.start(workflow_id, None, {"n": 1})
+    first = await hub.store.claim(started.dispatches[0], "w1")
+    assert first is not None
+    (second,) = (await _succeed(hub, first, {"n": 2})).claims
+    await hub.store.hand_back(second, "the worker is stopping")
+    (dispatch,) = (await hub.store.sweep()).dispatches
+    again = await hub.store.claim(dispatch, "w2")
+    assert again is not None
+    assert (again.step_id, again.input) == ("s1", {"n": 2})

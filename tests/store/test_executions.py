@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from uuid_utils.compat import uuid7
 
 from tests.store.executions_support import RETRY, T0, Harness, chain, make_harness
 from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepReleased, StepSucceeded, StepSuspended
@@ -21,6 +22,9 @@ from wirehub.store import (
     StaleEvent,
     StepRun,
     Timer,
+    WorkflowNotFoundError,
+    WorkflowVersionService,
+    session_factory,
 )
 
 STEP_RUNS: Any = StepRun.__table__
@@ -389,3 +393,17 @@ async def test_an_event_of_a_stale_attempt_applied_directly_is_recorded_and_chan
     assert await hub.store.get(execution_id) == before
     assert ExecutionStatus(before.status) is ExecutionStatus.RUNNING
     assert await hub.count(STALE, execution_id=execution_id) == 1
+
+
+async def test_start_runs_the_latest_version_unless_one_is_named_and_refuses_unknown_ones(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    async with session_factory(hub.engine, writes=True).begin() as session:
+        await WorkflowVersionService(session, hub.registry, hub.store.plans).save_version(workflow_id, chain(2))
+    latest, _ = await hub.store.start(workflow_id, None, {})
+    first, _ = await hub.store.start(workflow_id, 1, {})
+    assert list((await hub.store.get(latest)).state.steps) == ["s0", "s1"]
+    assert list((await hub.store.get(first)).state.steps) == ["s0"]
+    with pytest.raises(WorkflowNotFoundError):
+        await hub.store.start(workflow_id, 3, {})
+    with pytest.raises(WorkflowNotFoundError):
+        await hub.store.start(uuid7(), None, {})

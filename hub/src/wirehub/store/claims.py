@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from wirehub.engine import (
+    Event,
     StepFailed,
     StepPlan,
     StepReleased,
@@ -30,6 +32,10 @@ Outcome = StepSucceeded | StepFailed | StepSuspended | StepTimedOut
 """What a worker may report about the attempt it claimed."""
 _OUTCOMES = (StepSucceeded, StepFailed, StepSuspended, StepTimedOut)
 _log = logging.getLogger(__name__)
+_LATE = "the result's lease token is not the attempt's current one (late or duplicate result)"
+_SELECT_LEASES = select(STEP_RUNS.c.step_id, STEP_RUNS.c.attempt, STEP_RUNS.c.lease_token).where(
+    STEP_RUNS.c.execution_id == bindparam("b_execution"), STEP_RUNS.c.step_id.in_(bindparam("b_steps", expanding=True))
+)
 
 
 class Claims(StoreCore):
@@ -128,15 +134,7 @@ class Claims(StoreCore):
             TypeError: ``outcome`` is not a step result.
             ValueError: ``outcome`` is about another attempt than the claim.
         """
-        if not isinstance(outcome, _OUTCOMES):
-            raise TypeError(
-                f"a worker reports StepSucceeded, StepFailed, StepSuspended or StepTimedOut, not {outcome!r}"
-            )
-        if (outcome.step_id, outcome.attempt) != (claim.step_id, claim.attempt):
-            raise ValueError(
-                f"the result is about attempt {outcome.attempt} of step '{outcome.step_id}', "
-                f"the claim about attempt {claim.attempt} of step '{claim.step_id}'"
-            )
+        _check(claim, outcome)
         key = (claim.step_id, claim.attempt)
         async with self.sessions() as session, session.begin():
             succeeded = outcome.step_id if isinstance(outcome, StepSucceeded) else None
@@ -146,13 +144,60 @@ class Claims(StoreCore):
             row = loaded.attempt_row
             event = _stamped(outcome, self.now())
             if row is None or row.lease_token != claim.lease_token:
-                reason = "the result's lease token is not the attempt's current one (late or duplicate result)"
                 await self.record_stale(
-                    session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), reason
+                    session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), _LATE
                 )
                 return Applied(False, loaded.status, [], None)
             outcome_ = await self.transition(session, loaded, event, eager=eager, worker=worker)
             return outcome_.applied
+
+    async def finish_all(
+        self, results: Sequence[tuple[Claim, Outcome]], *, worker: str | None = None, eager: int = 0
+    ) -> list[Applied]:
+        """Records the results of several claimed attempts of one execution in one transaction.
+
+        As ``finish`` does each, in order (each fenced by its own lease token,
+        a stale one recorded and skipped), with one lock, one write of the
+        execution and one commit: the branches of a fan-out that end together
+        on one worker cost one transaction. What the results make ready is
+        dispatched or eagerly claimed once, in the first accepted result's
+        ``Applied``. One ``Applied`` per result, in order.
+
+        Raises:
+            TypeError: An outcome is not a step result.
+            ValueError: An outcome is about another attempt than its claim, or
+                the claims are of more than one execution.
+        """
+        if not results:
+            return []
+        for claim, outcome in results:
+            _check(claim, outcome)
+        if len(results) == 1:
+            claim, outcome = results[0]
+            return [await self.finish(claim, outcome, worker=worker, eager=eager)]
+        execution_id = results[0][0].execution_id
+        if any(claim.execution_id != execution_id for claim, _ in results):
+            raise ValueError("finish_all records results of one execution")
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id)
+            if loaded is None:
+                return [Applied(False, "unknown", [], None) for _ in results]
+            steps = sorted({claim.step_id for claim, _ in results})
+            rows = await sql(session, _SELECT_LEASES, {"b_execution": execution_id, "b_steps": steps})
+            tokens = {(row.step_id, row.attempt): row.lease_token for row in rows}
+            now = self.now()
+            applied: list[Applied | None] = []
+            events: list[Event] = []
+            for claim, outcome in results:
+                event = _stamped(outcome, now)
+                if tokens.get((claim.step_id, claim.attempt)) != claim.lease_token:
+                    await self.record_stale(session, execution_id, event_tag(event), msgspec.to_builtins(event), _LATE)
+                    applied.append(Applied(False, loaded.status, [], None))
+                    continue
+                applied.append(None)
+                events.append(event)
+            outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, worker=worker))
+            return [next(outcomes).applied if item is None else item for item in applied]
 
     async def hand_back(self, claim: Claim, reason: str) -> None:
         """Releases a claim without a result: the attempt is dispatched again, to any worker.
@@ -217,6 +262,16 @@ def _claim(
     step: StepPlan,
 ) -> Claim:
     return Claim(dispatch.execution_id, dispatch.step_id, dispatch.attempt, token, expires, input, now, deadline, step)
+
+
+def _check(claim: Claim, outcome: Outcome) -> None:
+    if not isinstance(outcome, _OUTCOMES):
+        raise TypeError(f"a worker reports StepSucceeded, StepFailed, StepSuspended or StepTimedOut, not {outcome!r}")
+    if (outcome.step_id, outcome.attempt) != (claim.step_id, claim.attempt):
+        raise ValueError(
+            f"the result is about attempt {outcome.attempt} of step '{outcome.step_id}', "
+            f"the claim about attempt {claim.attempt} of step '{claim.step_id}'"
+        )
 
 
 def _stamped(outcome: Outcome, now: datetime) -> Outcome:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
@@ -18,10 +18,23 @@ from wirehub import engine
 from wirehub.engine import CancelRequested, Event, ExecutionStarted, ExecutionStatus, validate_input
 from wirehub.store.claims import Claims
 from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictError, InvalidInputError
+from wirehub.store.models import Workflow
 from wirehub.store.records import Applied, ExecutionView, StepRunView
 from wirehub.store.sweeper import Sweeper
-from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS, sql
+from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS, VERSIONS, Loaded, sql
 from wirehub.store.versions import WorkflowVersionService
+
+WORKFLOWS = cast(Table, Workflow.__table__)
+_W, _V = WORKFLOWS.c, VERSIONS.c
+_SELECT_VERSION = (
+    select(_V.id, _V.version)
+    .select_from(VERSIONS.join(WORKFLOWS, _W.id == _V.workflow_id))
+    .where(
+        _W.id == bindparam("b_workflow"),
+        _V.version == func.coalesce(bindparam("b_version", type_=Integer), _W.latest_version),
+    )
+)
+"""A workflow's version by number, its latest when the number is ``None``: its row id and number."""
 
 WAIT_POLL_SECONDS = 0.02
 """How often ``wait`` looks at the execution again."""
@@ -85,8 +98,13 @@ class ExecutionStore(Claims, Sweeper):
                 return found
         async with self.sessions() as session, session.begin():
             service = WorkflowVersionService(session, self.catalog, self.plans)
-            stored = await service.get_version(workflow_id, version)
-            plan = await service.load_plan(workflow_id, stored.version)
+            row = (await sql(session, _SELECT_VERSION, {"b_workflow": workflow_id, "b_version": version})).one_or_none()
+            if row is None:  # no such workflow or version: the service says which
+                stored = await service.get_version(workflow_id, version)
+                version_id, number = stored.id, stored.version
+            else:
+                version_id, number = row.id, row.version
+            plan = await service.load_plan(workflow_id, number)
             problems = validate_input(plan, input)
             if problems:
                 raise InvalidInputError(problems)
@@ -98,7 +116,7 @@ class ExecutionStore(Claims, Sweeper):
                 insert(EXECUTIONS).values(
                     id=execution_id,
                     workflow_id=workflow_id,
-                    workflow_version_id=stored.id,
+                    workflow_version_id=version_id,
                     status=str(state.status),
                     input=input,
                     state=replace(state, input=None),
@@ -109,8 +127,9 @@ class ExecutionStore(Claims, Sweeper):
                     updated_at=now,
                 ),
             )
-            loaded = await self.lock(session, execution_id, outputs=False)
-            assert loaded is not None  # inserted just above, in this transaction
+            self.remember_version(version_id, (workflow_id, number))
+            # Inserted just above, in this transaction: nobody else can have it, no need to read it back.
+            loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 1, 1)
             outcome = await self.transition(session, loaded, ExecutionStarted(at=now))
             return execution_id, outcome.applied
 

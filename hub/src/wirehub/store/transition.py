@@ -18,7 +18,7 @@ later transition.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,8 +26,8 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_, update
-from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy import Delete, Table, Update, and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
 from uuid_utils.compat import uuid7
@@ -81,26 +81,37 @@ _LOCK = {
     (True, True): _SELECT_EXECUTION.with_for_update(skip_locked=True),
     (False, True): _SELECT_EXECUTION,
 }
-_INSERT_HISTORY = insert(HISTORY)
-_UPDATE_EXECUTION = update(EXECUTIONS).where(_E.id == bindparam("b_id"), _E.lock_version == bindparam("b_lock"))
-_UPDATE_ATTEMPT = update(STEP_RUNS).where(
-    _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
-)
 _ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
-_THE_ATTEMPT = and_(_S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt"))
-_READ = _S.step_id.in_(bindparam("b_steps", expanding=True))
-_SELECT_READ = {
-    False: select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING, _READ),
-    True: select(*_ATTEMPT_COLUMNS).where(
-        _S.execution_id == bindparam("b_execution"), or_(and_(_HOLDING, _READ), _THE_ATTEMPT)
-    ),
+# The execution and one attempt's row in one statement: the row lock is the execution's only.
+_WITH_ATTEMPT = EXECUTIONS.outerjoin(
+    STEP_RUNS,
+    and_(_S.execution_id == _E.id, _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")),
+)
+# PostgreSQL reads the joined row in the statement's snapshot, while the row lock hands back the
+# execution's latest version: when another transaction changed the execution meanwhile (the lock had
+# to wait), the attempt's row may be older than it. The execution's version as of the snapshot tells.
+_SEEN = EXECUTIONS.alias("seen")
+_SEEN_VERSION = (
+    select(_SEEN.c.lock_version).where(_SEEN.c.id == bindparam("b_id")).scalar_subquery().label("seen_lock_version")
+)
+_SELECT_WITH_ATTEMPT = _SELECT_EXECUTION.add_columns(
+    _SEEN_VERSION, *(column.label(f"a_{column.name}") for column in _ATTEMPT_COLUMNS)
+).select_from(_WITH_ATTEMPT)
+_SELECT_ATTEMPT = select(*_ATTEMPT_COLUMNS).where(
+    _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
+)
+_LOCK_WITH_ATTEMPT = {
+    (False, False): _SELECT_WITH_ATTEMPT,
+    (True, False): _SELECT_WITH_ATTEMPT.with_for_update(of=EXECUTIONS),
+    (True, True): _SELECT_WITH_ATTEMPT.with_for_update(of=EXECUTIONS, skip_locked=True),
+    (False, True): _SELECT_WITH_ATTEMPT,
 }
-_SELECT_ATTEMPTS = {
-    (True, False): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
-    (False, True): select(*_ATTEMPT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _THE_ATTEMPT),
-    (True, True): select(*_ATTEMPT_COLUMNS).where(
-        _S.execution_id == bindparam("b_execution"), or_(_HOLDING, _THE_ATTEMPT)
+_OUTPUT_COLUMNS = (_S.step_id, _S.attempt, _S.output)
+_SELECT_OUTPUTS = {
+    False: select(*_OUTPUT_COLUMNS).where(_S.execution_id == bindparam("b_execution"), _HOLDING),
+    True: select(*_OUTPUT_COLUMNS).where(
+        _S.execution_id == bindparam("b_execution"), _HOLDING, _S.step_id.in_(bindparam("b_steps", expanding=True))
     ),
 }
 
@@ -120,6 +131,8 @@ _ROW_CLOSED = frozenset(
 )
 _MAX_VERSION_KEYS = 4096
 TimerKey = tuple[str, str, int]
+Write = Update | Delete | tuple[Table, list[dict[str, Any]]]
+"""One write of a transition: a statement, or rows to insert into a table."""
 
 
 async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
@@ -130,6 +143,20 @@ async def sql(session: AsyncSession, statement: Executable, parameters: Any = No
     if connection is None:
         connection = session.info[_CONNECTION] = await session.connection()
     return await connection.execute(statement, parameters)
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """The ``step_runs`` row of one attempt, as a transition reads it with its execution."""
+
+    id: UUID
+    step_id: str
+    attempt: int
+    status: str
+    input: Any
+    output: Any
+    lease_token: UUID | None
+    lease_expires_at: datetime | None
 
 
 @dataclass
@@ -143,7 +170,7 @@ class Loaded:
     state: ExecutionState
     lock_version: int
     next_sequence: int
-    attempt_row: Row[Any] | None = None
+    attempt_row: AttemptRow | None = None
     """The ``step_runs`` row of the attempt the caller asked about, if any."""
 
 
@@ -197,6 +224,12 @@ class StoreCore:
             self._catalog = load_registry()
         return self._catalog
 
+    def remember_version(self, workflow_version_id: UUID, key: tuple[UUID, int]) -> None:
+        """Notes which workflow and number a version row holds, so ``plan_of`` need not read it."""
+        if len(self._version_keys) >= _MAX_VERSION_KEYS:
+            self._version_keys.clear()
+        self._version_keys[workflow_version_id] = key
+
     async def plan_of(self, session: AsyncSession, workflow_version_id: UUID) -> Plan:
         """The compiled plan of a stored version, by the version row's id (cached)."""
         key = self._version_keys.get(workflow_version_id)
@@ -210,9 +243,7 @@ class StoreCore:
             )
         ).one()
         key = (found.workflow_id, found.version)
-        if len(self._version_keys) >= _MAX_VERSION_KEYS:
-            self._version_keys.clear()
-        self._version_keys[workflow_version_id] = key
+        self.remember_version(workflow_version_id, key)
         return await WorkflowVersionService(session, self.catalog, self.plans).load_plan(*key)
 
     async def lock(
@@ -242,19 +273,33 @@ class StoreCore:
             succeeded: The step whose success is about to be applied: only the
                 outputs that transition can read are put back (see
                 ``outputs_read``), so a step's result costs the same early and
-                late in a long execution.
+                late in a long execution, and none (no statement) when it
+                reads none.
         """
-        query = _LOCK[(for_update, skip_locked)]
-        row = (await sql(session, query, {"b_id": execution_id})).one_or_none()
+        parameters: dict[str, Any] = {"b_id": execution_id}
+        if attempt is None:
+            query = _LOCK[(for_update, skip_locked)]
+        else:
+            query = _LOCK_WITH_ATTEMPT[(for_update, skip_locked)]
+            parameters.update(b_step=attempt[0], b_attempt=attempt[1])
+        row = (await sql(session, query, parameters)).one_or_none()
         if row is None:
             return None
         plan = await self.plan_of(session, row.workflow_version_id)
         state = msgspec.convert(row.state, ExecutionState)
         state = replace(state, input=row.input, output=row.output)
         attempt_row = None
-        if outputs or attempt is not None:
-            read = outputs_read(plan, state, succeeded) if outputs and succeeded is not None else None
-            state, attempt_row = await _restore_outputs(session, execution_id, state, outputs, attempt, read)
+        if attempt is not None:
+            if row.seen_lock_version == row.lock_version:
+                if row.a_id is not None:
+                    attempt_row = AttemptRow(*(row._mapping[f"a_{column.name}"] for column in _ATTEMPT_COLUMNS))
+            else:  # the lock waited for another transition: read the attempt again, under the lock
+                parameters = {"b_execution": execution_id, "b_step": attempt[0], "b_attempt": attempt[1]}
+                again = (await sql(session, _SELECT_ATTEMPT, parameters)).one_or_none()
+                attempt_row = None if again is None else AttemptRow(*again)
+        if outputs:
+            read = outputs_read(plan, state, succeeded) if succeeded is not None else None
+            state = await _restore_outputs(session, execution_id, state, read)
         return Loaded(
             execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence, attempt_row
         )
@@ -286,25 +331,65 @@ class StoreCore:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
                 since it was read (only possible without the row lock).
         """
+        outcomes = await self.transition_all(
+            session, loaded, [event], attempt_values=attempt_values, eager=eager, worker=worker
+        )
+        return outcomes[0]
+
+    async def transition_all(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        given: Sequence[Event],
+        *,
+        attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
+        eager: int = 0,
+        worker: str | None = None,
+    ) -> list[Outcome]:
+        """Applies several events in order, as ``transition`` does one, and writes what changed once.
+
+        Each event the engine refuses is recorded as stale and skipped. The
+        accepted ones get consecutive history entries; the attempts they make
+        ready are dispatched or eagerly claimed once, in the ``Outcome`` of the
+        first accepted event. One outcome per event, in order.
+        """
         now = self.now()
         old = loaded.state
-        try:
-            new, commands = engine.apply(loaded.plan, old, event)
-        except IllegalTransitionError as exc:
-            await self.record_stale(
-                session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), str(exc)
-            )
-            return Outcome(Applied(False, loaded.status, [], None))
-        inputs = {(c.step_id, c.attempt): c.input for c in commands if isinstance(c, RunStep)}
-        events: list[Event] = [event]
+        new = old
+        inputs: dict[tuple[str, int], Any] = {}
+        events: list[Event] = []
+        accepted: list[int | None] = []
+        for event in given:
+            try:
+                new, commands = engine.apply(loaded.plan, new, event)
+            except IllegalTransitionError as exc:
+                await self.record_stale(
+                    session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), str(exc)
+                )
+                accepted.append(None)
+                continue
+            accepted.append(len(events))
+            events.append(event)
+            inputs.update(((c.step_id, c.attempt), c.input) for c in commands if isinstance(c, RunStep))
+        if not events:
+            return [Outcome(Applied(False, loaded.status, [], None)) for _ in given]
+        if len(given) > 1:  # only attempts still waiting for a worker after the last event
+            inputs = {
+                (step_id, attempt): value
+                for (step_id, attempt), value in inputs.items()
+                if new.steps[step_id].attempt == attempt and new.steps[step_id].status is StepStatus.SCHEDULED
+            }
         claims: list[Claim] = []
+        unclaimed = inputs
         if eager > 0 and inputs and worker is not None:
             new, claims, attempt_values = self._claim_eagerly(loaded, new, inputs, eager, worker, now, events)
-            for claim in claims:
-                del inputs[(claim.step_id, claim.attempt)]
-        row_ids = await self._write_step_runs(session, loaded.execution_id, old, new, inputs, now, attempt_values)
-        dispatches = await self._write_outbox(session, loaded.execution_id, inputs, row_ids)
+            taken = {(claim.step_id, claim.attempt) for claim in claims}
+            unclaimed = {key: value for key, value in inputs.items() if key not in taken}
+        # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
         await self._write_timers(session, loaded.execution_id, old, new)
+        writes: list[Write] = []
+        row_ids = self._write_step_runs(writes, loaded.execution_id, old, new, inputs, now, attempt_values)
+        dispatches = self._write_outbox(writes, loaded.execution_id, unclaimed, row_ids)
         sequence = loaded.next_sequence
         history = [
             {
@@ -316,11 +401,9 @@ class StoreCore:
             }
             for offset, applied in enumerate(events)
         ]
-        await sql(session, _INSERT_HISTORY, history if len(history) > 1 else history[0])
+        writes.append((HISTORY, history))
         following = sequence + len(events)
         changes = {
-            "b_id": loaded.execution_id,
-            "b_lock": loaded.lock_version,
             "status": str(new.status),
             "state": _stripped(new),
             "output": new.output,
@@ -331,13 +414,34 @@ class StoreCore:
             "next_sequence": following,
             "updated_at": now,
         }
-        result = await sql(session, _UPDATE_EXECUTION, changes)
+        execution = (
+            update(EXECUTIONS)
+            .where(_E.id == loaded.execution_id, _E.lock_version == loaded.lock_version)
+            .values(**changes)
+        )
+        result = await _write(session, writes, execution)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         publish_after_commit(session, self.publisher, loaded.workflow_id, history, str(new.status))
         loaded.state, loaded.status = new, str(new.status)
         loaded.lock_version, loaded.next_sequence = loaded.lock_version + 1, following
-        return Outcome(Applied(True, str(new.status), dispatches, sequence, claims), new)
+        status = str(new.status)
+        first = next(index for index in accepted if index is not None)
+        return [
+            Outcome(Applied(False, status, [], None))
+            if index is None
+            else Outcome(
+                Applied(
+                    True,
+                    status,
+                    dispatches if index == first else [],
+                    sequence + index,
+                    claims if index == first else [],
+                ),
+                new,
+            )
+            for index in accepted
+        ]
 
     def _claim_eagerly(
         self,
@@ -394,9 +498,9 @@ class StoreCore:
             ),
         )
 
-    async def _write_step_runs(
+    def _write_step_runs(
         self,
-        session: AsyncSession,
+        writes: list[Write],
         execution_id: UUID,
         old: ExecutionState,
         new: ExecutionState,
@@ -456,21 +560,24 @@ class StoreCore:
                 values.update(lease_token=None, lease_expires_at=None)
             if attempt_values:
                 values.update(attempt_values.get((step_id, run.attempt), {}))
-            values.update(b_execution=execution_id, b_step=step_id, b_attempt=run.attempt)
-            await sql(session, _UPDATE_ATTEMPT, values)
+            writes.append(
+                update(STEP_RUNS)
+                .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
+                .values(**values)
+            )
         if added:
-            await sql(session, insert(STEP_RUNS), added)
+            writes.append((STEP_RUNS, added))
         if left_scheduled:
             # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
             attempts = select(s.id).where(
                 s.execution_id == execution_id, tuple_(s.step_id, s.attempt).in_(left_scheduled)
             )
-            await sql(session, delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
+            writes.append(delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
         return row_ids
 
-    async def _write_outbox(
+    def _write_outbox(
         self,
-        session: AsyncSession,
+        writes: list[Write],
         execution_id: UUID,
         inputs: dict[tuple[str, int], Any],
         row_ids: dict[tuple[str, int], UUID],
@@ -480,22 +587,23 @@ class StoreCore:
             return []
         now = self.now()
         dispatches = [Dispatch(uuid7(), execution_id, step_id, attempt) for step_id, attempt in inputs]
-        await sql(
-            session,
-            insert(OUTBOX),
-            [
-                {
-                    "id": dispatch.dispatch_id,
-                    "execution_id": execution_id,
-                    "step_run_id": row_ids.get((dispatch.step_id, dispatch.attempt)),
-                    "kind": RUN_STEP,
-                    "payload": dispatch,
-                    "deliveries": 0,
-                    "delivered_at": None,
-                    "created_at": now,
-                }
-                for dispatch in dispatches
-            ],
+        writes.append(
+            (
+                OUTBOX,
+                [
+                    {
+                        "id": dispatch.dispatch_id,
+                        "execution_id": execution_id,
+                        "step_run_id": row_ids.get((dispatch.step_id, dispatch.attempt)),
+                        "kind": RUN_STEP,
+                        "payload": dispatch,
+                        "deliveries": 0,
+                        "delivered_at": None,
+                        "created_at": now,
+                    }
+                    for dispatch in dispatches
+                ],
+            )
         )
         return dispatches
 
@@ -539,42 +647,61 @@ class StoreCore:
             )
 
 
+async def _write(session: AsyncSession, writes: list[Write], last: Update) -> CursorResult[Any]:
+    """Runs ``writes``, then ``last``, whose result it returns: on PostgreSQL as one statement.
+
+    There ``writes`` become data-modifying ``WITH`` clauses of ``last``, one
+    per inserted row (a statement of single-row inserts stays in SQLAlchemy's
+    compiled cache; a multi-row ``VALUES`` does not): they run in the same
+    snapshot and change other rows than each other (new attempts, history
+    entries and dispatch records; the changed attempts' rows; ``last`` the
+    execution), so their order does not matter, and the transition's writes
+    take one round trip instead of one each. Elsewhere they run in order,
+    the rows of an insert in one ``executemany``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        clauses: list[Any] = []
+        for write in writes:
+            if isinstance(write, tuple):
+                table, rows = write
+                clauses += (insert(table).values(row) for row in rows)
+            else:
+                clauses.append(write)
+        return await sql(session, last.add_cte(*(clause.cte(f"w{index}") for index, clause in enumerate(clauses))))
+    for write in writes:
+        if isinstance(write, tuple):
+            table, rows = write
+            await sql(session, insert(table), rows if len(rows) > 1 else rows[0])
+        else:
+            await sql(session, write)
+    return await sql(session, last)
+
+
 async def _restore_outputs(
-    session: AsyncSession,
-    execution_id: UUID,
-    state: ExecutionState,
-    outputs: bool,
-    attempt: tuple[str, int] | None,
-    read: frozenset[str] | None = None,
-) -> tuple[ExecutionState, Row[Any] | None]:
+    session: AsyncSession, execution_id: UUID, state: ExecutionState, read: frozenset[str] | None
+) -> ExecutionState:
+    """Puts the stored outputs back into ``state``: those of the steps in ``read``, every one when ``None``."""
     parameters: dict[str, Any] = {"b_execution": execution_id}
-    if outputs and read is not None:
-        query = _SELECT_READ[attempt is not None]
+    if read is not None:
+        if not read:
+            return state
         parameters["b_steps"] = sorted(read)
-    else:
-        query = _SELECT_ATTEMPTS[(outputs, attempt is not None)]
-    if attempt is not None:
-        parameters.update(b_step=attempt[0], b_attempt=attempt[1])
-    rows = (await sql(session, query, parameters)).all()
-    attempt_row = None
+    rows = (await sql(session, _SELECT_OUTPUTS[read is not None], parameters)).all()
     steps = state.steps
     restored: dict[str, Any] = {}
     for row in rows:
-        if attempt is not None and (row.step_id, row.attempt) == attempt:
-            attempt_row = row
-        if not outputs:
-            continue
         run = steps.get(row.step_id)
         if run is not None and run.attempt == row.attempt and run.status in _HOLDS_OUTPUT:
             restored[row.step_id] = replace(run, output=row.output)
     if restored:
         state = replace(state, steps={**steps, **restored})
-    return state, attempt_row
+    return state
 
 
 def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[str] | None:
     """The stored outputs that applying the success of ``step_id`` can read; ``None``: maybe any.
 
+    The step's own output is never read from the store: the event carries it.
     A success makes ready the successors that wait on nothing else, whose inputs read the outputs of their
     sources (default input) or of the ancestors their mapping names (the
     plan worked those out; every ancestor for a mapping that reaches
@@ -599,6 +726,7 @@ def outputs_read(plan: Plan, state: ExecutionState, step_id: str) -> frozenset[s
             read.update(target.mapped_steps if target.mapped_steps is not None else target.ancestors)
     if all(run.status.terminal for other, run in state.steps.items() if other != step_id):
         return None
+    read.discard(step_id)  # its output is the one the event carries
     return frozenset(read)
 
 

@@ -74,10 +74,14 @@ class Worker:
         self.dispatcher = Dispatcher(self.broker, store)
         self.channels = channels if channels is not None else ExecutionChannels.for_settings(settings)
         store.publisher = self.channels
-        # Embedded, this is the database's only worker: it claims all of a fan-out it can run at once.
-        eager = 1 if settings.redis_url is not None else settings.worker_concurrency
+        # A result claims as many of the attempts it makes ready as this worker has free slots.
         self.runner = StepRunner(
-            store, env, self.dispatcher, worker=self.name, lease_seconds=settings.lease_seconds, eager=eager
+            store,
+            env,
+            self.dispatcher,
+            worker=self.name,
+            lease_seconds=settings.lease_seconds,
+            eager=settings.worker_concurrency,
         )
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None

@@ -21,8 +21,13 @@ from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
 from wirehub.worker.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from wirehub.engine import StepPlan
-    from wirehub.store import Claim, Dispatch, ExecutionStore
+    from wirehub.store import Applied, Claim, Dispatch, ExecutionStore
+    from wirehub.store.claims import Outcome
+
+    _Waiting = tuple[Claim, Outcome, asyncio.Future[Applied]]
 
 logger = logging.getLogger("wirehub.worker")
 
@@ -58,10 +63,11 @@ class StepRunner:
         dispatcher: Sends what a finished attempt makes ready.
         worker: This worker's name, recorded with each claim.
         lease_seconds: The store's lease: renewals come every third of it, and at least every second.
-        eager: How many attempts a result may claim for this worker at once (eager dispatch): the first
-            runs in the finished attempt's task, the others in tasks of their own. Distributed workers
-            take 1, leaving the rest of a fan-out to the other workers; the embedded hub, the only
-            worker of its database, takes as many as it runs at once.
+        eager: How many attempts this worker runs at once when results claim what they make ready
+            (eager dispatch): a result claims one, and more while fewer than ``eager`` run here; the
+            first runs in the finished attempt's task, the others in tasks of their own. What it does
+            not claim is dispatched through the broker, to any worker. ``Worker`` sets it to
+            ``worker_concurrency``.
     """
 
     store: ExecutionStore
@@ -74,6 +80,8 @@ class StepRunner:
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
+    _finishing: dict[UUID, list[_Waiting]] = field(default_factory=dict, init=False)
+    """Per execution whose result is being recorded: the results waiting to be recorded next, together."""
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
 
@@ -174,12 +182,7 @@ class StepRunner:
         if isinstance(outcome, HandedBack):
             await self._hand_back(claim, outcome.reason)
             return None
-        eager = max(1, self.eager - self.running + 1) if self._accepting else 0
-        applied = await self._retry(
-            "record the result of",
-            claim,
-            lambda: self.store.finish(claim, outcome, worker=self.worker, eager=eager),
-        )
+        applied = await self._finish(claim, outcome)
         self.changed.set()
         if applied is None:
             return None
@@ -191,6 +194,67 @@ class StepRunner:
             self._spawned.add(task)
             task.add_done_callback(self._spawned.discard)
         return applied.claims[0] if applied.claims else None
+
+    def _eager(self) -> int:
+        """How many ready attempts the next result may claim: one, and more while slots are free here."""
+        return max(1, self.eager - self.running + 1) if self._accepting else 0
+
+    async def _finish(self, claim: Claim, outcome: Outcome) -> Applied | None:
+        """Records a result; those of the same execution that end while it is recorded go together next.
+
+        The first result of an execution records alone; the ones that arrive
+        meanwhile (a fan-out's branches ending together) wait and are recorded
+        in one transaction after it (``finish_all``). A result whose batch
+        failed is recorded again on its own, with the usual retries.
+        """
+        execution_id = claim.execution_id
+        queue = self._finishing.get(execution_id)
+        if queue is not None:
+            waiting: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+            queue.append((claim, outcome, waiting))
+            try:
+                return await waiting
+            except Exception as exc:  # the batch failed: on our own, then
+                logger.info("recording %s#%d with others failed (%s): alone now", claim.step_id, claim.attempt, exc)
+        else:
+            self._finishing[execution_id] = queue = []
+            try:
+                applied = await self._record(claim, outcome)
+                while queue:
+                    batch = queue[:]
+                    del queue[:]
+                    await self._record_batch(batch)
+                return applied
+            finally:
+                del self._finishing[execution_id]
+                for _, _, left in queue:  # cancelled meanwhile: those waiting record on their own
+                    if not left.done():
+                        left.set_exception(RuntimeError("the batch was not recorded"))
+        return await self._record(claim, outcome)
+
+    async def _record(self, claim: Claim, outcome: Outcome) -> Applied | None:
+        return await self._retry(
+            "record the result of",
+            claim,
+            lambda: self.store.finish(claim, outcome, worker=self.worker, eager=self._eager()),
+        )
+
+    async def _record_batch(self, batch: list[_Waiting]) -> None:
+        try:
+            results = await self.store.finish_all(
+                [(claim, outcome) for claim, outcome, _ in batch], worker=self.worker, eager=self._eager()
+            )
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else RuntimeError("the batch was not recorded")
+            for _, _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_exception(error)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, _, waiting), applied in zip(batch, results, strict=True):
+            if not waiting.done():
+                waiting.set_result(applied)
 
     async def _renew(self, running: _Running) -> None:
         """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""
