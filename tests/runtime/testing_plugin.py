@@ -31,6 +31,9 @@ class Calls:
         self.contexts: dict[str, list[NodeContext]] = defaultdict(list)
         self.started: dict[str, list[float]] = defaultdict(list)
         self.barrier_started = 0
+        self.sleeping = 0
+        self.most_sleeping = 0
+        """The most ``test.sleep`` attempts that slept at the same time."""
         self.swallowed = 0
         # Attempts run on different node threads, each with its own event loop: an asyncio.Event cannot be shared.
         self.barrier_release = threading.Event()
@@ -42,6 +45,8 @@ class Calls:
 
 
 CALLS = Calls()
+_LOCK = threading.Lock()
+"""Guards the counters of ``CALLS`` that node threads update."""
 
 
 class FlakyConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,8 +83,15 @@ class SleepNode(NodeType):
 
     async def execute(self, ctx: NodeContext, config: SleepConfig, input: Any) -> Any:
         CALLS.record(ctx)
-        if not config.only_first_attempt or ctx.attempt == 1:
-            await asyncio.sleep(config.seconds)
+        with _LOCK:
+            CALLS.sleeping += 1
+            CALLS.most_sleeping = max(CALLS.most_sleeping, CALLS.sleeping)
+        try:
+            if not config.only_first_attempt or ctx.attempt == 1:
+                await asyncio.sleep(config.seconds)
+        finally:
+            with _LOCK:
+                CALLS.sleeping -= 1
         return {"slept": ctx.attempt}
 
 

@@ -43,13 +43,13 @@ def broker_for(settings: Settings, *, consumer_name: str | None = None, stream: 
     """
     from wirehub.worker.middleware import DispatchOnly
 
-    # Imported only here: the embedded hub (`wirehub run`) need not load redis.
-    from wirehub.worker.redis_stream import DispatchStreamBroker
-
     if settings.redis_url is None:
         return InMemoryBroker(max_async_tasks=settings.worker_concurrency, propagate_exceptions=False).with_middlewares(
             DispatchOnly()
         )
+    # Imported only here: the embedded hub (`wirehub run`) need not load redis.
+    from wirehub.worker.redis_stream import DispatchStreamBroker
+
     options: dict[str, Any] = {
         "queue_name": stream,
         "consumer_group_name": GROUP,

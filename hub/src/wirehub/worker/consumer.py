@@ -23,6 +23,7 @@ from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.receiver import Receiver
 
 from wirehub.worker.redis_stream import DispatchStreamBroker
+from wirehub.worker.slots import Slots
 
 logger = logging.getLogger("wirehub.worker")
 
@@ -41,10 +42,13 @@ class Consumer:
     Args:
         broker: A broker that can listen (``DispatchStreamBroker``), started.
         concurrency: How many messages run at once.
+        slots: The worker's slots, shared with its step runner's eager claims (by
+            default ``concurrency`` slots of the consumer's own).
     """
 
-    def __init__(self, broker: AsyncBroker, *, concurrency: int) -> None:
+    def __init__(self, broker: AsyncBroker, *, concurrency: int, slots: Slots | None = None) -> None:
         self.broker = broker
+        self.slots = slots if slots is not None else Slots(concurrency)
         self.receiver = Receiver(
             broker,
             max_async_tasks=concurrency,
@@ -52,7 +56,6 @@ class Consumer:
             run_startup=False,
             ack_type=AcknowledgeType.MANUAL,  # the task acknowledges once the database owns the attempt
         )
-        self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
         self.reconnects = 0
         """How many times the listen loop lost its connection and came back."""
@@ -90,17 +93,17 @@ class Consumer:
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
-                if not await _first(self._slots.acquire(), stopping):
+                if not await _first(self.slots.acquire(), stopping):
                     return
                 try:
                     received = await _first(anext(messages), stopping)
                 except BaseException:
-                    self._slots.release()
+                    self.slots.give()
                     raise
                 if received is None:
                     # Stopping while a read was under way: a message it took stays pending and
                     # unacknowledged; the database dispatches it again, since nobody claimed it.
-                    self._slots.release()
+                    self.slots.give()
                     return
                 self._start(received)
         finally:
@@ -119,7 +122,7 @@ class Consumer:
         except Exception:
             logger.exception("handling a dispatch message failed")
         finally:
-            self._slots.release()
+            self.slots.give()
 
 
 async def _first(work: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:

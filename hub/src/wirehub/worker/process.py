@@ -14,6 +14,7 @@ from wirehub.runtime import StepEnvironment
 from wirehub.settings import Settings
 from wirehub.worker.broker import STREAM, broker_for
 from wirehub.worker.dispatcher import Dispatcher
+from wirehub.worker.slots import Slots
 from wirehub.worker.steps import StepRunner
 from wirehub.worker.sweeper import Sweeper
 from wirehub.worker.task import register
@@ -74,7 +75,9 @@ class Worker:
         self.dispatcher = Dispatcher(self.broker, store)
         self.channels = channels if channels is not None else ExecutionChannels.for_settings(settings)
         store.publisher = self.channels
-        # A result claims as many of the attempts it makes ready as this worker has free slots.
+        # A result claims as many of the attempts it makes ready as this worker has free slots;
+        # the consumer takes its messages' slots from the same count.
+        self.slots = Slots(settings.worker_concurrency)
         self.runner = StepRunner(
             store,
             env,
@@ -82,6 +85,7 @@ class Worker:
             worker=self.name,
             lease_seconds=settings.lease_seconds,
             eager=settings.worker_concurrency,
+            slots=self.slots,
         )
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
@@ -107,7 +111,7 @@ class Worker:
         if self.distributed:
             from wirehub.worker.consumer import Consumer  # redis is loaded only when there is one
 
-            self.consumer = Consumer(self.broker, concurrency=self.settings.worker_concurrency)
+            self.consumer = Consumer(self.broker, concurrency=self.settings.worker_concurrency, slots=self.slots)
             loops.append(asyncio.create_task(self.consumer.run(self._stop), name="consumer"))
         if self.sweeper is not None:
             loops.append(asyncio.create_task(self.sweeper.run(self._stop), name="sweeper"))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
 from wirehub.worker.dispatcher import Dispatcher
+from wirehub.worker.slots import Slots
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -64,10 +65,12 @@ class StepRunner:
         worker: This worker's name, recorded with each claim.
         lease_seconds: The store's lease: renewals come every third of it, and at least every second.
         eager: How many attempts this worker runs at once when results claim what they make ready
-            (eager dispatch): a result claims one, and more while fewer than ``eager`` run here; the
-            first runs in the finished attempt's task, the others in tasks of their own. What it does
-            not claim is dispatched through the broker, to any worker. ``Worker`` sets it to
-            ``worker_concurrency``.
+            (eager dispatch): a result claims one, which runs in the finished attempt's slot and
+            task, and one more for each slot it can take then (each in a task of its own, holding
+            its slot until it ends). What it does not claim is dispatched through the broker, to
+            any worker. ``Worker`` sets it to ``worker_concurrency``.
+        slots: The worker's slots, shared with its consumer (by default ``eager`` of the
+            runner's own): an attempt claimed with a result takes one as a message does.
     """
 
     store: ExecutionStore
@@ -76,6 +79,7 @@ class StepRunner:
     worker: str
     lease_seconds: float
     eager: int = 1
+    slots: Slots | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
@@ -84,6 +88,10 @@ class StepRunner:
     """Per execution whose result is being recorded: the results waiting to be recorded next, together."""
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
+
+    def __post_init__(self) -> None:
+        if self.slots is None:
+            self.slots = Slots(max(1, self.eager))
 
     @property
     def running(self) -> int:
@@ -188,16 +196,33 @@ class StepRunner:
             return None
         if not applied.accepted:
             logger.info("the result of %s#%d came too late: recorded as stale", claim.step_id, claim.attempt)
-        await self.dispatcher.send(applied.dispatches)
-        for extra in applied.claims[1:]:
+        for extra in applied.claims[1:]:  # each holds a slot taken before its result was recorded
             task = asyncio.create_task(self._run_chain(extra))
             self._spawned.add(task)
-            task.add_done_callback(self._spawned.discard)
+            task.add_done_callback(self._chain_ended)
+        await self.dispatcher.send(applied.dispatches)
         return applied.claims[0] if applied.claims else None
 
-    def _eager(self) -> int:
-        """How many ready attempts the next result may claim: one, and more while slots are free here."""
-        return max(1, self.eager - self.running + 1) if self._accepting else 0
+    def _chain_ended(self, task: asyncio.Task[None]) -> None:
+        self._spawned.discard(task)
+        self._slots.give()
+
+    @property
+    def _slots(self) -> Slots:
+        assert self.slots is not None  # set in __post_init__
+        return self.slots
+
+    def _take_slots(self) -> int:
+        """Slots for attempts a result may claim beyond the one its own slot runs: taken now, before the claim."""
+        return self._slots.take(self.eager - 1) if self._accepting else 0
+
+    def _eager(self, extra: int) -> int:
+        """How many ready attempts a result may claim: one for its own slot, one per slot taken."""
+        return 1 + extra if self._accepting else 0
+
+    def _give_unused(self, extra: int, results: list[Applied | None]) -> None:
+        claimed = sum(max(0, len(applied.claims) - 1) for applied in results if applied is not None)
+        self._slots.give(extra - min(extra, claimed))
 
     async def _finish(self, claim: Claim, outcome: Outcome) -> Applied | None:
         """Records a result; those of the same execution that end while it is recorded go together next.
@@ -233,17 +258,29 @@ class StepRunner:
         return await self._record(claim, outcome)
 
     async def _record(self, claim: Claim, outcome: Outcome) -> Applied | None:
-        return await self._retry(
-            "record the result of",
-            claim,
-            lambda: self.store.finish(claim, outcome, worker=self.worker, eager=self._eager()),
-        )
+        extra = self._take_slots()
+        applied: Applied | None = None
+        try:
+            applied = await self._retry(
+                "record the result of",
+                claim,
+                lambda: self.store.finish(claim, outcome, worker=self.worker, eager=self._eager(extra)),
+            )
+            return applied
+        finally:
+            self._give_unused(extra, [applied])
 
     async def _record_batch(self, batch: list[_Waiting]) -> None:
+        extra = self._take_slots()
+        delivered: list[Applied | None] = []  # a result whose waiter is gone runs nothing it claimed
         try:
             results = await self.store.finish_all(
-                [(claim, outcome) for claim, outcome, _ in batch], worker=self.worker, eager=self._eager()
+                [(claim, outcome) for claim, outcome, _ in batch], worker=self.worker, eager=self._eager(extra)
             )
+            for (_, _, waiting), applied in zip(batch, results, strict=True):
+                if not waiting.done():
+                    waiting.set_result(applied)
+                    delivered.append(applied)
         except BaseException as exc:
             error = exc if isinstance(exc, Exception) else RuntimeError("the batch was not recorded")
             for _, _, waiting in batch:
@@ -251,10 +288,8 @@ class StepRunner:
                     waiting.set_exception(error)
             if not isinstance(exc, Exception):
                 raise
-            return
-        for (_, _, waiting), applied in zip(batch, results, strict=True):
-            if not waiting.done():
-                waiting.set_result(applied)
+        finally:
+            self._give_unused(extra, delivered)
 
     async def _renew(self, running: _Running) -> None:
         """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""
