@@ -156,12 +156,19 @@ class Sweeper(StoreCore):
                 raise  # the batch could not even be read: the database is away
             logger.warning("a batch of %d timers failed (%s); firing them one by one", len(due), exc)
         # One of them could not be applied: fire each alone, so that the others still fire.
-        fired, dispatches = 0, []
+        fired, dispatches, failures = 0, [], []
         for timer in due:
-            sent = await self._fire(*timer)
+            try:
+                sent = await self._fire(*timer)
+            except Exception as exc:  # this one cannot be applied here (its plan does not compile in this process)
+                failures.append(exc)
+                logger.warning("timer %s of execution %s cannot fire here: %s", timer[1], timer[0], exc)
+                continue
             if sent is not None:
                 fired += 1
                 dispatches += sent
+        if len(failures) == len(due):
+            raise failures[0]
         return len(due), fired, dispatches
 
     async def _lock_due(self, session: AsyncSession, size: int) -> list[_Due]:
