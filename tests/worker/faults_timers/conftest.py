@@ -15,7 +15,7 @@ import pytest
 from tests.worker.faults_timers.support import LEASE, SWEEP, HubProcess, Start, admin
 from tests.worker.processes import Sender
 from tests.worker.redis_server import RedisServer
-from wirehub.plugins import load_registry
+from wirehub.plugins import Registry, load_registry
 from wirehub.settings import Settings
 from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
 from wirehub.store import database_url as parse_database_url
@@ -35,11 +35,17 @@ async def postgresql_url(database_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def sender(postgresql_url: str, redis_server: RedisServer) -> AsyncIterator[Sender]:
+def sender_registry() -> Registry:
+    """The node types the sending side knows: the installed plugins (a test module may add its own)."""
+    return load_registry()
+
+
+@pytest.fixture
+async def sender(postgresql_url: str, redis_server: RedisServer, sender_registry: Registry) -> AsyncIterator[Sender]:
     """Saves workflows, starts executions and dispatches them (an API replica's job), on the migrated database."""
     engine = database_engine(postgresql_url, pool_size=8)
     await upgrade_database(engine)
-    registry = load_registry()
+    registry = sender_registry
     store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=LEASE, catalog=registry)
     broker = broker_for(Settings(redis_url=redis_server.url, lease_seconds=LEASE))
     register(broker)

@@ -87,7 +87,7 @@ class Supervisor:
         """Starts the children and replaces those that exit or go silent, until ``stop()``.
 
         Returns:
-            0 when every child stopped with 0 on SIGTERM, 1 otherwise.
+            0 when every child stopped cleanly on SIGTERM, 1 otherwise.
         """
         previous = {signum: signal.signal(signum, self.stop) for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -180,7 +180,8 @@ class Supervisor:
                 process.kill()
                 codes.append(process.wait())
         logger.info("supervisor stopped")
-        return 0 if all(code == 0 for code in codes) else 1
+        # A child still starting when the signal came ends by it, before it could handle it: a clean stop too.
+        return 0 if all(code in (0, -signal.SIGTERM) for code in codes) else 1
 
 
 def child_names(base: str, processes: int) -> list[str]:
