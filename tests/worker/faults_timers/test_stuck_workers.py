@@ -5,12 +5,14 @@ whose event loop stops sending heartbeats. One step holds the interpreter lock
 (its whole process stops, heartbeat included), another swallows every
 cancellation. The sweeper of the other process times both attempts out on
 time, the stuck process is killed and replaced, and other executions finish
-meanwhile. SIGTERM to the supervisor stops both children gracefully.
+meanwhile. A child killed outright is started again too, and SIGTERM to the
+supervisor stops both children gracefully.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +64,10 @@ QUICK: dict[str, Any] = {
 }
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 async def _started_and_ended(url: str, execution_id: Any) -> tuple[datetime, datetime]:
     rows = await fetch(
         url,
@@ -97,6 +103,12 @@ async def test_a_blocked_worker_is_timed_out_by_the_sweeper_and_replaced_while_o
     supervisor.wait_for(" started", count=4)  # ... and it runs: two started first, and its replacement
     assert supervisor.text.count("sent no heartbeat for") == 1  # the one that ignored cancellation kept beating
     assert supervisor.process.poll() is None
+
+    # A child that dies is started again too.
+    child = _children(supervisor.process.pid)[0]
+    os.kill(child, signal.SIGKILL)
+    supervisor.wait_for(f"(pid {child}) exited with -9; starting it again")
+    supervisor.wait_for(" replaced (pid ", count=2)
 
     supervisor.terminate()
     assert supervisor.wait(2.0 + 10 + MARGIN) == 0
