@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from wirehub.runtime import NodeThreads, StepEnvironment, default_registry
@@ -12,6 +15,8 @@ from wirehub.settings import Settings
 from wirehub.store import PlanCache, database_engine, session_factory
 from wirehub.worker.process import Worker
 from wirehub.worker.supervisor import beat
+
+logger = logging.getLogger("wirehub.worker")
 
 HEARTBEAT_EVERY_MAX = 1.0
 """Longest pause between two heartbeats."""
@@ -37,7 +42,7 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
         raise WorkerConfigError("WIREHUB_REDIS_URL is not set: `wirehub worker` takes its work from Redis")
     from wirehub.store import ExecutionStore
 
-    beating = None if heartbeat is None else asyncio.create_task(_heartbeat(heartbeat, settings), name="heartbeat")
+    beating: asyncio.Task[None] | None = None
     registry = default_registry(settings=settings)
     engine = database_engine(settings.database_url, pool_pre_ping=True)
     store = ExecutionStore(
@@ -51,6 +56,9 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
     try:
         async with StepEnvironment(registry, NodeThreads(settings.egress_policy)) as env:
             worker = Worker(settings, store, env, name=name, sweep=settings.worker_sweep)
+            if heartbeat is not None:
+                every = min(HEARTBEAT_EVERY_MAX, settings.worker_heartbeat_timeout_seconds / 4)
+                beating = asyncio.create_task(_heartbeat(heartbeat, every, worker.stop), name="heartbeat")
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, worker.stop)
@@ -67,9 +75,17 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
         await engine.dispose()
 
 
-async def _heartbeat(path: Path, settings: Settings) -> None:
-    """Touches ``path`` from this event loop until cancelled: it goes stale when the loop is blocked."""
-    every = min(HEARTBEAT_EVERY_MAX, settings.worker_heartbeat_timeout_seconds / 4)
+async def _heartbeat(path: Path, every: float, stop: Callable[[], None]) -> None:
+    """Touches ``path`` from this event loop until cancelled: it goes stale when the loop is blocked.
+
+    Should the supervisor die (this process is handed to another parent), the worker is stopped
+    gracefully rather than left running unsupervised.
+    """
+    parent = os.getppid()
     while True:
+        if os.getppid() != parent:
+            logger.warning("the supervisor (pid %d) is gone; stopping", parent)
+            stop()
+            return
         beat(path)
         await asyncio.sleep(every)
