@@ -12,19 +12,21 @@ Due timers are fired in batches: one transaction locks up to
 ``TIMER_BATCH`` executions that have a due timer (skipping those another
 sweeper or a worker holds) and applies their timers one after another, so a
 thousand timers due at the same instant cost a few dozen commits, not a
-thousand. Should a batch fail, its timers are fired again one transaction
-each, so one timer that cannot be applied does not hold back the others.
+thousand, and two sweepers take disjoint batches. Should a batch fail, its
+timers are fired again one transaction each, so one timer that cannot be
+applied does not hold back the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.engine import StepStatus, StepTimedOut, live_timers
@@ -33,6 +35,10 @@ from wirehub.store.transition import EXECUTIONS, OUTBOX, STEP_RUNS, TIMERS, Stor
 
 logger = logging.getLogger("wirehub.store")
 
+SWEEP_CONCURRENCY = 8
+"""Executions one sweep expires leases or fires timers of at once, on PostgreSQL."""
+BACKLOG_RESEND_FACTOR = 10
+"""Without ``resend``, a sent, unclaimed dispatch is sent again after this many redelivery intervals."""
 TIMER_BATCH = 25
 """Timers one transaction fires at most."""
 TIMER_LANES = 4
@@ -45,12 +51,19 @@ _Due = tuple[Any, str, str, int]
 class Sweeper(StoreCore):
     """The store's side of the sweeper loop."""
 
-    async def sweep(self, *, limit: int = 100) -> SweepResult:
+    async def sweep(self, *, limit: int = 100, resend: bool = True) -> SweepResult:
         """Expires dead leases, fires due timers and returns dispatches to send again.
 
         Args:
             limit: At most this many leases, this many timers and this many
                 dispatch records in one sweep.
+            resend: Whether to send again dispatches that were sent but not
+                claimed within the redelivery interval (those never sent are
+                always returned). A sweeper passes False while the broker
+                still holds unread messages: what it sent is then waiting
+                for a free worker, not lost, and a copy would only queue
+                behind it and cost a refused claim. Even then, one sent
+                ``BACKLOG_RESEND_FACTOR`` intervals ago is sent again.
 
         Returns:
             What to send now (redeliveries, and the attempts that fired
@@ -69,17 +82,43 @@ class Sweeper(StoreCore):
                     .limit(limit),
                 )
             ).all()
+        expiring, expired = await self._by_execution(
+            leases, lambda lease: self._expire(lease.execution_id, lease.step_id, lease.attempt)
+        )
+        fired, firing = await self._fire_due(limit)
+        return SweepResult(expiring + firing + await self._redeliver(limit, resend), expired, fired)
+
+    async def _by_execution(
+        self, rows: Sequence[Row[Any]], handle: Callable[[Row[Any]], Awaitable[list[Dispatch] | None]]
+    ) -> tuple[list[Dispatch], int]:
+        """Handles ``rows`` one transaction each; returns the dispatches made and how many were applied.
+
+        On PostgreSQL up to ``SWEEP_CONCURRENCY`` executions are handled at
+        once (the rows of one execution in order, so none skips a lock its
+        own sibling holds): after a crash, a worker's sweeper expires the
+        dead worker's leases while its event loop also runs dozens of
+        attempts, and one transaction at a time made that take many seconds.
+        SQLite serialises writers anyway: one at a time there.
+        """
+        groups: dict[Any, list[Row[Any]]] = {}
+        for row in rows:
+            groups.setdefault(row.execution_id, []).append(row)
+        slots = asyncio.Semaphore(SWEEP_CONCURRENCY if self.sessions.kw["bind"].dialect.name == "postgresql" else 1)
+
+        async def one_execution(group: list[Row[Any]]) -> list[list[Dispatch] | None]:
+            async with slots:
+                return [await handle(row) for row in group]
+
+        async with asyncio.TaskGroup() as tasks:
+            running = [tasks.create_task(one_execution(group)) for group in groups.values()]
         dispatches: list[Dispatch] = []
-        expired = 0
-        for lease in leases:
-            sent = await self._expire(lease.execution_id, lease.step_id, lease.attempt)
-            if sent is not None:
-                expired += 1
-                dispatches += sent
-        fired, sent = await self._fire_due(limit)
-        dispatches += sent
-        dispatches += await self._redeliver(limit)
-        return SweepResult(dispatches, expired, fired)
+        applied = 0
+        for task in running:
+            for sent in task.result():
+                if sent is not None:
+                    applied += 1
+                    dispatches += sent
+        return dispatches, applied
 
     async def _expire(self, execution_id: Any, step_id: str, attempt: int) -> list[Dispatch] | None:
         """Times out one attempt whose lease lapsed; ``None`` when another got there first."""
@@ -113,7 +152,7 @@ class Sweeper(StoreCore):
                     break  # nothing more is due, or the rest is locked by others
             return fired, dispatches
 
-        lanes = TIMER_LANES if self._dialect() == "postgresql" else 1
+        lanes = TIMER_LANES if self.sessions.kw["bind"].dialect.name == "postgresql" else 1
         results = await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
         fired, dispatches = 0, []
         failures = []
@@ -128,10 +167,6 @@ class Sweeper(StoreCore):
         for failure in failures:
             logger.warning("firing timers failed in one of %d transactions (%s)", lanes, failure)
         return fired, dispatches
-
-    def _dialect(self) -> str:
-        bind = self.sessions.kw.get("bind")
-        return str(bind.dialect.name) if bind is not None else ""
 
     async def _fire_batch(self, size: int) -> tuple[int, int, list[Dispatch]]:
         """Fires up to ``size`` due timers in one transaction.
@@ -209,22 +244,21 @@ class Sweeper(StoreCore):
         outcome = await self.transition(session, loaded, timer_event(kind, step_id, attempt, now))
         return outcome.applied.dispatches if outcome.applied.accepted else None
 
-    async def _redeliver(self, limit: int) -> list[Dispatch]:
-        """Dispatch records never sent, or sent and never claimed, for longer than the redelivery interval."""
+    async def _redeliver(self, limit: int, resend: bool) -> list[Dispatch]:
+        """Dispatch records unsent, or sent and unclaimed (``resend``), for longer than the redelivery interval."""
         now = self.now()
         before = now - timedelta(seconds=self.redelivery_seconds)
         o = OUTBOX.c
+        unsent = and_(o.delivered_at.is_(None), o.created_at <= before)
+        # Without ``resend`` a sent dispatch is still sent again once it is far older (a worker that read
+        # it died before claiming it while the stream never ran empty): late, never lost.
+        long_before = now - timedelta(seconds=self.redelivery_seconds * BACKLOG_RESEND_FACTOR)
         async with self.sessions() as session, session.begin():
             rows = (
                 await sql(
                     session,
                     select(o.id, o.payload)
-                    .where(
-                        or_(
-                            and_(o.delivered_at.is_(None), o.created_at <= before),
-                            o.delivered_at <= before,
-                        )
-                    )
+                    .where(or_(unsent, o.delivered_at <= (before if resend else long_before)))
                     .order_by(o.created_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True),
@@ -239,3 +273,17 @@ class Sweeper(StoreCore):
                 .values(delivered_at=now, deliveries=o.deliveries + 1),
             )
         return [msgspec.convert(row.payload, Dispatch) for row in rows]
+
+    async def next_timer_due(self, after: datetime | None = None) -> datetime | None:
+        """When the earliest stored timer due after ``after`` is due (the store's clock), or ``None``.
+
+        A sweeper that follows timers sleeps until then instead of polling;
+        with ``after`` the instant its last sweep began, a timer that sweep
+        could have fired and did not (its execution locked by another
+        transaction) is left to the regular interval.
+        """
+        earliest = select(func.min(TIMERS.c.due_at))
+        if after is not None:
+            earliest = earliest.where(TIMERS.c.due_at > after)
+        async with self.reads() as session, session.begin():
+            return (await sql(session, earliest)).scalar_one_or_none()
