@@ -90,6 +90,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         float,
         msgspec.Meta(gt=0, le=3_600, description="How often a sweeper expires leases, fires timers and redispatches."),
     ] = 1.0
+    worker_processes: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=256,
+            description="Worker processes `wirehub worker` runs under a supervisor that replaces any that exits or"
+            " stops sending heartbeats; 1 runs the worker in the command's own process.",
+        ),
+    ] = 1
+    worker_heartbeat_timeout_seconds: Annotated[
+        float,
+        msgspec.Meta(
+            gt=0,
+            le=3_600,
+            description="How long a supervised worker process may go without a heartbeat from its event loop"
+            " before it is killed and replaced.",
+        ),
+    ] = 15.0
+    worker_sweep: Annotated[
+        bool,
+        msgspec.Meta(description="Whether a worker process also runs a sweeper (any number may; one is enough)."),
+    ] = True
     shutdown_grace_seconds: Annotated[
         float,
         msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),

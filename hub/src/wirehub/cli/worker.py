@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
 from wirehub.cli.errors import CliError, load_settings
 
+_CHILD = "from wirehub.cli.main import main; main()"
+"""How a supervisor starts a child: this same command line, in the same interpreter."""
+
 
 @click.command("worker")
 @click.option("--name", help="This worker's name in claims and in the Redis consumer group (default: HOST:PID).")
-def worker_command(name: str | None) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 256),
+    help="Run this many worker processes under a supervisor that replaces any that exits or stops sending"
+    " heartbeats (default: WIREHUB_WORKER_PROCESSES, 1).",
+)
+@click.option("--heartbeat-file", type=click.Path(path_type=Path), hidden=True)
+def worker_command(name: str | None, processes: int | None, heartbeat_file: Path | None) -> None:
     """Run attempts from Redis (WIREHUB_REDIS_URL) against the database (WIREHUB_DATABASE_URL).
 
-    Start as many as you like, on as many machines. Each also sweeps: it
-    expires dead leases, fires due timers and dispatches again what was never
-    claimed. SIGTERM (or Ctrl-C) stops taking work, lets running attempts
-    finish for WIREHUB_SHUTDOWN_GRACE_SECONDS, hands back the rest and exits 0.
-    A lost Redis or database connection is waited out, never fatal.
+    Start as many as you like, on as many machines. Each also sweeps (unless
+    WIREHUB_WORKER_SWEEP=false): it expires dead leases, fires due timers and
+    dispatches again what was never claimed. SIGTERM (or Ctrl-C) stops taking
+    work, lets running attempts finish for WIREHUB_SHUTDOWN_GRACE_SECONDS,
+    hands back the rest and exits 0. A lost Redis or database connection is
+    waited out, never fatal.
+
+    With --processes N, the command supervises N worker processes named
+    NAME-1 ... NAME-N: one that exits, or whose event loop sends no heartbeat
+    for WIREHUB_WORKER_HEARTBEAT_TIMEOUT_SECONDS (a node blocked it), is
+    killed and started again; SIGTERM is passed on to all of them.
     """
     import asyncio
 
@@ -24,7 +43,38 @@ def worker_command(name: str | None) -> None:
     from wirehub.worker import WorkerConfigError, serve
 
     settings = load_settings()
+    count = processes or settings.worker_processes
+    if count > 1:
+        if settings.redis_url is None:
+            raise CliError("WIREHUB_REDIS_URL is not set: `wirehub worker` takes its work from Redis")
+        sys.exit(_supervise(name, count, settings.worker_heartbeat_timeout_seconds, settings.shutdown_grace_seconds))
     try:
-        asyncio.run(serve(settings, name=name))
+        asyncio.run(serve(settings, name=name, heartbeat=heartbeat_file))
     except (WorkerConfigError, StoreError) as exc:
         raise CliError(str(exc)) from exc
+
+
+def _supervise(name: str | None, count: int, heartbeat_timeout: float, grace: float) -> int:
+    from wirehub.worker import worker_name
+    from wirehub.worker.supervisor import Supervisor, child_names
+
+    verbose = click.get_current_context().find_root().params.get("verbose", 0)
+    flags = ["-" + "v" * verbose] if verbose else []
+
+    def command(child: str, heartbeat: Path) -> list[str]:
+        return [
+            sys.executable,
+            "-c",
+            _CHILD,
+            *flags,
+            "worker",
+            "--name",
+            child,
+            "--processes",
+            "1",
+            "--heartbeat-file",
+            str(heartbeat),
+        ]
+
+    names = child_names(name or worker_name(), count)
+    return Supervisor(command, names, heartbeat_timeout=heartbeat_timeout, grace=grace).run()

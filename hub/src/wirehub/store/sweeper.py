@@ -7,26 +7,45 @@ transition: a locked execution is left for the next sweep) and checks again,
 under the lock, that the lease is still expired or the timer still stored;
 on SQLite the write lock taken at ``BEGIN`` serialises them. Applying a
 timer deletes its row in the same transaction, so it fires once.
+
+Due timers are fired in batches: one transaction locks up to
+``TIMER_BATCH`` executions that have a due timer (skipping those another
+sweeper or a worker holds) and applies their timers one after another, so a
+thousand timers due at the same instant cost a few dozen commits, not a
+thousand, and two sweepers take disjoint batches. Should a batch fail, its
+timers are fired again one transaction each, so one timer that cannot be
+applied does not hold back the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from wirehub.engine import StepStatus, StepTimedOut
+from wirehub.engine import StepStatus, StepTimedOut, live_timers
 from wirehub.store.records import Dispatch, SweepResult
-from wirehub.store.transition import OUTBOX, STEP_RUNS, TIMERS, StoreCore, sql, timer_event
+from wirehub.store.transition import EXECUTIONS, OUTBOX, STEP_RUNS, TIMERS, StoreCore, sql, timer_event
+
+logger = logging.getLogger("wirehub.store")
 
 SWEEP_CONCURRENCY = 8
 """Executions one sweep expires leases or fires timers of at once, on PostgreSQL."""
 BACKLOG_RESEND_FACTOR = 10
 """Without ``resend``, a sent, unclaimed dispatch is sent again after this many redelivery intervals."""
+TIMER_BATCH = 25
+"""Timers one transaction fires at most."""
+TIMER_LANES = 4
+"""Transactions firing timers at once, on PostgreSQL (SQLite has one writer)."""
+
+_Due = tuple[Any, str, str, int]
+"""A due timer: ``(execution_id, kind, step_id, attempt)``."""
 
 
 class Sweeper(StoreCore):
@@ -52,7 +71,7 @@ class Sweeper(StoreCore):
             and timers fired in this sweep.
         """
         now = self.now()
-        s, t = STEP_RUNS.c, TIMERS.c
+        s = STEP_RUNS.c
         async with self.sessions() as session, session.begin():
             leases = (
                 await sql(
@@ -63,21 +82,10 @@ class Sweeper(StoreCore):
                     .limit(limit),
                 )
             ).all()
-            timers = (
-                await sql(
-                    session,
-                    select(t.execution_id, t.kind, t.step_id, t.attempt)
-                    .where(t.due_at <= now)
-                    .order_by(t.due_at)
-                    .limit(limit),
-                )
-            ).all()
         expiring, expired = await self._by_execution(
             leases, lambda lease: self._expire(lease.execution_id, lease.step_id, lease.attempt)
         )
-        firing, fired = await self._by_execution(
-            timers, lambda timer: self._fire(timer.execution_id, timer.kind, timer.step_id, timer.attempt)
-        )
+        fired, firing = await self._fire_due(limit)
         return SweepResult(expiring + firing + await self._redeliver(limit, resend), expired, fired)
 
     async def _by_execution(
@@ -126,30 +134,115 @@ class Sweeper(StoreCore):
             outcome = await self.transition(session, loaded, StepTimedOut(step_id, attempt, now))
             return outcome.applied.dispatches if outcome.applied.accepted else None
 
+    async def _fire_due(self, limit: int) -> tuple[int, list[Dispatch]]:
+        """Fires up to ``limit`` due timers, in batches, several transactions at once on PostgreSQL."""
+        budget = limit
+
+        async def lane() -> tuple[int, list[Dispatch]]:
+            nonlocal budget
+            fired, dispatches = 0, []
+            while budget > 0:
+                size = min(TIMER_BATCH, budget)
+                budget -= size
+                taken, fired_now, sent = await self._fire_batch(size)
+                budget += size - fired_now
+                fired += fired_now
+                dispatches += sent
+                if taken < size or not fired_now:
+                    break  # nothing more is due, or the rest is locked by others
+            return fired, dispatches
+
+        lanes = TIMER_LANES if self.sessions.kw["bind"].dialect.name == "postgresql" else 1
+        results = await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
+        fired, dispatches = 0, []
+        failures = []
+        for result in results:
+            if isinstance(result, BaseException):
+                failures.append(result)
+            else:
+                fired += result[0]
+                dispatches += result[1]
+        if failures and not fired:
+            raise failures[0]
+        for failure in failures:
+            logger.warning("firing timers failed in one of %d transactions (%s)", lanes, failure)
+        return fired, dispatches
+
+    async def _fire_batch(self, size: int) -> tuple[int, int, list[Dispatch]]:
+        """Fires up to ``size`` due timers in one transaction.
+
+        Returns:
+            How many due timers the batch took, how many fired, and the
+            dispatches they made.
+        """
+        due: list[_Due] = []
+        fired, dispatches = 0, []
+        try:
+            async with self.sessions() as session, session.begin():
+                due = await self._lock_due(session, size)
+                for timer in due:
+                    sent = await self._fire_locked(session, *timer)
+                    if sent is not None:
+                        fired += 1
+                        dispatches += sent
+            return len(due), fired, dispatches
+        except Exception as exc:
+            if not due:
+                raise  # the batch could not even be read: the database is away
+            logger.warning("a batch of %d timers failed (%s); firing them one by one", len(due), exc)
+        # One of them could not be applied: fire each alone, so that the others still fire.
+        fired, dispatches, failures = 0, [], []
+        for timer in due:
+            try:
+                sent = await self._fire(*timer)
+            except Exception as exc:  # this one cannot be applied here (its plan does not compile in this process)
+                failures.append(exc)
+                logger.warning("timer %s of execution %s cannot fire here: %s", timer[1], timer[0], exc)
+                continue
+            if sent is not None:
+                fired += 1
+                dispatches += sent
+        if len(failures) == len(due):
+            raise failures[0]
+        return len(due), fired, dispatches
+
+    async def _lock_due(self, session: AsyncSession, size: int) -> list[_Due]:
+        """Up to ``size`` due timers, their executions locked (those another transaction holds are skipped)."""
+        t, e = TIMERS.c, EXECUTIONS.c
+        rows = (
+            await sql(
+                session,
+                select(t.execution_id, t.kind, t.step_id, t.attempt)
+                .join(EXECUTIONS, e.id == t.execution_id)
+                .where(t.due_at <= self.now())
+                .order_by(t.due_at)
+                .limit(size)
+                .with_for_update(of=EXECUTIONS, skip_locked=True),
+            )
+        ).all()
+        return [(row.execution_id, row.kind, row.step_id, row.attempt) for row in rows]
+
     async def _fire(self, execution_id: Any, kind: str, step_id: str, attempt: int) -> list[Dispatch] | None:
-        """Fires one due timer; ``None`` when it is gone (fired by another sweeper, or no longer live)."""
-        t = TIMERS.c
+        """Fires one due timer in a transaction of its own; ``None`` when it is gone."""
         async with self.sessions() as session, session.begin():
-            loaded = await self.lock(session, execution_id, skip_locked=True)
-            if loaded is None:
-                return None
-            now = self.now()
-            still = (
-                await sql(
-                    session,
-                    select(t.id).where(
-                        t.execution_id == execution_id,
-                        t.kind == kind,
-                        t.step_id == step_id,
-                        t.attempt == attempt,
-                        t.due_at <= now,
-                    ),
-                )
-            ).first()
-            if still is None:
-                return None
-            outcome = await self.transition(session, loaded, timer_event(kind, step_id, attempt, now))
-            return outcome.applied.dispatches if outcome.applied.accepted else None
+            return await self._fire_locked(session, execution_id, kind, step_id, attempt)
+
+    async def _fire_locked(
+        self, session: AsyncSession, execution_id: Any, kind: str, step_id: str, attempt: int
+    ) -> list[Dispatch] | None:
+        """Fires one due timer in ``session``; ``None`` when it is gone (fired by another sweeper, no longer live)."""
+        loaded = await self.lock(session, execution_id, skip_locked=True)
+        if loaded is None:
+            return None
+        now = self.now()
+        live = any(
+            (str(timer.kind), timer.step_id or "", timer.attempt) == (kind, step_id, attempt) and timer.at <= now
+            for timer in live_timers(loaded.state)
+        )
+        if not live:
+            return None  # an earlier timer of the batch, or another sweeper, ended it
+        outcome = await self.transition(session, loaded, timer_event(kind, step_id, attempt, now))
+        return outcome.applied.dispatches if outcome.applied.accepted else None
 
     async def _redeliver(self, limit: int, resend: bool) -> list[Dispatch]:
         """Dispatch records unsent, or sent and unclaimed (``resend``), for longer than the redelivery interval."""

@@ -1,0 +1,88 @@
+"""The fault tests' fixtures: a fresh PostgreSQL database, a sending side, ``wirehub worker`` processes.
+
+Worker processes are real subprocesses on 127.0.0.1, each with its log in the
+test's folder; the tests count from the database with plain SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.worker.faults_timers.support import LEASE, SWEEP, HubProcess, Start, admin
+from tests.worker.processes import Sender
+from tests.worker.redis_server import RedisServer
+from wirehub.plugins import Registry, load_registry
+from wirehub.settings import Settings
+from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
+from wirehub.store import database_url as parse_database_url
+from wirehub.worker import Dispatcher, broker_for, register
+
+
+@pytest.fixture
+async def postgresql_url(database_url: str) -> AsyncIterator[str]:
+    """A new, migrated-by-``sender`` PostgreSQL database, dropped after the test."""
+    name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
+    await admin(database_url, f'CREATE DATABASE "{name}"')
+    url = parse_database_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        await admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sender_registry() -> Registry:
+    """The node types the sending side knows: the installed plugins (a test module may add its own)."""
+    return load_registry()
+
+
+@pytest.fixture
+async def sender(postgresql_url: str, redis_server: RedisServer, sender_registry: Registry) -> AsyncIterator[Sender]:
+    """Saves workflows, starts executions and dispatches them (an API replica's job), on the migrated database."""
+    engine = database_engine(postgresql_url, pool_size=8)
+    await upgrade_database(engine)
+    registry = sender_registry
+    store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=LEASE, catalog=registry)
+    broker = broker_for(Settings(redis_url=redis_server.url, lease_seconds=LEASE))
+    register(broker)
+    await broker.startup()
+    try:
+        yield Sender(store, Dispatcher(broker, store), engine, registry)
+    finally:
+        await broker.shutdown()
+        await engine.dispose()
+
+
+@pytest.fixture
+def hub_workers(postgresql_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Start]:
+    """Starts worker processes: ``hub_workers("a", "b", env={...}, args=[...], wait=True)``; all killed afterwards."""
+    started: list[HubProcess] = []
+
+    def start(
+        *names: str, env: dict[str, str] | None = None, args: Sequence[str] = (), wait: bool = True
+    ) -> list[HubProcess]:
+        variables = {
+            "WIREHUB_DATABASE_URL": postgresql_url,
+            "WIREHUB_REDIS_URL": redis_server.url,
+            "WIREHUB_LEASE_SECONDS": str(LEASE),
+            "WIREHUB_SWEEP_INTERVAL_SECONDS": str(SWEEP),
+            "WIREHUB_SHUTDOWN_GRACE_SECONDS": "2",
+            "WIREHUB_WORKER_CONCURRENCY": "8",
+            **(env or {}),
+        }
+        processes = [HubProcess(name, variables, tmp_path, args) for name in names]
+        started.extend(processes)
+        if wait:
+            for process in processes:
+                process.wait_started()
+        return processes
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.close()
