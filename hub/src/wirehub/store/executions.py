@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
@@ -21,7 +20,7 @@ from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictErro
 from wirehub.store.models import Workflow
 from wirehub.store.records import Applied, ExecutionView, StepRunView
 from wirehub.store.sweeper import Sweeper
-from wirehub.store.transition import EXECUTIONS, HISTORY, OUTBOX, STEP_RUNS, VERSIONS, Loaded, sql
+from wirehub.store.transition import EXECUTIONS, HISTORY, STEP_RUNS, VERSIONS, Loaded, sql
 from wirehub.store.versions import WorkflowVersionService
 
 WORKFLOWS = cast(Table, Workflow.__table__)
@@ -180,19 +179,6 @@ class ExecutionStore(Claims, Sweeper):
                 raise ExecutionNotFoundError(execution_id)
             outcome = await self.transition(session, loaded, CancelRequested(self.now(), reason[:2000]))
             return outcome.applied
-
-    async def mark_delivered(self, dispatch_ids: Sequence[UUID]) -> None:
-        """Notes that these dispatches were handed to the broker (one statement; not a transition)."""
-        if not dispatch_ids:
-            return
-        o = OUTBOX.c
-        async with self.sessions() as session, session.begin():
-            await sql(
-                session,
-                update(OUTBOX)
-                .where(o.id.in_(list(dispatch_ids)))
-                .values(delivered_at=self.now(), deliveries=o.deliveries + 1),
-            )
 
     async def get(self, execution_id: UUID) -> ExecutionView:
         """The execution as stored, with its full state (outputs restored) and every attempt.

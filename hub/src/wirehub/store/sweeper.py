@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.engine import StepStatus, StepTimedOut, live_timers
@@ -245,20 +245,27 @@ class Sweeper(StoreCore):
         return outcome.applied.dispatches if outcome.applied.accepted else None
 
     async def _redeliver(self, limit: int, resend: bool) -> list[Dispatch]:
-        """Dispatch records unsent, or sent and unclaimed (``resend``), for longer than the redelivery interval."""
+        """Dispatch records unclaimed for longer than the redelivery interval (``resend``), or far longer.
+
+        The dispatcher sends a record right after the commit that made it and
+        writes nothing back, so a record counts as handed out at its last
+        redelivery (``delivered_at``) or else when it was made. Without
+        ``resend`` (the stream still holds unread messages: the original is
+        waiting, not lost) a record is sent again only after
+        ``BACKLOG_RESEND_FACTOR`` intervals (a worker that read it died before
+        claiming it while the stream never ran empty): late, never lost.
+        """
         now = self.now()
         before = now - timedelta(seconds=self.redelivery_seconds)
         o = OUTBOX.c
-        unsent = and_(o.delivered_at.is_(None), o.created_at <= before)
-        # Without ``resend`` a sent dispatch is still sent again once it is far older (a worker that read
-        # it died before claiming it while the stream never ran empty): late, never lost.
         long_before = now - timedelta(seconds=self.redelivery_seconds * BACKLOG_RESEND_FACTOR)
+        handed_out = func.coalesce(o.delivered_at, o.created_at)
         async with self.sessions() as session, session.begin():
             rows = (
                 await sql(
                     session,
                     select(o.id, o.payload)
-                    .where(or_(unsent, o.delivered_at <= (before if resend else long_before)))
+                    .where(handed_out <= (before if resend else long_before))
                     .order_by(o.created_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True),

@@ -46,9 +46,9 @@ class DispatchRecord(Record):
     """Work that must be handed to a worker once the transaction that made it commits.
 
     Written in the same transaction as the transition that needs it; after
-    commit the dispatcher sends it and sets ``delivered_at``. What stays
-    undelivered is found again by the sweeper, so a crash between commit and
-    send loses nothing.
+    commit the dispatcher sends it, writing nothing back, and the claim
+    deletes it. What stays unclaimed is sent again by the sweeper, so a crash
+    between commit and send, or a message Redis lost, loses nothing.
 
     Attributes:
         execution_id: The execution.
@@ -56,7 +56,8 @@ class DispatchRecord(Record):
         kind: What to do (``run_step``, ``cancel_step``...).
         payload: What the worker needs (opaque JSON).
         deliveries: How many times it was handed out.
-        delivered_at: When it was last handed out; ``None`` until then.
+        delivered_at: When the sweeper last sent it again; ``None`` until then
+            (the dispatcher's send right after commit is not written down).
     """
 
     __tablename__ = "dispatch_outbox"
