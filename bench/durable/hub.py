@@ -23,6 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from bench.durable.floor import counting
+from bench.durable.floor.worker import WorkerConfig as FloorWorkerConfig
 from bench.durable.processes import stop_processes, worker_counters
 from bench.durable.protocol import Counters, Services, Workload
 
@@ -107,6 +108,10 @@ def count_steps(store: Any, cells: MutableSequence[int]) -> None:
     store.finish_all = counted_all
 
 
+FLOOR_TASKS = FloorWorkerConfig.max_async_tasks
+"""How many tasks a floor worker runs at once; each hub worker gets as many slots."""
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     """What a worker process needs."""
@@ -133,7 +138,12 @@ async def _worker(config: WorkerConfig, cells: MutableSequence[int], ready: Any)
     from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory
     from wirehub.worker.process import Worker
 
-    settings = Settings(database_url=sqlalchemy_url(config.database_url), redis_url=config.redis_url)
+    # As many attempts at once as a floor worker runs tasks (its ``max_async_tasks``): the same concurrency.
+    settings = Settings(
+        database_url=sqlalchemy_url(config.database_url),
+        redis_url=config.redis_url,
+        worker_concurrency=FLOOR_TASKS,
+    )
     registry = default_registry(settings=settings)
     engine = database_engine(settings.database_url)
     count_database(engine, cells)
