@@ -10,9 +10,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.plugins_system.samples import plugin_returning
+from wirehub.engine import validate_definition
 from wirehub.plugins import Registry, build_registry
 from wirehub.store import (
     InvalidDefinitionError,
@@ -23,6 +25,11 @@ from wirehub.store import (
     content_hash,
     session_factory,
 )
+from wirehub_core import core
+from wirehub_plugin_example import Slugify
+
+# Version 1 of example.slugify took `max_length: 0` for "no limit"; version 2 wants null.
+WRITTEN_FOR_V1 = {"separator": "_", "max_length": 0}
 
 DEFINITION: dict[str, Any] = {
     "name": "totals",
@@ -191,12 +198,66 @@ async def test_concurrent_saves_get_consecutive_versions(migrated: AsyncEngine, 
     assert sorted(numbers) == [2, 3, 4, 5, 6]
 
 
-async def test_a_version_whose_node_types_are_not_installed_here_does_not_compile(
+PINNED_FACTS_DEFINITION: dict[str, Any] = {
+    "name": "routed",
+    "steps": [
+        {
+            "id": "route",
+            "type": "core.condition",
+            "config": {"branches": [{"name": "big", "when": "input.n > `10`"}], "default": "small"},
+        },
+        {"id": "fetch", "type": "core.http", "needs": ["route:big"], "config": {"url": "https://example.com/"}},
+        {
+            "id": "slug",
+            "type": "example.slugify",
+            "needs": ["route:small"],
+            "type_version": 1,
+            "config": WRITTEN_FOR_V1,
+        },
+    ],
+}
+"""A routing step (branches), a step without a default input, and a config migrated from version 1 to 2."""
+
+
+def _with_slugify_v2() -> Registry:
+    return build_registry([core, plugin_returning(Slugify, plugin_name="example")])
+
+
+async def test_a_pinned_version_compiles_to_the_same_plan_without_its_node_types_installed(
+    migrated: AsyncEngine,
+) -> None:
+    installed = _with_slugify_v2()
+    sessions = session_factory(migrated, writes=True)
+    async with sessions.begin() as session:
+        saved = await WorkflowVersionService(session, installed, PlanCache()).create(PINNED_FACTS_DEFINITION)
+    nothing_installed = build_registry(load_entry_points=False)
+    async with sessions() as session:
+        with_plugins = await WorkflowVersionService(session, installed, PlanCache()).load_plan(saved.workflow_id, 1)
+        without = await WorkflowVersionService(session, nothing_installed, PlanCache()).load_plan(saved.workflow_id, 1)
+    at_save = validate_definition(PINNED_FACTS_DEFINITION, installed).plan
+    assert without == with_plugins == at_save
+    assert saved.node_facts == {"branches": {"route": ["big", "small"]}, "without_default_input": ["fetch"]}
+    assert without.steps["route"].branches == ("big", "small")
+    assert not without.steps["fetch"].takes_default_input
+    assert without.steps["slug"].takes_default_input
+    assert (without.steps["slug"].type_version, without.steps["slug"].config) == (
+        2,
+        {"separator": "_", "max_length": None},
+    )
+
+
+async def test_a_version_saved_without_node_facts_compiles_against_the_installed_node_types(
     migrated: AsyncEngine, registry: Registry
 ) -> None:
+    """Versions saved before node facts were recorded: compiled as before, and only where their node types are."""
     sessions = session_factory(migrated, writes=True)
     async with sessions.begin() as session:
         saved = await WorkflowVersionService(session, registry, PlanCache()).create(DEFINITION)
+        recorded = await WorkflowVersionService(session, registry, PlanCache()).load_plan(saved.workflow_id, 1)
+        await session.execute(update(WorkflowVersion).where(WorkflowVersion.id == saved.id).values(node_facts=None))
+    async with sessions() as session:
+        compiled = await WorkflowVersionService(session, registry, PlanCache()).load_plan(saved.workflow_id, 1)
+    assert compiled == recorded
     without_core = build_registry(load_entry_points=False)
     plans = PlanCache()
     async with sessions() as session:

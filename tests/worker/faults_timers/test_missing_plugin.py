@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.worker.faults_timers.support import Start, fetch, until
 from tests.worker.processes import Sender
 
@@ -35,11 +33,6 @@ def _count_words(queue_timeout: float) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a worker without the node type cannot compile the pinned plan (store.versions: InvalidDefinitionError),"
-    " so it can neither claim the attempt to hand it back nor sweep the execution's timers",
-)
 async def test_a_step_no_worker_can_run_waits_for_one_that_can_or_fails_with_a_clear_queue_timeout(
     sender: Sender, hub_workers: Start, postgresql_url: str
 ) -> None:

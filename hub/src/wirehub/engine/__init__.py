@@ -6,6 +6,8 @@ without touching its users:
 
 - ``validate_definition`` / ``validate_input``: every problem at once, each
   with a JSON pointer; a valid definition comes back as a ``Plan``.
+- ``pin_versions`` / ``node_facts`` / ``compile_pinned``: what a saved version
+  records, and its plan compiled from that record alone (no node type needed).
   ``read_input`` decodes an input written as JSON text within the input's limits.
 - ``prepare`` / ``start`` / ``apply``: ``(plan, state, event) -> (state, commands)``.
 - The state (``ExecutionState``, ``StepRun``), the events that change it,
@@ -45,17 +47,20 @@ from wirehub.engine.execution.timers import Timer, due_timers, live_timers
 from wirehub.engine.expressions.evaluate import evaluate
 from wirehub.engine.language.pinning import pin_versions
 from wirehub.engine.language.problems import Problem
-from wirehub.engine.plan import Plan, StepPlan
+from wirehub.engine.plan import NodeFacts, Plan, StepPlan, compile_pinned, node_facts
 from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.engine.validation.validate import ValidationReport, read_input, validate_definition, validate_input
 
 __all__ = [
     # Validation and plans
     "NodeCatalog",
+    "NodeFacts",
     "Plan",
     "Problem",
     "StepPlan",
     "ValidationReport",
+    "compile_pinned",
+    "node_facts",
     "pin_versions",
     "read_input",
     "validate_definition",

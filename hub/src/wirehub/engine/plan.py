@@ -12,6 +12,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from wirehub.engine.expressions.evaluate import ExpressionSyntaxError, referenced_steps
 from wirehub.engine.language.definition import Catch, RetryPolicy, Step, Workflow
 
@@ -277,4 +279,53 @@ def build_plan(
         output=workflow.output,
         timeout_seconds=workflow.timeout_seconds,
         input_schema=workflow.input_schema,
+    )
+
+
+class NodeFacts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """What a plan takes from its steps' node types beyond the pinned definition.
+
+    Recorded when a version is saved (validated against the installed node
+    types then), so its plan compiles later without them: the node-type
+    version and migrated config are already pinned in the definition.
+
+    Attributes:
+        branches: The branch names of each routing step, by step id.
+        without_default_input: The steps whose node type does not take a
+            default input, in id order.
+    """
+
+    branches: dict[str, tuple[str, ...]] = {}
+    without_default_input: tuple[str, ...] = ()
+
+
+def node_facts(plan: Plan) -> NodeFacts:
+    """What ``plan`` took from its node types, to record beside its pinned definition."""
+    return NodeFacts(
+        branches={step.id: step.branches for step in plan.steps.values() if step.branches is not None},
+        without_default_input=tuple(sorted(step.id for step in plan.steps.values() if not step.takes_default_input)),
+    )
+
+
+def compile_pinned(definition: dict[str, Any], facts: NodeFacts) -> Plan:
+    """Compiles a saved, pinned definition with the node facts recorded when it was saved.
+
+    No node type is needed: the definition was validated when it was saved,
+    and every step's ``type_version`` and migrated config are pinned in it,
+    so the plan is the one its validation compiled, on any worker.
+
+    Args:
+        definition: A definition as ``pin_versions`` returned it.
+        facts: ``node_facts`` of the plan its validation compiled.
+
+    Raises:
+        ValueError: The definition does not decode, or its graph has a cycle
+            (neither happens to a definition that passed validation).
+    """
+    try:
+        workflow = msgspec.convert(definition, Workflow)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"the pinned definition does not decode: {exc}") from exc
+    return build_plan(
+        workflow, branches=dict(facts.branches), without_default_input=frozenset(facts.without_default_input)
     )

@@ -1,4 +1,10 @@
-"""Saving workflow versions (validated, pinned, immutable) and loading their compiled plans."""
+"""Saving workflow versions (validated, pinned, immutable) and loading their compiled plans.
+
+A version is validated against the installed node types when it is saved,
+and records then what its plan takes from them (``node_facts``), so its plan
+compiles later from the row alone: the same plan on every worker, also on
+one that lacks the plugin (its runtime then hands the attempt back).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,16 @@ import msgspec
 from advanced_alchemy.exceptions import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wirehub.engine import NodeCatalog, Plan, pin_versions, validate_definition
+from wirehub.engine import (
+    NodeCatalog,
+    NodeFacts,
+    Plan,
+    Problem,
+    compile_pinned,
+    node_facts,
+    pin_versions,
+    validate_definition,
+)
 from wirehub.store.errors import InvalidDefinitionError, WorkflowNotFoundError
 from wirehub.store.models import Workflow, WorkflowVersion
 from wirehub.store.plans import PlanCache
@@ -31,7 +46,9 @@ class WorkflowVersionService:
     Args:
         session: The session to read and write through.
         catalog: The node types installed here (``wirehub.plugins``'s
-            registry); definitions are validated and pinned against it.
+            registry); definitions are validated and pinned against it when
+            saved. Plans of saved versions compile without it, except for
+            versions saved before ``node_facts`` was recorded.
         plans: Where compiled plans are kept; share one per process.
     """
 
@@ -48,12 +65,14 @@ class WorkflowVersionService:
         Raises:
             InvalidDefinitionError: The definition has problems; nothing is stored.
         """
-        pinned, digest = self._pin(definition)
+        pinned, digest, facts = self._pin(definition)
         workflow = await self.workflows.add(
             Workflow(name=pinned["name"], description=pinned.get("description"), latest_version=1)
         )
         return await self.versions.add(
-            WorkflowVersion(workflow_id=workflow.id, version=1, definition=pinned, content_hash=digest)
+            WorkflowVersion(
+                workflow_id=workflow.id, version=1, definition=pinned, content_hash=digest, node_facts=facts
+            )
         )
 
     async def save_version(self, workflow_id: UUID, definition: DefinitionSource) -> WorkflowVersion:
@@ -68,7 +87,7 @@ class WorkflowVersionService:
             InvalidDefinitionError: The definition has problems; nothing is stored.
             WorkflowNotFoundError: No such workflow.
         """
-        pinned, digest = self._pin(definition)
+        pinned, digest, facts = self._pin(definition)
         try:
             workflow = await self.workflows.get(workflow_id, with_for_update=True)
         except NotFoundError as exc:
@@ -81,7 +100,11 @@ class WorkflowVersionService:
         workflow.description = pinned.get("description")  # the session flushes this change with the insert below
         return await self.versions.add(
             WorkflowVersion(
-                workflow_id=workflow_id, version=workflow.latest_version, definition=pinned, content_hash=digest
+                workflow_id=workflow_id,
+                version=workflow.latest_version,
+                definition=pinned,
+                content_hash=digest,
+                node_facts=facts,
             )
         )
 
@@ -104,10 +127,16 @@ class WorkflowVersionService:
     async def load_plan(self, workflow_id: UUID, version: int) -> Plan:
         """The compiled plan of a stored version, from the cache when it holds it.
 
+        The plan is compiled from the version's row alone (its pinned
+        definition and ``node_facts``); the node types it names need not be
+        installed here. A version saved before ``node_facts`` was recorded is
+        compiled against the installed node types instead.
+
         Raises:
             WorkflowNotFoundError: No such workflow or version.
-            InvalidDefinitionError: The stored version no longer compiles here
-                (a node type it pins is not installed in this process).
+            InvalidDefinitionError: The stored version does not compile: a
+                corrupt row, or (only a version without ``node_facts``) a
+                node type it pins is not installed in this process.
         """
         key = (workflow_id, version)
         cached = self.plans.get(key)
@@ -116,20 +145,26 @@ class WorkflowVersionService:
         stored = await self.get_version(workflow_id, version)
         return self.plans.get_or_compile(key, lambda: self._compile(stored))
 
-    def _pin(self, definition: DefinitionSource) -> tuple[dict[str, Any], str]:
+    def _pin(self, definition: DefinitionSource) -> tuple[dict[str, Any], str, dict[str, Any]]:
         report = validate_definition(definition, self.catalog)
         if report.problems or report.plan is None:
             raise InvalidDefinitionError("the workflow definition", report.problems)
         decoded = definition if isinstance(definition, dict) else msgspec.json.decode(definition)
         pinned = pin_versions(decoded, report.plan.steps)
-        return pinned, content_hash(pinned)
+        facts: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(node_facts(report.plan)))  # plain JSON
+        return pinned, content_hash(pinned), facts
 
     def _compile(self, stored: WorkflowVersion) -> Plan:
-        report = validate_definition(stored.definition, self.catalog)
-        if report.problems or report.plan is None:
-            what = f"version {stored.version} of workflow {stored.workflow_id}"
-            raise InvalidDefinitionError(what, report.problems)
-        return report.plan
+        what = f"version {stored.version} of workflow {stored.workflow_id}"
+        if stored.node_facts is None:
+            report = validate_definition(stored.definition, self.catalog)
+            if report.problems or report.plan is None:
+                raise InvalidDefinitionError(what, report.problems)
+            return report.plan
+        try:
+            return compile_pinned(stored.definition, msgspec.convert(stored.node_facts, NodeFacts))
+        except (ValueError, msgspec.ValidationError) as exc:
+            raise InvalidDefinitionError(what, [Problem("", str(exc), "corrupt-version")]) from exc
 
 
 def content_hash(definition: dict[str, Any]) -> str:

@@ -39,6 +39,11 @@ class WorkflowVersion(Record):
             same plan from it.
         content_hash: SHA-256 (hex) of the pinned definition in canonical
             JSON (sorted keys), to recognise a save that changes nothing.
+        node_facts: What the plan takes from the node types beyond the
+            pinned definition (``wirehub.engine.NodeFacts``: routing steps'
+            branches, steps without a default input), recorded when saved so
+            the plan compiles where those node types are not installed;
+            ``None`` on versions saved before it was recorded.
     """
 
     __tablename__ = "workflow_versions"
@@ -48,3 +53,4 @@ class WorkflowVersion(Record):
     version: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON_VALUE)
     content_hash: Mapped[str] = mapped_column(String(64))
+    node_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON_VALUE, default=None)
