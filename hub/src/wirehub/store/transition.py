@@ -26,7 +26,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Delete, Table, Update, and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -53,6 +53,7 @@ from wirehub.store.models.base import utc_now
 from wirehub.store.plans import PlanCache
 from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.versions import WorkflowVersionService
+from wirehub.store.writes import Change, Insert, Write, run_writes
 
 EXECUTIONS = cast(Table, Execution.__table__)
 STEP_RUNS = cast(Table, StepRun.__table__)
@@ -131,8 +132,6 @@ _ROW_CLOSED = frozenset(
 )
 _MAX_VERSION_KEYS = 4096
 TimerKey = tuple[str, str, int]
-Write = Update | Delete | tuple[Table, list[dict[str, Any]]]
-"""One write of a transition: a statement, or rows to insert into a table."""
 
 
 async def sql(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
@@ -401,7 +400,7 @@ class StoreCore:
             }
             for offset, applied in enumerate(events)
         ]
-        writes.append((HISTORY, history))
+        writes.append(Insert(HISTORY, history))
         following = sequence + len(events)
         changes = {
             "status": str(new.status),
@@ -414,12 +413,8 @@ class StoreCore:
             "next_sequence": following,
             "updated_at": now,
         }
-        execution = (
-            update(EXECUTIONS)
-            .where(_E.id == loaded.execution_id, _E.lock_version == loaded.lock_version)
-            .values(**changes)
-        )
-        result = await _write(session, writes, execution)
+        execution = Change(EXECUTIONS, {"id": loaded.execution_id, "lock_version": loaded.lock_version}, changes)
+        result = await run_writes(session, writes, execution)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")
         publish_after_commit(session, self.publisher, loaded.workflow_id, history, str(new.status))
@@ -561,12 +556,10 @@ class StoreCore:
             if attempt_values:
                 values.update(attempt_values.get((step_id, run.attempt), {}))
             writes.append(
-                update(STEP_RUNS)
-                .where(s.execution_id == execution_id, s.step_id == step_id, s.attempt == run.attempt)
-                .values(**values)
+                Change(STEP_RUNS, {"execution_id": execution_id, "step_id": step_id, "attempt": run.attempt}, values)
             )
         if added:
-            writes.append((STEP_RUNS, added))
+            writes.append(Insert(STEP_RUNS, added))
         if left_scheduled:
             # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
             attempts = select(s.id).where(
@@ -588,7 +581,7 @@ class StoreCore:
         now = self.now()
         dispatches = [Dispatch(uuid7(), execution_id, step_id, attempt) for step_id, attempt in inputs]
         writes.append(
-            (
+            Insert(
                 OUTBOX,
                 [
                     {
@@ -645,36 +638,6 @@ class StoreCore:
                     for (kind, step, attempt), at in fresh
                 ],
             )
-
-
-async def _write(session: AsyncSession, writes: list[Write], last: Update) -> CursorResult[Any]:
-    """Runs ``writes``, then ``last``, whose result it returns: on PostgreSQL as one statement.
-
-    There ``writes`` become data-modifying ``WITH`` clauses of ``last``, one
-    per inserted row (a statement of single-row inserts stays in SQLAlchemy's
-    compiled cache; a multi-row ``VALUES`` does not): they run in the same
-    snapshot and change other rows than each other (new attempts, history
-    entries and dispatch records; the changed attempts' rows; ``last`` the
-    execution), so their order does not matter, and the transition's writes
-    take one round trip instead of one each. Elsewhere they run in order,
-    the rows of an insert in one ``executemany``.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        clauses: list[Any] = []
-        for write in writes:
-            if isinstance(write, tuple):
-                table, rows = write
-                clauses += (insert(table).values(row) for row in rows)
-            else:
-                clauses.append(write)
-        return await sql(session, last.add_cte(*(clause.cte(f"w{index}") for index, clause in enumerate(clauses))))
-    for write in writes:
-        if isinstance(write, tuple):
-            table, rows = write
-            await sql(session, insert(table), rows if len(rows) > 1 else rows[0])
-        else:
-            await sql(session, write)
-    return await sql(session, last)
 
 
 async def _restore_outputs(

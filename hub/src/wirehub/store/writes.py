@@ -1,0 +1,148 @@
+"""A transition's writes, run as statements built once per shape with bound parameters.
+
+A transition inserts rows (new attempts, history entries, dispatch records),
+updates rows by their key (changed attempts, the execution) and, rarely, runs
+a prepared statement (``Delete``). Built with the values inside them, each
+statement costs SQLAlchemy a literal coercion per value and a cache key walk
+over all of them on every call: most of a step's CPU in the store. Here a
+statement depends only on its *shape* (the table, the columns written, the
+key columns), holds ``bindparam`` placeholders, and is built once and reused
+(``functools.lru_cache``; a reused statement object also keeps its cache
+key); the values travel as parameters.
+
+On PostgreSQL the writes are data-modifying ``WITH`` clauses of the last
+update (the execution's), one round trip: they run in the same snapshot and
+change other rows than each other (new attempts, history entries and dispatch
+records; the changed attempts' rows; the last the execution), so their order
+does not matter. Elsewhere they run in order, the rows of an insert in one
+``executemany``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Delete, Table, and_, bindparam, insert, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
+
+from wirehub.store.models import metadata
+
+_STATEMENT_SHAPES = 512
+"""Statements kept per shape: shapes are few (a transition writes a handful of kinds of row), but the
+number of rows one transition inserts varies, and on PostgreSQL it is part of the shape."""
+
+
+@dataclass(frozen=True)
+class Insert:
+    """Rows to insert into ``table``; each row a mapping of column to value."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Change:
+    """An update of the rows of ``table`` whose ``key`` columns equal the given values."""
+
+    table: Table
+    key: Mapping[str, Any]
+    values: Mapping[str, Any]
+
+
+Write = Insert | Change | Delete
+"""One write of a transition: rows to insert, a row to update, or a prepared statement."""
+
+_Shape = tuple[Any, ...]
+
+
+async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Change) -> CursorResult[Any]:
+    """Runs ``writes``, then ``last``, whose result it returns: on PostgreSQL as one statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        shapes: list[_Shape] = []
+        parameters: dict[str, Any] = {}
+        others: list[Delete] = []
+        for write in writes:
+            if isinstance(write, Insert):
+                for row in write.rows:
+                    prefix = f"w{len(shapes)}_"
+                    shapes.append(("insert", write.table.name, tuple(row)))
+                    parameters.update((prefix + column, value) for column, value in row.items())
+            elif isinstance(write, Change):
+                prefix = f"w{len(shapes)}_"
+                shapes.append(("change", write.table.name, tuple(write.key), tuple(write.values)))
+                _bind_change(parameters, prefix, write)
+            else:
+                others.append(write)
+        for other in others:  # rare (a dispatch no longer needed): its own statement, before the rest
+            await _execute(session, other)
+        _bind_change(parameters, "x_", last)
+        statement = _combined(tuple(shapes), (last.table.name, tuple(last.key), tuple(last.values)))
+        return await _execute(session, statement, parameters)
+    for write in writes:
+        if isinstance(write, Insert):
+            rows = [dict(row) for row in write.rows]
+            await _execute(session, insert(write.table), rows if len(rows) > 1 else rows[0])
+        elif isinstance(write, Change):
+            await _run_change(session, write)
+        else:
+            await _execute(session, write)
+    return await _run_change(session, last)
+
+
+async def _run_change(session: AsyncSession, change: Change) -> CursorResult[Any]:
+    parameters: dict[str, Any] = {}
+    _bind_change(parameters, "x_", change)
+    statement = _change(change.table.name, tuple(change.key), tuple(change.values), "x_")
+    return await _execute(session, statement, parameters)
+
+
+def _bind_change(parameters: dict[str, Any], prefix: str, change: Change) -> None:
+    parameters.update((f"{prefix}k_{column}", value) for column, value in change.key.items())
+    parameters.update((prefix + column, value) for column, value in change.values.items())
+
+
+async def _execute(session: AsyncSession, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    connection = await session.connection()
+    return await connection.execute(statement, parameters)
+
+
+def _table(name: str) -> Table:
+    return metadata.tables[name]
+
+
+def _bound(table: Table, name: str, column: str) -> Any:
+    return bindparam(name, type_=table.c[column].type)
+
+
+@functools.lru_cache(maxsize=_STATEMENT_SHAPES)
+def _insert(table_name: str, columns: tuple[str, ...], prefix: str) -> Any:
+    table = _table(table_name)
+    return insert(table).values({column: _bound(table, prefix + column, column) for column in columns})
+
+
+@functools.lru_cache(maxsize=_STATEMENT_SHAPES)
+def _change(table_name: str, key: tuple[str, ...], columns: tuple[str, ...], prefix: str) -> Any:
+    table = _table(table_name)
+    return (
+        update(table)
+        .where(and_(*(table.c[column] == _bound(table, f"{prefix}k_{column}", column) for column in key)))
+        .values({column: _bound(table, prefix + column, column) for column in columns})
+    )
+
+
+@functools.lru_cache(maxsize=_STATEMENT_SHAPES)
+def _combined(shapes: tuple[_Shape, ...], last: tuple[str, tuple[str, ...], tuple[str, ...]]) -> Any:
+    clauses = []
+    for index, shape in enumerate(shapes):
+        prefix = f"w{index}_"
+        if shape[0] == "insert":
+            clauses.append(_insert(shape[1], shape[2], prefix).cte(f"w{index}"))
+        else:
+            clauses.append(_change(shape[1], shape[2], shape[3], prefix).cte(f"w{index}"))
+    statement = _change(*last, "x_")
+    return statement.add_cte(*clauses) if clauses else statement
