@@ -18,6 +18,7 @@ later transition.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -53,7 +54,7 @@ from wirehub.store.models.base import utc_now
 from wirehub.store.plans import PlanCache
 from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.versions import WorkflowVersionService
-from wirehub.store.writes import Change, Insert, Write, run_writes
+from wirehub.store.writes import Change, Insert, Prepared, Write, run_writes
 
 EXECUTIONS = cast(Table, Execution.__table__)
 STEP_RUNS = cast(Table, StepRun.__table__)
@@ -507,7 +508,6 @@ class StoreCore:
         added: list[dict[str, Any]] = []
         row_ids: dict[tuple[str, int], UUID] = {}
         left_scheduled: list[tuple[str, int]] = []
-        s = STEP_RUNS.c
         for step_id, run in new.steps.items():
             before = old.steps[step_id]
             if run == before:
@@ -560,12 +560,11 @@ class StoreCore:
             )
         if added:
             writes.append(Insert(STEP_RUNS, added))
-        if left_scheduled:
-            # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
-            attempts = select(s.id).where(
-                s.execution_id == execution_id, tuple_(s.step_id, s.attempt).in_(left_scheduled)
-            )
-            writes.append(delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempts)))
+        # A dispatch of an attempt that is no longer waiting for a worker is not sent again.
+        writes.extend(
+            Prepared(_forget_dispatches, {"execution_id": execution_id, "step_id": step_id, "attempt": attempt})
+            for step_id, attempt in left_scheduled
+        )
         return row_ids
 
     def _write_outbox(
@@ -638,6 +637,18 @@ class StoreCore:
                     for (kind, step, attempt), at in fresh
                 ],
             )
+
+
+@functools.lru_cache(maxsize=512)
+def _forget_dispatches(prefix: str) -> Any:
+    """Deletes the dispatch records of one attempt (``{prefix}execution_id``, ``step_id``, ``attempt``)."""
+    s = STEP_RUNS.c
+    attempt = select(s.id).where(
+        s.execution_id == bindparam(f"{prefix}execution_id", type_=s.execution_id.type),
+        s.step_id == bindparam(f"{prefix}step_id", type_=s.step_id.type),
+        s.attempt == bindparam(f"{prefix}attempt", type_=s.attempt.type),
+    )
+    return delete(OUTBOX).where(OUTBOX.c.step_run_id.in_(attempt))
 
 
 async def _restore_outputs(

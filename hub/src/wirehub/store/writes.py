@@ -1,8 +1,8 @@
 """A transition's writes, run as statements built once per shape with bound parameters.
 
 A transition inserts rows (new attempts, history entries, dispatch records),
-updates rows by their key (changed attempts, the execution) and, rarely, runs
-a prepared statement (``Delete``). Built with the values inside them, each
+updates rows by their key (changed attempts, the execution) and deletes the
+dispatch records of attempts no longer waiting (``Prepared``). Built with the values inside them, each
 statement costs SQLAlchemy a literal coercion per value and a cache key walk
 over all of them on every call: most of a step's CPU in the store. Here a
 statement depends only on its *shape* (the table, the columns written, the
@@ -21,11 +21,11 @@ does not matter. Elsewhere they run in order, the rows of an insert in one
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Delete, Table, and_, bindparam, insert, update
+from sqlalchemy import Table, and_, bindparam, insert, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
@@ -54,8 +54,20 @@ class Change:
     values: Mapping[str, Any]
 
 
-Write = Insert | Change | Delete
-"""One write of a transition: rows to insert, a row to update, or a prepared statement."""
+@dataclass(frozen=True)
+class Prepared:
+    """Any other statement: ``build(prefix)`` makes it with its parameters' names prefixed.
+
+    ``build`` must return the same statement for the same prefix (a cached
+    function): it is called once per shape.
+    """
+
+    build: Callable[[str], Any]
+    parameters: Mapping[str, Any]
+
+
+Write = Insert | Change | Prepared
+"""One write of a transition: rows to insert, a row to update, or another statement."""
 
 _Shape = tuple[Any, ...]
 
@@ -65,7 +77,6 @@ async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Chang
     if session.get_bind().dialect.name == "postgresql":
         shapes: list[_Shape] = []
         parameters: dict[str, Any] = {}
-        others: list[Delete] = []
         for write in writes:
             if isinstance(write, Insert):
                 for row in write.rows:
@@ -77,9 +88,9 @@ async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Chang
                 shapes.append(("change", write.table.name, tuple(write.key), tuple(write.values)))
                 _bind_change(parameters, prefix, write)
             else:
-                others.append(write)
-        for other in others:  # rare (a dispatch no longer needed): its own statement, before the rest
-            await _execute(session, other)
+                prefix = f"w{len(shapes)}_"
+                shapes.append(("prepared", write.build))
+                parameters.update((prefix + name, value) for name, value in write.parameters.items())
         _bind_change(parameters, "x_", last)
         statement = _combined(tuple(shapes), (last.table.name, tuple(last.key), tuple(last.values)))
         return await _execute(session, statement, parameters)
@@ -90,7 +101,8 @@ async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Chang
         elif isinstance(write, Change):
             await _run_change(session, write)
         else:
-            await _execute(session, write)
+            parameters = {"x_" + name: value for name, value in write.parameters.items()}
+            await _execute(session, write.build("x_"), parameters)
     return await _run_change(session, last)
 
 
@@ -142,6 +154,8 @@ def _combined(shapes: tuple[_Shape, ...], last: tuple[str, tuple[str, ...], tupl
         prefix = f"w{index}_"
         if shape[0] == "insert":
             clauses.append(_insert(shape[1], shape[2], prefix).cte(f"w{index}"))
+        elif shape[0] == "prepared":
+            clauses.append(shape[1](prefix).cte(f"w{index}"))
         else:
             clauses.append(_change(shape[1], shape[2], shape[3], prefix).cte(f"w{index}"))
     statement = _change(*last, "x_")

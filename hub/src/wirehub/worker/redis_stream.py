@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from taskiq import AckableMessage
+from taskiq import AckableMessage, BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
 
@@ -26,7 +26,30 @@ class DispatchStreamBroker(RedisStreamBroker):
       arrives, and redelivers a step that runs longer than ``idle_timeout``
       while its worker still runs it. The database decides instead: a dead
       worker's lease expires, and a dispatch nobody claimed is sent again.
+    - Sends and acknowledgements share one client on the broker's pool instead
+      of building a client per call, as taskiq-redis does (about 0.14 ms of CPU
+      each here, a tenth of what a step costs).
     """
+
+    _client: Redis | None = None
+
+    @property
+    def client(self) -> Redis:
+        """The client on the broker's connection pool that sends and acknowledges."""
+        if self._client is None:
+            self._client = Redis(connection_pool=self.connection_pool)
+        return self._client
+
+    async def kick(self, message: BrokerMessage) -> None:
+        """Appends a message to the stream (``XADD``)."""
+        queue_name = message.labels.get("queue_name") or self.queue_name
+        await self.client.xadd(queue_name, {b"data": message.message}, maxlen=self.maxlen, approximate=self.approximate)
+
+    def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
+        async def ack() -> None:
+            await self.client.xack(queue_name, self.consumer_group_name, id)
+
+        return ack
 
     async def ensure_group(self) -> None:
         """Creates the stream and its consumer group unless they exist."""
