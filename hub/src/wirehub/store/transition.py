@@ -83,7 +83,7 @@ _LOCK = {
     (True, True): _SELECT_EXECUTION.with_for_update(skip_locked=True),
     (False, True): _SELECT_EXECUTION,
 }
-_ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
+ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
 # The execution and one attempt's row in one statement: the row lock is the execution's only.
 _WITH_ATTEMPT = EXECUTIONS.outerjoin(
@@ -98,9 +98,9 @@ _SEEN_VERSION = (
     select(_SEEN.c.lock_version).where(_SEEN.c.id == bindparam("b_id")).scalar_subquery().label("seen_lock_version")
 )
 _SELECT_WITH_ATTEMPT = _SELECT_EXECUTION.add_columns(
-    _SEEN_VERSION, *(column.label(f"a_{column.name}") for column in _ATTEMPT_COLUMNS)
+    _SEEN_VERSION, *(column.label(f"a_{column.name}") for column in ATTEMPT_COLUMNS)
 ).select_from(_WITH_ATTEMPT)
-_SELECT_ATTEMPT = select(*_ATTEMPT_COLUMNS).where(
+_SELECT_ATTEMPT = select(*ATTEMPT_COLUMNS).where(
     _S.execution_id == bindparam("b_execution"), _S.step_id == bindparam("b_step"), _S.attempt == bindparam("b_attempt")
 )
 _LOCK_WITH_ATTEMPT = {
@@ -292,7 +292,7 @@ class StoreCore:
         if attempt is not None:
             if row.seen_lock_version == row.lock_version:
                 if row.a_id is not None:
-                    attempt_row = AttemptRow(*(row._mapping[f"a_{column.name}"] for column in _ATTEMPT_COLUMNS))
+                    attempt_row = AttemptRow(*(row._mapping[f"a_{column.name}"] for column in ATTEMPT_COLUMNS))
             else:  # the lock waited for another transition: read the attempt again, under the lock
                 parameters = {"b_execution": execution_id, "b_step": attempt[0], "b_attempt": attempt[1]}
                 again = (await sql(session, _SELECT_ATTEMPT, parameters)).one_or_none()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from wirehub.store.claims import Outcome
 
     _Waiting = tuple[Claim, Outcome, asyncio.Future[Applied]]
+    _Claiming = tuple[Dispatch, asyncio.Future[Claim | None]]
 
 logger = logging.getLogger("wirehub.worker")
 
@@ -86,6 +87,8 @@ class StepRunner:
     _accepting: bool = field(default=True, init=False)
     _finishing: dict[UUID, list[_Waiting]] = field(default_factory=dict, init=False)
     """Per execution whose result is being recorded: the results waiting to be recorded next, together."""
+    _claiming: dict[UUID, list[_Claiming]] = field(default_factory=dict, init=False)
+    """Per execution with a claim under way: the dispatches waiting to be claimed next, together."""
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
 
@@ -108,7 +111,7 @@ class StepRunner:
         """
         if not self._accepting:
             return  # stopping: not acknowledged, unclaimed; the sweeper dispatches it again
-        claim = await self.store.claim(dispatch, self.worker)
+        claim = await self._claim(dispatch)
         self.changed.set()
         if ack is not None:
             await _acknowledge(ack)
@@ -116,6 +119,57 @@ class StepRunner:
             logger.info("dispatch %s is stale or a duplicate: not run", dispatch.dispatch_id)
             return
         await self._run_chain(claim)
+
+    async def _claim(self, dispatch: Dispatch) -> Claim | None:
+        """Claims a dispatched attempt; those of the same execution that arrive meanwhile go together next.
+
+        The first dispatch of an execution is claimed alone; the ones that
+        arrive while it is (a fan-out's branches read one after another) wait
+        and are claimed in one transaction after it (``claim_all``). A
+        dispatch whose batch failed is claimed again on its own.
+        """
+        execution_id = dispatch.execution_id
+        queue = self._claiming.get(execution_id)
+        if queue is not None:
+            waiting: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
+            queue.append((dispatch, waiting))
+            try:
+                return await waiting
+            except Exception as exc:  # the batch failed: on our own, then
+                logger.info("claiming %s with others failed (%s): alone now", dispatch.dispatch_id, exc)
+                return await self.store.claim(dispatch, self.worker)
+        self._claiming[execution_id] = queue = []
+        try:
+            claim = await self.store.claim(dispatch, self.worker)
+            while queue:
+                batch = queue[:]
+                del queue[:]
+                await self._claim_batch(batch)
+            return claim
+        finally:
+            del self._claiming[execution_id]
+            for _, left in queue:  # cancelled meanwhile: those waiting claim on their own
+                if not left.done():
+                    left.set_exception(RuntimeError("the batch was not claimed"))
+
+    async def _claim_batch(self, batch: list[_Claiming]) -> None:
+        try:
+            claims = await self.store.claim_all([dispatch for dispatch, _ in batch], self.worker)
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else RuntimeError("the batch was not claimed")
+            for _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_exception(error)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, waiting), claim in zip(batch, claims, strict=True):
+            if not waiting.done():
+                waiting.set_result(claim)
+            elif claim is not None:  # its message's task is gone: give the attempt back at once
+                task = asyncio.create_task(self._hand_back(claim, "claimed for a message no longer handled"))
+                self._spawned.add(task)
+                task.add_done_callback(self._spawned.discard)
 
     async def _run_chain(self, claim: Claim) -> None:
         """Runs a claimed attempt, then each attempt claimed with its result, in this task."""
