@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,32 +23,40 @@ WIREHUB = Path(sys.executable).with_name("wirehub")
 
 
 class WorkerProcess:
-    """One ``wirehub -v worker --name NAME`` subprocess, its log in a file."""
+    """One ``wirehub -v worker --name NAME [ARGS]`` subprocess (a worker, or a supervisor), its log in a file.
 
-    def __init__(self, name: str, env: dict[str, str], folder: Path) -> None:
+    The log is appended to, so a process started again under the same name adds to it
+    (``wait_for(..., count=2)`` waits for its second start).
+    """
+
+    def __init__(self, name: str, env: dict[str, str], folder: Path, args: Sequence[str] = ()) -> None:
         self.name = name
         self.log = folder / f"{name}.log"
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(WIREHUB), "-v", "worker", "--name", name],
+                [str(WIREHUB), "-v", "worker", "--name", name, *args],
                 env={**os.environ, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_started(self, within: float = 60.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if f"worker {self.name} started" in self.log.read_text(errors="replace"):
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker {self.name} exited with {self.process.returncode}:\n{self.text}")
-            time.sleep(0.05)
-        raise AssertionError(f"worker {self.name} did not start:\n{self.text}")
-
     @property
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def wait_for(self, line: str, *, count: int = 1, within: float = 60.0) -> None:
+        """Waits until the log holds ``line`` ``count`` times; fails if the process exits first."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.text.count(line) >= count:
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.text}")
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not log {line!r} {count} times:\n{self.text}")
+
+    def wait_started(self, within: float = 60.0) -> None:
+        self.wait_for(f"worker {self.name} started", within=within)
 
     def kill(self) -> None:
         self.process.kill()

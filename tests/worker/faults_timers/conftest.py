@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.faults_timers.support import LEASE, SWEEP, HubProcess, Start, admin
-from tests.worker.processes import Sender
+from tests.worker.faults_timers.support import LEASE, SWEEP, Start, admin
+from tests.worker.processes import Sender, WorkerProcess
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import Registry, load_registry
 from wirehub.settings import Settings
@@ -60,11 +60,11 @@ async def sender(postgresql_url: str, redis_server: RedisServer, sender_registry
 @pytest.fixture
 def hub_workers(postgresql_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Start]:
     """Starts worker processes: ``hub_workers("a", "b", env={...}, args=[...], wait=True)``; all killed afterwards."""
-    started: list[HubProcess] = []
+    started: list[WorkerProcess] = []
 
     def start(
         *names: str, env: dict[str, str] | None = None, args: Sequence[str] = (), wait: bool = True
-    ) -> list[HubProcess]:
+    ) -> list[WorkerProcess]:
         variables = {
             "WIREHUB_DATABASE_URL": postgresql_url,
             "WIREHUB_REDIS_URL": redis_server.url,
@@ -74,7 +74,7 @@ def hub_workers(postgresql_url: str, redis_server: RedisServer, tmp_path: Path) 
             "WIREHUB_WORKER_CONCURRENCY": "8",
             **(env or {}),
         }
-        processes = [HubProcess(name, variables, tmp_path, args) for name in names]
+        processes = [WorkerProcess(name, variables, tmp_path, args) for name in names]
         started.extend(processes)
         if wait:
             for process in processes:

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from tests.worker.faults_timers import stuck_plugin
-from tests.worker.faults_timers.support import LEASE, SWEEP, HubProcess, Start, fetch
-from tests.worker.processes import Sender
+from tests.worker.faults_timers.support import LEASE, SWEEP, Start, fetch
+from tests.worker.processes import Sender, WorkerProcess
 from wirehub.plugins import Registry, build_registry
 
 STEP_TIMEOUT = 3
@@ -39,7 +39,7 @@ def sender_registry() -> Registry:
 
 
 @pytest.fixture
-def supervisor(hub_workers: Start, tmp_path: Path) -> HubProcess:
+def supervisor(hub_workers: Start, tmp_path: Path) -> WorkerProcess:
     site = stuck_plugin.install(tmp_path / "site")
     env = {
         "PYTHONPATH": os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -81,7 +81,7 @@ async def _started_and_ended(url: str, execution_id: Any) -> tuple[datetime, dat
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the lock-holding node calls the C library's sleep")
 async def test_a_blocked_worker_is_timed_out_by_the_sweeper_and_replaced_while_other_executions_finish(
-    sender: Sender, supervisor: HubProcess, postgresql_url: str
+    sender: Sender, supervisor: WorkerProcess, postgresql_url: str
 ) -> None:
     blocked = await sender.start(await sender.workflow(_one("test.hold_lock", {"seconds": 120})), {})
     ignoring = await sender.start(await sender.workflow(_one("test.ignore_cancel", {"seconds": 30})), {})
