@@ -201,3 +201,28 @@ async def test_pending_messages_are_never_redelivered_by_the_broker(redis_server
         await _until(lambda: alive.finished == ["new"])
         await asyncio.sleep(0.2)
     assert alive.finished == ["new"]  # "taken" was not delivered again by the broker
+
+
+async def test_acknowledgements_given_together_go_as_one_xack(redis_server: RedisServer) -> None:
+    broker = _broker(redis_server.url)
+    _with_task(broker, Recorder())
+    await broker.startup()
+    try:
+        for index in range(5):
+            await _send(broker, f"m{index}")
+        messages = aiter(broker.listen())
+        read = [await anext(messages) for _ in range(5)]
+        await messages.aclose()
+        async with Redis.from_url(redis_server.url) as redis:
+            before = (await redis.info("commandstats")).get("cmdstat_xack", {}).get("calls", 0)
+            acks = [message.ack() for message in read]
+            await asyncio.gather(*(ack for ack in acks if ack is not None))
+            pending = await redis.xpending(broker.queue_name, broker.consumer_group_name)
+            assert pending["pending"] == 5  # gathered for a few milliseconds, not sent yet
+            await _until(lambda: broker._acknowledging is not None and broker._acknowledging.done())
+            pending = await redis.xpending(broker.queue_name, broker.consumer_group_name)
+            after = (await redis.info("commandstats")).get("cmdstat_xack", {}).get("calls", 0)
+        assert pending["pending"] == 0
+        assert after - before == 1
+    finally:
+        await broker.shutdown()
