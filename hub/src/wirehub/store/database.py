@@ -20,9 +20,9 @@ _WRITES = "wirehub_writes"
 """The execution option that makes a SQLite transaction begin with the write lock."""
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for another's transaction before failing."""
-POOL_SIZE = 20
+POOL_SIZE = 10
 """PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front)."""
-POOL_OVERFLOW = 20
+POOL_OVERFLOW = 10
 """PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned."""
 
 

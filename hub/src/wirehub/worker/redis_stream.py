@@ -122,20 +122,24 @@ class DispatchStreamBroker(RedisStreamBroker):
         messages (nor the pipeline and lock around it, which a cancelled or
         failed read would leave open).
         """
-        async with Redis(connection_pool=self.connection_pool) as redis:
-            while True:
-                fetched = await redis.xreadgroup(
-                    self.consumer_group_name,
-                    self.consumer_name,
-                    {self.queue_name: ">"},
-                    block=self.block,
-                    noack=False,
-                    count=self.count,
-                )
-                # redis-py types replies loosely: XREADGROUP gives [(stream, [(id, {field: value})])].
-                replies = cast("list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]", fetched or [])
-                for stream, messages in replies:
-                    for message_id, fields in messages:
-                        yield AckableMessage(
-                            data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream)
-                        )
+        while True:
+            for message in await self.read(self.count or 1):
+                yield message
+
+    async def read(self, count: int) -> list[AckableMessage]:
+        """One ``XREADGROUP`` of at most ``count`` new messages, waiting up to ``xread_block`` ms for one."""
+        fetched = await self.client.xreadgroup(
+            self.consumer_group_name,
+            self.consumer_name,
+            {self.queue_name: ">"},
+            block=self.block,
+            noack=False,
+            count=count,
+        )
+        # redis-py types replies loosely: XREADGROUP gives [(stream, [(id, {field: value})])].
+        replies = cast("list[tuple[str, list[tuple[str, dict[bytes, bytes]]]]]", fetched or [])
+        return [
+            AckableMessage(data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream))
+            for stream, messages in replies
+            for message_id, fields in messages
+        ]
