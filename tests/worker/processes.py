@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,16 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wirehub.plugins import Registry
-from wirehub.store import ExecutionStore, WorkflowVersionService, session_factory
-from wirehub.worker import Dispatcher
+from wirehub.settings import Settings
+from wirehub.store import (
+    ExecutionStore,
+    PlanCache,
+    WorkflowVersionService,
+    database_engine,
+    session_factory,
+    upgrade_database,
+)
+from wirehub.worker import Dispatcher, broker_for, register
 
 WIREHUB = Path(sys.executable).with_name("wirehub")
 
@@ -92,3 +101,21 @@ class Sender:
         execution_id, applied = await self.store.start(workflow_id, None, input)
         await self.dispatcher.send(applied.dispatches)
         return execution_id
+
+
+@contextlib.asynccontextmanager
+async def open_sender(
+    database_url: str, redis_url: str, registry: Registry, *, lease: float, **engine_options: Any
+) -> AsyncIterator[Sender]:
+    """A ``Sender`` on the migrated database ``database_url`` and the Redis stream at ``redis_url``."""
+    engine = database_engine(database_url, **engine_options)
+    await upgrade_database(engine)
+    store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=lease, catalog=registry)
+    broker = broker_for(Settings(redis_url=redis_url, lease_seconds=lease))
+    register(broker)
+    await broker.startup()
+    try:
+        yield Sender(store, Dispatcher(broker, store), engine, registry)
+    finally:
+        await broker.shutdown()
+        await engine.dispose()

@@ -19,13 +19,10 @@ import asyncpg
 import pytest
 
 from tests.support.local_http import LocalServer
-from tests.worker.processes import Sender, WorkerProcess
+from tests.worker.processes import Sender, WorkerProcess, open_sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import load_registry
-from wirehub.settings import Settings
-from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
 from wirehub.store import database_url as parse_database_url
-from wirehub.worker import Dispatcher, broker_for, register
 
 LEASE = 2.0
 SWEEP = 0.2
@@ -62,18 +59,8 @@ def server() -> Iterator[LocalServer]:
 
 @pytest.fixture
 async def sender(postgresql_url: str, redis_server: RedisServer) -> AsyncIterator[Sender]:
-    engine = database_engine(postgresql_url)
-    await upgrade_database(engine)
-    registry = load_registry()
-    store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=LEASE, catalog=registry)
-    broker = broker_for(Settings(redis_url=redis_server.url, lease_seconds=LEASE))
-    register(broker)
-    await broker.startup()
-    try:
-        yield Sender(store, Dispatcher(broker, store), engine, registry)
-    finally:
-        await broker.shutdown()
-        await engine.dispose()
+    async with open_sender(postgresql_url, redis_server.url, load_registry(), lease=LEASE) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.worker.faults_timers.support import LEASE, SWEEP, Start, admin
-from tests.worker.processes import Sender, WorkerProcess
+from tests.worker.processes import Sender, WorkerProcess, open_sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import Registry, load_registry
-from wirehub.settings import Settings
-from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
 from wirehub.store import database_url as parse_database_url
-from wirehub.worker import Dispatcher, broker_for, register
 
 
 @pytest.fixture
@@ -43,18 +40,8 @@ def sender_registry() -> Registry:
 @pytest.fixture
 async def sender(postgresql_url: str, redis_server: RedisServer, sender_registry: Registry) -> AsyncIterator[Sender]:
     """Saves workflows, starts executions and dispatches them (an API replica's job), on the migrated database."""
-    engine = database_engine(postgresql_url, pool_size=8)
-    await upgrade_database(engine)
-    registry = sender_registry
-    store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=LEASE, catalog=registry)
-    broker = broker_for(Settings(redis_url=redis_server.url, lease_seconds=LEASE))
-    register(broker)
-    await broker.startup()
-    try:
-        yield Sender(store, Dispatcher(broker, store), engine, registry)
-    finally:
-        await broker.shutdown()
-        await engine.dispose()
+    async with open_sender(postgresql_url, redis_server.url, sender_registry, lease=LEASE, pool_size=8) as opened:
+        yield opened
 
 
 @pytest.fixture
