@@ -24,11 +24,10 @@ import asyncpg
 
 from bench.durable.floor import counting
 from bench.durable.floor.worker import WorkerConfig as FloorWorkerConfig
-from bench.durable.processes import stop_processes, worker_counters
+from bench.durable.processes import stop_processes, wait_finished, worker_counters
 from bench.durable.protocol import Counters, Services, Workload
 
 READY_TIMEOUT = 60.0
-POLL_INTERVAL = 0.005  # seconds between the harness's checks for finished executions
 _FINISHED = """
     SELECT id, status, extract(epoch FROM finished_at)::float8 AS finished
     FROM executions WHERE id = ANY($1::uuid[]) AND finished_at IS NOT NULL
@@ -253,23 +252,17 @@ class HubSystem:
         return ids
 
     async def wait_all(self, limit: float) -> Mapping[str, float]:
-        assert self._poller is not None
-        deadline = time.monotonic() + limit
-        finished: dict[str, float] = {}
-        while self._pending:
-            rows = await self._poller.fetch(_FINISHED, list(self._pending))
-            for row in rows:
-                execution_id = str(row["id"])
-                self._pending.pop(execution_id)
-                if row["status"] != "succeeded":
-                    raise RuntimeError(f"execution {execution_id} ended {row['status']}")
-                finished[execution_id] = row["finished"]
-            if not self._pending:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self._pending)} executions had not finished after {limit} s")
-            await asyncio.sleep(POLL_INTERVAL)
-        return finished
+        poller = self._poller
+        assert poller is not None
+
+        async def fetch_finished(ids: list[Any]) -> Sequence[Any]:
+            return list(await poller.fetch(_FINISHED, ids))
+
+        def check(row: Any, expected: int) -> None:
+            if row["status"] != "succeeded":
+                raise RuntimeError(f"execution {row['id']} ended {row['status']}")
+
+        return await wait_finished(self._pending, fetch_finished, check, limit, key=lambda row: str(row["id"]))
 
     async def counters(self) -> Counters:
         return worker_counters(self._local, self._cells, self._processes)

@@ -14,10 +14,9 @@ from taskiq_redis import RedisStreamBroker
 
 from bench.durable.floor import counting, schema, worker
 from bench.durable.floor.broker import StepTask, floor_broker, register_step
-from bench.durable.processes import stop_processes, worker_counters
+from bench.durable.processes import stop_processes, wait_finished, worker_counters
 from bench.durable.protocol import Counters, Services, Workload
 
-POLL_INTERVAL = 0.005  # seconds between the harness's checks for finished executions
 READY_TIMEOUT = 30.0
 
 
@@ -101,24 +100,17 @@ class FloorSystem:
         return [str(execution_id) for execution_id in ids]
 
     async def wait_all(self, limit: float) -> Mapping[str, float]:
-        assert self._poller is not None
-        deadline = time.monotonic() + limit
-        finished: dict[str, float] = {}
-        while self._pending:
-            rows = await self._poller.fetch(schema.FINISHED, list(self._pending))
-            for row in rows:
-                expected = self._pending.pop(row["id"])
-                if row["steps_done"] != expected:
-                    raise RuntimeError(
-                        f"execution {row['id']} finished after {row['steps_done']} steps, not {expected}"
-                    )
-                finished[str(row["id"])] = row["finished"]
-            if not self._pending:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self._pending)} executions had not finished after {limit} s")
-            await asyncio.sleep(POLL_INTERVAL)
-        return finished
+        poller = self._poller
+        assert poller is not None
+
+        async def fetch_finished(ids: list[Any]) -> Sequence[Any]:
+            return list(await poller.fetch(schema.FINISHED, ids))
+
+        def check(row: Any, expected: int) -> None:
+            if row["steps_done"] != expected:
+                raise RuntimeError(f"execution {row['id']} finished after {row['steps_done']} steps, not {expected}")
+
+        return await wait_finished(self._pending, fetch_finished, check, limit)
 
     async def counters(self) -> Counters:
         return worker_counters(self._local, self._cells, self._processes)
