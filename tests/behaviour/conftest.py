@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 import pytest
 from redis.asyncio import Redis
 
 from tests.runtime import testing_plugin
+from tests.support.postgres import admin, url_of
 from wirehub.engine import Plan, validate_input
 from wirehub.plugins import build_registry
 from wirehub.runtime import (
@@ -45,7 +45,6 @@ from wirehub.runtime import (
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
-from wirehub.store import database_url as parse_database_url
 from wirehub.worker import Worker
 from wirehub.worker.embedded import EmbeddedHub, embedded_hub
 from wirehub_core import core
@@ -112,18 +111,6 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
         loop.close()
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _url_of(server_url: str, name: str) -> str:
-    return parse_database_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
 async def _migrate(url: str) -> None:
     engine = database_engine(url)
     try:
@@ -136,23 +123,23 @@ async def _migrate(url: str) -> None:
 def migrated_template(database_url: str) -> Iterator[str]:
     """The name of a migrated PostgreSQL database that test databases are copied from; dropped at the end."""
     name = f"wirehub_behaviour_template_{uuid.uuid4().hex[:12]}"
-    _run(_admin(database_url, f'CREATE DATABASE "{name}"'))
+    _run(admin(database_url, f'CREATE DATABASE "{name}"'))
     try:
-        _run(_migrate(_url_of(database_url, name)))
+        _run(_migrate(url_of(database_url, name)))
         yield name
     finally:
-        _run(_admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def postgresql_url(database_url: str, migrated_template: str) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own, dropped after it."""
     name = f"wirehub_behaviour_{uuid.uuid4().hex[:16]}"
-    _run(_admin(database_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
+    _run(admin(database_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
     try:
-        yield _url_of(database_url, name)
+        yield url_of(database_url, name)
     finally:
-        _run(_admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

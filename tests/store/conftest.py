@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.postgres import admin, url_of
 from wirehub.plugins import Registry, build_registry
-from wirehub.store import database_engine, database_url, upgrade_database
+from wirehub.store import database_engine, upgrade_database
 from wirehub_core import core
 
 
@@ -26,27 +26,15 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
         loop.close()
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def postgresql_url(database_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server, dropped after the test."""
     name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
-    _run(_admin(database_url, f'CREATE DATABASE "{name}"'))
+    _run(admin(database_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield database_url_for(database_url, name)
+        yield url_of(database_url, name)
     finally:
-        _run(_admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def database_url_for(server_url: str, name: str) -> str:
-    return database_url(server_url).set(database=name).render_as_string(hide_password=False)
+        _run(admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

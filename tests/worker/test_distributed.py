@@ -15,14 +15,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from tests.support.local_http import LocalServer
+from tests.support.postgres import admin, url_of
 from tests.worker.processes import Sender, WorkerProcess, open_sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import load_registry
-from wirehub.store import database_url as parse_database_url
 
 LEASE = 2.0
 SWEEP = 0.2
@@ -30,24 +29,16 @@ MARGIN = 3.0
 """Time for a sweep, a claim and the retry's backoff, on a busy two-core machine."""
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 async def postgresql_url(database_url: str) -> AsyncIterator[str]:
     """A new, migrated PostgreSQL database, dropped after the test."""
     name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
-    await _admin(database_url, f'CREATE DATABASE "{name}"')
-    url = parse_database_url(database_url).set(database=name).render_as_string(hide_password=False)
+    await admin(database_url, f'CREATE DATABASE "{name}"')
+    url = url_of(database_url, name)
     try:
         yield url
     finally:
-        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

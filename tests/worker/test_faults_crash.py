@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
 from tests.support.local_http import LocalServer
+from tests.support.postgres import admin
 from tests.worker.postgres_server import PostgresServer
 from tests.worker.processes import Sender, WorkerProcess
 from tests.worker.redis_server import RedisServer
@@ -211,14 +211,6 @@ def postgres() -> Iterator[PostgresServer]:
         server.close()
 
 
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def local_server() -> Iterator[LocalServer]:
     local = LocalServer()
@@ -232,7 +224,7 @@ async def hub(
 ) -> AsyncIterator[Hub]:
     """A fresh database on the private cluster, a private Redis, the local server and the sending side."""
     name = f"faults_{uuid.uuid4().hex[:12]}"
-    await _admin(postgres.url, f'CREATE DATABASE "{name}"')
+    await admin(postgres.url, f'CREATE DATABASE "{name}"')
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{postgres.port}/{name}"
     engine = database_engine(url, pool_pre_ping=True)
     await upgrade_database(engine)
@@ -250,7 +242,7 @@ async def hub(
             process.close()
         await broker.shutdown()
         await engine.dispose()
-        await _admin(postgres.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(postgres.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 OUTAGE_EXECUTIONS = 100

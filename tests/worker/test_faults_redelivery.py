@@ -14,35 +14,26 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from tests.support.postgres import admin, url_of
 from tests.worker.processes import Sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import load_registry
 from wirehub.settings import Settings
 from wirehub.store import ExecutionStore, PlanCache, database_engine, session_factory, upgrade_database
-from wirehub.store import database_url as parse_database_url
 from wirehub.worker import STREAM, Dispatcher, DispatchStreamBroker, Sweeper, broker_for, register
 
 REDELIVERY = 0.2
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def sender(database_url: str, redis_server: RedisServer) -> AsyncIterator[Sender]:
     """A sending side on a new PostgreSQL database and the private Redis, redelivering after 0.2 s."""
     name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
-    await _admin(database_url, f'CREATE DATABASE "{name}"')
-    url = parse_database_url(database_url).set(database=name).render_as_string(hide_password=False)
+    await admin(database_url, f'CREATE DATABASE "{name}"')
+    url = url_of(database_url, name)
     engine = database_engine(url)
     broker = broker_for(Settings(redis_url=redis_server.url))
     try:
@@ -57,7 +48,7 @@ async def sender(database_url: str, redis_server: RedisServer) -> AsyncIterator[
     finally:
         await broker.shutdown()
         await engine.dispose()
-        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 ONE_STEP = {"name": "one-step", "steps": [{"id": "only", "type": "core.transform", "config": {"expression": "input"}}]}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.faults_timers.support import LEASE, SWEEP, Start, admin
+from tests.support.postgres import admin, url_of
+from tests.worker.faults_timers.support import LEASE, SWEEP, Start
 from tests.worker.processes import Sender, WorkerProcess, open_sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import Registry, load_registry
-from wirehub.store import database_url as parse_database_url
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ async def postgresql_url(database_url: str) -> AsyncIterator[str]:
     """A new, migrated-by-``sender`` PostgreSQL database, dropped after the test."""
     name = f"wirehub_test_{uuid.uuid4().hex[:16]}"
     await admin(database_url, f'CREATE DATABASE "{name}"')
-    url = parse_database_url(database_url).set(database=name).render_as_string(hide_password=False)
+    url = url_of(database_url, name)
     try:
         yield url
     finally:

@@ -15,15 +15,6 @@ LEASE = 2.0
 SWEEP = 0.2
 
 
-async def admin(server_url: str, statement: str) -> None:
-    """Runs one statement on the PostgreSQL server (outside any test database)."""
-    connection = await asyncpg.connect(server_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
     """The rows of one query on the test database."""
     connection = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
