@@ -184,14 +184,8 @@ async def distributed_hub(
         )
         async with StepEnvironment(registry, NodeThreads(settings.egress_policy), **environment) as env:
             worker = Worker(settings, store, env, name=f"test-{uuid.uuid4().hex[:8]}", stream=stream)
-            running = asyncio.create_task(worker.run(), name="distributed worker")
-            async with asyncio.timeout(30):
-                await worker.started.wait()
-            try:
+            async with worker.running(within=30):
                 yield EmbeddedHub(store, worker, engine, registry)
-            finally:
-                worker.stop()
-                await running
     finally:
         await engine.dispose()
         if own_stream:

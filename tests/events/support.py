@@ -99,7 +99,6 @@ class Node:
 
     store: ExecutionStore
     worker: Worker
-    running: asyncio.Task[None]
 
 
 @contextlib.asynccontextmanager
@@ -120,14 +119,6 @@ async def distributed_workers(
             store = ExecutionStore(sessions, PlanCache(), lease_seconds=settings.lease_seconds, catalog=registry)
             env = await stack.enter_async_context(StepEnvironment(registry, NodeThreads(settings.egress_policy)))
             worker = Worker(settings, store, env, name=f"w{index}", stream=stream, channels=channels[index])
-            running = asyncio.create_task(worker.run())
-            stack.push_async_callback(_stop, worker, running)
-            async with asyncio.timeout(WITHIN):
-                await worker.started.wait()
-            nodes.append(Node(store, worker, running))
+            await stack.enter_async_context(worker.running(within=WITHIN))
+            nodes.append(Node(store, worker))
         yield nodes
-
-
-async def _stop(worker: Worker, running: asyncio.Task[None]) -> None:
-    worker.stop()
-    await running

@@ -192,17 +192,8 @@ async def embedded_hub(
                 if worker.sweeper is not None:  # the database's only sweeper: it sleeps until the next timer
                     worker.sweeper.follows_timers = True
                     watch_timer_writes(engine, worker.sweeper)
-                running = asyncio.create_task(worker.run(), name="embedded worker")
-                started = asyncio.create_task(worker.started.wait())
-                await asyncio.wait({running, started}, return_when=asyncio.FIRST_COMPLETED)
-                started.cancel()
-                if running.done():
-                    running.result()  # the worker failed to start: say why
-                try:
+                async with worker.running():
                     yield EmbeddedHub(store, worker, engine, registry)
-                finally:
-                    worker.stop()
-                    await running
         finally:
             await engine.dispose()
             if checkpoints is not None:

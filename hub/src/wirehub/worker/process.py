@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from wirehub.events import ExecutionChannels
@@ -94,6 +95,30 @@ class Worker:
         self.started = asyncio.Event()
         """Set once the broker is up (the consumer group exists) and the loops run."""
         self._stop = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def running(self, *, within: float | None = None) -> AsyncIterator[Worker]:
+        """Runs the worker in a task of this loop while the block runs; stops it (gracefully) after.
+
+        The block starts once the worker's broker is up; a worker that fails to
+        start raises its error here instead, and one not up ``within`` seconds
+        is stopped and raises ``TimeoutError``.
+        """
+        task = asyncio.create_task(self.run(), name=f"worker {self.name}")
+        started = asyncio.create_task(self.started.wait())
+        done, _ = await asyncio.wait({task, started}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        if task.done():
+            task.result()  # the worker failed to start: say why
+        if not done:
+            self.stop()
+            await task
+            raise TimeoutError(f"worker {self.name} did not start within {within} s")
+        try:
+            yield self
+        finally:
+            self.stop()
+            await task
 
     def stop(self) -> None:
         """Asks the worker to stop (safe from a signal handler on its loop)."""
