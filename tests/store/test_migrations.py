@@ -19,6 +19,10 @@ from wirehub.store import current_revision, downgrade_database, head_revision, m
 from wirehub.store.migrate import alembic_config, compare_type
 
 TABLES = {
+    "workspaces",
+    "users",
+    "roles",
+    "memberships",
     "workflows",
     "workflow_versions",
     "executions",

@@ -117,6 +117,42 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),
     ] = 20.0
 
+    secret_key: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Signs access tokens (HMAC-SHA256): 32 characters or more, the same on every API replica."
+            " Required when WIREHUB_REDIS_URL is set; the embedded hub generates one into .wirehub/secret.key.",
+        ),
+    ] = None
+    token_issuer: Annotated[
+        str, msgspec.Meta(min_length=1, description="The `iss` of access tokens, verified on every request.")
+    ] = "wirehub"  # noqa: S105 - a name, not a secret
+    token_audience: Annotated[
+        str, msgspec.Meta(min_length=1, description="The `aud` of access tokens, verified on every request.")
+    ] = "wirehub-api"  # noqa: S105 - a name, not a secret
+    access_token_seconds: Annotated[
+        int, msgspec.Meta(ge=30, le=86_400, description="How long an access token is valid.")
+    ] = 900
+    admin_username: Annotated[
+        str | None,
+        msgspec.Meta(description="With WIREHUB_ADMIN_PASSWORD: the first admin, created at startup if no user exists."),
+    ] = None
+    admin_password: Annotated[
+        str | None,
+        msgspec.Meta(description="The first admin's password (12 characters or more); used only while no user exists."),
+    ] = None
+    api_max_body_bytes: Annotated[
+        int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024, description="Largest request body the API reads.")
+    ] = 1024 * 1024
+    cors_allow_origins: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(description="Origins browsers may call the API from (CORS) and open the WebSocket from."),
+    ] = ()
+    allowed_hosts: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(description="Host headers the API answers (`*.example.com` allowed); unset: any host."),
+    ] = ()
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Reads every ``WIREHUB_*`` setting; unset or empty ones keep their defaults.

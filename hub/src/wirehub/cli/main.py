@@ -14,6 +14,8 @@ from wirehub.cli.migrate import migrate_command
 from wirehub.cli.nodes import nodes_group
 from wirehub.cli.plugins import plugins_group
 from wirehub.cli.run import run_command
+from wirehub.cli.serve import serve_command
+from wirehub.cli.users import users_group
 from wirehub.cli.validate import validate_command
 from wirehub.cli.worker import worker_command
 
@@ -33,6 +35,8 @@ cli.add_command(plugins_group)
 cli.add_command(nodes_group)
 cli.add_command(migrate_command)
 cli.add_command(worker_command)
+cli.add_command(serve_command)
+cli.add_command(users_group)
 
 
 def main() -> None:

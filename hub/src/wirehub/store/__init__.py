@@ -16,10 +16,14 @@ Nothing here runs at import time. The rest of the hub imports from here:
 - ``ExecutionEvent``, ``EventPublisher`` and ``recorded_events``: what each
   committed transition publishes (``wirehub.store.events``) and the same
   events read back from the history.
-- The models (``Workflow``, ``WorkflowVersion``, ``Execution``, ``StepRun``,
-  ``HistoryEntry``, ``Timer``, ``DispatchRecord``) and their ``metadata``.
+- Access: ``PERMISSIONS``, ``BUILTIN_ROLES``, ``DEFAULT_WORKSPACE_ID``; ``seed_access``,
+  ``create_user`` and the lookups of ``wirehub.store.identity``.
+- The models (``Workspace``, ``User``, ``Role``, ``Membership``, ``Workflow``,
+  ``WorkflowVersion``, ``Execution``, ``StepRun``, ``HistoryEntry``, ``Timer``,
+  ``DispatchRecord``) and their ``metadata``.
 """
 
+from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
 from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.database import database_engine, database_url, session_factory
 from wirehub.store.errors import (
@@ -33,16 +37,21 @@ from wirehub.store.errors import (
 )
 from wirehub.store.events import EventPublisher, ExecutionEvent, recorded_events
 from wirehub.store.executions import ExecutionStore
+from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
     DispatchRecord,
     Execution,
     HistoryEntry,
+    Membership,
+    Role,
     StaleEvent,
     StepRun,
     Timer,
+    User,
     Workflow,
     WorkflowVersion,
+    Workspace,
     metadata,
 )
 from wirehub.store.plans import PlanCache
@@ -76,8 +85,21 @@ __all__ = [
     "ExecutionEvent",
     "EventPublisher",
     "recorded_events",
+    # Access
+    "PERMISSIONS",
+    "BUILTIN_ROLES",
+    "DEFAULT_WORKSPACE_ID",
+    "seed_access",
+    "create_user",
+    "user_named",
+    "role_named",
+    "UserExistsError",
     # Tables
     "metadata",
+    "Workspace",
+    "User",
+    "Role",
+    "Membership",
     "Workflow",
     "WorkflowVersion",
     "Execution",

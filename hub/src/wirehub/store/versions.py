@@ -26,6 +26,7 @@ from wirehub.engine import (
     pin_versions,
     validate_definition,
 )
+from wirehub.store.access import DEFAULT_WORKSPACE_ID
 from wirehub.store.errors import InvalidDefinitionError, WorkflowNotFoundError
 from wirehub.store.models import Workflow, WorkflowVersion
 from wirehub.store.plans import PlanCache
@@ -59,15 +60,22 @@ class WorkflowVersionService:
         self.workflows = WorkflowRepository(session=session, auto_refresh=False)
         self.versions = WorkflowVersionRepository(session=session, auto_refresh=False)
 
-    async def create(self, definition: DefinitionSource) -> WorkflowVersion:
-        """Stores a new workflow with ``definition`` as its version 1.
+    async def create(
+        self, definition: DefinitionSource, *, workspace_id: UUID = DEFAULT_WORKSPACE_ID
+    ) -> WorkflowVersion:
+        """Stores a new workflow of ``workspace_id`` with ``definition`` as its version 1.
 
         Raises:
             InvalidDefinitionError: The definition has problems; nothing is stored.
         """
         pinned, digest, facts = self._pin(definition)
         workflow = await self.workflows.add(
-            Workflow(name=pinned["name"], description=pinned.get("description"), latest_version=1)
+            Workflow(
+                name=pinned["name"],
+                description=pinned.get("description"),
+                latest_version=1,
+                workspace_id=workspace_id,
+            )
         )
         return await self.versions.add(
             WorkflowVersion(

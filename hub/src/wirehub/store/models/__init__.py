@@ -2,6 +2,7 @@
 
 from wirehub.store.models.base import Base, Entity, Record
 from wirehub.store.models.executions import Execution, HistoryEntry, StaleEvent, StepRun
+from wirehub.store.models.identity import Membership, Role, User, Workspace
 from wirehub.store.models.scheduling import DispatchRecord, Timer
 from wirehub.store.models.workflows import Workflow, WorkflowVersion
 
@@ -12,6 +13,10 @@ __all__ = [
     "Entity",
     "Record",
     "metadata",
+    "Workspace",
+    "User",
+    "Role",
+    "Membership",
     "Workflow",
     "WorkflowVersion",
     "Execution",

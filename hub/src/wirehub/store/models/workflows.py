@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from wirehub.store.access import DEFAULT_WORKSPACE_ID
 from wirehub.store.models.base import JSON_VALUE, Entity, Record
 
 
@@ -19,13 +20,20 @@ class Workflow(Entity):
         description: The definition's ``description``, if any.
         latest_version: The number of its newest version (1 for the first);
             a new version takes the next number under a lock on this row.
+        workspace_id: The workspace it belongs to, and its executions with it.
+        archived: An archived workflow starts no new executions and is left out of lists.
     """
 
     __tablename__ = "workflows"
+    __table_args__ = (Index(None, "workspace_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str | None] = mapped_column(Text, default=None)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    workspace_id: Mapped[UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="RESTRICT"), default=DEFAULT_WORKSPACE_ID
+    )
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WorkflowVersion(Record):

@@ -1,0 +1,129 @@
+"""The Litestar application: routes, authentication, the deny-by-default guard, problem details, OpenAPI."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import swagger_ui_bundle  # type: ignore[import-untyped]
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wirehub.api.correlation import CorrelationMiddleware
+from wirehub.api.keys import signing_secret
+from wirehub.api.problems import exception_handlers
+from wirehub.api.routes import ROUTES
+from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, password_problem
+from wirehub.api.services import open_services
+from wirehub.api.state import provide_services
+from wirehub.settings import Settings, SettingsError
+from wirehub.store import create_user, seed_access
+from wirehub.store.models import User
+from wirehub.worker import STREAM
+
+if TYPE_CHECKING:
+    from wirehub.runtime.registry import NodeRegistry
+
+logger = logging.getLogger("wirehub.api")
+
+API_TITLE = "wirehub"
+API_VERSION = "1.0.0"
+ASSETS_PATH = "/schema/assets"
+_SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.joinpath("vendor").glob("swagger-ui-*"))
+
+
+def create_app(
+    settings: Settings | None = None, *, registry: NodeRegistry | None = None, stream: str = STREAM
+) -> Litestar:
+    """The hub's API as an ASGI app; its lifespan opens the database, the store, dispatch and events.
+
+    Args:
+        settings: The settings; read from the environment by default.
+        registry: The node types; the installed plugins by default.
+        stream: The Redis stream the workers read (distributed).
+
+    Raises:
+        SettingsError: A setting the API needs is missing or unsafe.
+    """
+    settings = settings if settings is not None else Settings.from_env()
+    secret = signing_secret(settings)
+    auth = jwt_auth(
+        secret=secret,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        lifetime=datetime.timedelta(seconds=settings.access_token_seconds),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_services(settings, registry=registry, stream=stream) as services:
+            async with services.sessions.begin() as session:
+                await seed_access(session)
+                await _first_admin(session, settings)
+            app.state.services = services
+            yield
+
+    return Litestar(
+        route_handlers=[*ROUTES, _swagger_assets()],
+        lifespan=[lifespan],
+        guards=[authorize],
+        on_app_init=[auth.on_app_init],
+        middleware=[CorrelationMiddleware],
+        dependencies={"services": Provide(provide_services)},
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.api_max_body_bytes,
+        allowed_hosts=list(settings.allowed_hosts) or None,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
+        if settings.cors_allow_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title=API_TITLE,
+            version=API_VERSION,
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/swagger",
+                    js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+                    css_url=f"{ASSETS_PATH}/swagger-ui.css",
+                    standalone_preset_js_url=f"{ASSETS_PATH}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{ASSETS_PATH}/favicon-32x32.png'>",
+                )
+            ],
+        ),
+        state=State({"jwt_auth": auth}),
+        debug=False,
+    )
+
+
+def _swagger_assets() -> Router:
+    return create_static_files_router(path=ASSETS_PATH, directories=[_SWAGGER_DIR], opt=PUBLIC, name="swagger-assets")
+
+
+async def _first_admin(session: AsyncSession, settings: Settings) -> None:
+    if await session.scalar(select(User.id).limit(1)) is not None:
+        return
+    if settings.admin_username and settings.admin_password:
+        problem = password_problem(settings.admin_password)
+        if problem is not None:
+            raise SettingsError(f"WIREHUB_ADMIN_PASSWORD: {problem}")
+        await create_user(
+            session, settings.admin_username, password_hash=hash_password(settings.admin_password), role="admin"
+        )
+        logger.info("created the first admin, %s, from the settings", settings.admin_username)
+        return
+    logger.warning(
+        "the hub has no user yet: create the first admin with `wirehub users create-admin NAME`"
+        " (or set WIREHUB_ADMIN_USERNAME and WIREHUB_ADMIN_PASSWORD)"
+    )

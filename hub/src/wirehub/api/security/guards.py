@@ -1,0 +1,84 @@
+"""Deny by default: every route declares the permission it needs, or is on the public list.
+
+A route handler declares ``opt=needs("workflow:read")``; in a route under
+``/workspaces/{workspace_id}`` the permission must be held in that workspace,
+elsewhere globally (or, with ``anywhere=True``, in some workspace). A workspace
+the caller is not a member of answers 404, never 403, so its existence does not
+leak. A handler that declares nothing is refused, whoever calls it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from wirehub.api.problems import ApiError, not_found
+from wirehub.api.security.principal import Principal
+from wirehub.store.access import PERMISSIONS
+
+PERMISSION_KEY = "permission"
+ANYWHERE_KEY = "permission_anywhere"
+PUBLIC_KEY = "public"
+
+PUBLIC: dict[str, Any] = {PUBLIC_KEY: True, "exclude_from_auth": True}
+"""The ``opt`` of a route anyone may call, authenticated or not (health, login, the docs)."""
+
+SCHEMA_PATH = "/schema"
+"""Litestar's OpenAPI routes (the schema and its docs page) are public."""
+
+
+def needs(permission: str, *, anywhere: bool = False) -> dict[str, Any]:
+    """The ``opt`` of a route that needs ``permission``.
+
+    Args:
+        permission: A name from ``wirehub.store.access.PERMISSIONS``.
+        anywhere: Outside a workspace route, holding it in any workspace is enough
+            (the node catalogue, the list of one's workspaces).
+    """
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    return {PERMISSION_KEY: permission, ANYWHERE_KEY: anywhere}
+
+
+def declared_permission(handler: BaseRouteHandler) -> str | None:
+    """The permission a route handler declares, if any."""
+    value = handler.opt.get(PERMISSION_KEY)
+    return value if isinstance(value, str) else None
+
+
+def is_public(handler: BaseRouteHandler, path: str) -> bool:
+    """Whether anyone may call the route."""
+    return bool(handler.opt.get(PUBLIC_KEY)) or path == SCHEMA_PATH or path.startswith(SCHEMA_PATH + "/")
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The authenticated caller (the authentication middleware put it there)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise ApiError(401, "not-authenticated", "authentication is required")
+    return user
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard: public, or the declared permission held where the route acts."""
+    if is_public(handler, connection.scope["path"]):
+        return
+    permission = declared_permission(handler)
+    if permission is None:
+        raise ApiError(403, "forbidden", "this route declares no permission, so nobody may call it")
+    principal = principal_of(connection)
+    workspace_id = connection.path_params.get("workspace_id")
+    if isinstance(workspace_id, UUID):
+        if not principal.sees(workspace_id):
+            raise not_found("the workspace")
+        if not principal.can(permission, workspace_id):
+            raise ApiError(403, "forbidden", f"this needs the {permission} permission in the workspace")
+        return
+    if principal.can(permission):
+        return
+    if handler.opt.get(ANYWHERE_KEY) and any(permission in granted for granted in principal.workspaces.values()):
+        return
+    raise ApiError(403, "forbidden", f"this needs the {permission} permission")

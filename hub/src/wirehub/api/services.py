@@ -1,0 +1,125 @@
+"""What the API stands on: the database, the execution store, dispatch and events, in either mode.
+
+Embedded (no ``WIREHUB_REDIS_URL``): the embedded hub runs in this process, with
+its worker and sweeper. Distributed: this process is one stateless replica; it
+writes transitions, sends their dispatches to the Redis stream and reads
+events from Redis Pub/Sub, and ``wirehub worker`` processes run the steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from wirehub.events import EventFeed, ExecutionChannels
+from wirehub.runtime import default_registry
+from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
+from wirehub.store import (
+    Dispatch,
+    ExecutionStore,
+    PlanCache,
+    database_engine,
+    session_factory,
+)
+from wirehub.worker import STREAM, Dispatcher, broker_for, register
+from wirehub.worker.embedded import embedded_hub
+
+
+@dataclass
+class HubServices:
+    """The parts a request handler uses.
+
+    Attributes:
+        settings: The settings this process runs with.
+        engine: The database engine.
+        sessions: Sessions for request handlers' reads and writes.
+        store: Executions as transactions.
+        registry: The node types installed in this process.
+        dispatcher: Sends committed dispatches to the workers.
+        channels: Where committed transitions are published and read back live.
+        embedded: Whether the worker runs in this process.
+    """
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    store: ExecutionStore
+    registry: NodeRegistry
+    dispatcher: Dispatcher
+    channels: ExecutionChannels
+    embedded: bool
+
+    @property
+    def plans(self) -> PlanCache:
+        """Compiled plans by (workflow, version), shared with the store."""
+        return self.store.plans
+
+    @property
+    def events(self) -> EventFeed:
+        """Executions' events: the history, then live transitions, with no gap."""
+        return EventFeed(self.store, self.channels)
+
+    async def dispatch(self, dispatches: Sequence[Dispatch]) -> None:
+        """Sends what a committed transition made ready; the sweeper resends what is lost."""
+        await self.dispatcher.send(dispatches)
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, registry: NodeRegistry | None = None, stream: str = STREAM
+) -> AsyncIterator[HubServices]:
+    """Opens the API's services for the ``async with`` block; the database is migrated first in embedded mode.
+
+    Args:
+        settings: The process's settings.
+        registry: The node types; the installed plugins by default.
+        stream: The Redis stream dispatches go to (distributed), the one the workers read.
+    """
+    registry = registry if registry is not None else default_registry(settings=settings)
+    if settings.redis_url is None:
+        async with embedded_hub(settings, registry, database_url=settings.database_url) as hub:
+            yield HubServices(
+                settings=settings,
+                engine=hub.engine,
+                sessions=session_factory(hub.engine, writes=True),
+                store=hub.store,
+                registry=registry,
+                dispatcher=hub.worker.dispatcher,
+                channels=hub.worker.channels,
+                embedded=True,
+            )
+        return
+    engine = database_engine(settings.database_url, pool_pre_ping=True)
+    store = ExecutionStore(
+        session_factory(engine, writes=True),
+        PlanCache(),
+        lease_seconds=settings.lease_seconds,
+        catalog=registry,
+        redelivery_seconds=settings.lease_seconds,
+    )
+    broker = broker_for(settings, stream=stream)
+    register(broker)  # this process only sends: no step runner
+    try:
+        await broker.startup()
+        async with ExecutionChannels.for_settings(settings) as channels:
+            store.publisher = channels
+            yield HubServices(
+                settings=settings,
+                engine=engine,
+                sessions=session_factory(engine, writes=True),
+                store=store,
+                registry=registry,
+                dispatcher=Dispatcher(broker, store),
+                channels=channels,
+                embedded=False,
+            )
+    finally:
+        await broker.shutdown()
+        await engine.dispose()
+
+
+__all__ = ["HubServices", "open_services"]

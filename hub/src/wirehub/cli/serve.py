@@ -1,0 +1,34 @@
+"""``wirehub serve``: the HTTP API (and, on the embedded defaults, the worker beside it)."""
+
+from __future__ import annotations
+
+import click
+
+from wirehub.cli.errors import CliError, load_settings
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+def serve_command(host: str, port: int) -> None:
+    """Serve the API; the docs page is at /schema/swagger.
+
+    With no settings, everything runs in this one process on SQLite
+    (.wirehub/wirehub.db) with an in-process worker and sweeper. With
+    WIREHUB_DATABASE_URL and WIREHUB_REDIS_URL, this is one stateless API
+    replica among many; `wirehub worker` processes run the steps.
+    """
+    import uvicorn
+
+    from wirehub.api import create_app
+    from wirehub.settings import SettingsError
+
+    settings = load_settings()
+    try:
+        app = create_app(settings)
+    except SettingsError as exc:
+        raise CliError(f"invalid setting: {exc}") from exc
+    click.echo(
+        f"wirehub: serving the API on http://{host}:{port} (docs: http://{host}:{port}/schema/swagger)", err=True
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)

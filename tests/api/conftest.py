@@ -1,0 +1,143 @@
+"""The API under test: the real app over the embedded hub (SQLite) and, where it matters, the distributed one.
+
+- ``api``: the app on a SQLite file with its in-process worker (fast; most tests).
+- ``api_everywhere``: the same, and then on PostgreSQL with dispatches over a Redis stream
+  of the test's own, read by a worker in this process (``tests.behaviour.conftest.distributed_hub``).
+
+The first admin comes from the settings (``ADMIN``); ``Api.login`` and ``Api.user`` give
+the headers of any user with any role.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by name
+    distributed_hub,
+    migrated_template,
+    new_stream,
+    postgresql_url,
+    registry,
+)
+from wirehub.api import create_app
+from wirehub.api.security import hash_password
+from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
+from wirehub.store import DEFAULT_WORKSPACE_ID, create_user
+
+ADMIN = ("admin", "correct horse battery staple")
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+SETTINGS = Settings(
+    secret_key=SECRET,
+    admin_username=ADMIN[0],
+    admin_password=ADMIN[1],
+    lease_seconds=3.0,
+    shutdown_grace_seconds=2.0,
+    sweep_interval_seconds=0.05,
+)
+DEFAULT_WORKSPACE = DEFAULT_WORKSPACE_ID
+
+Headers = dict[str, str]
+
+
+@dataclass
+class Api:
+    """A running app and a client for it.
+
+    Attributes:
+        client: Sends requests to the app (its lifespan runs for the test).
+        mode: ``sqlite`` or ``distributed``.
+        admin: The first admin's headers.
+    """
+
+    client: AsyncTestClient[Any]
+    mode: str
+    admin: Headers = field(default_factory=dict)
+
+    async def login(self, username: str, password: str) -> Headers:
+        """The ``Authorization`` header of a fresh access token for the user."""
+        response = await self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def user(
+        self, role: str | None, *, workspace_id: UUID | None = DEFAULT_WORKSPACE, username: str | None = None
+    ) -> Headers:
+        """A new user holding ``role`` in ``workspace_id`` (``None``: globally), logged in."""
+        name = username or f"user-{uuid.uuid4().hex[:8]}"
+        password = "a long enough password"
+        services = self.client.app.state.services
+        async with services.sessions.begin() as session:
+            await create_user(
+                session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
+            )
+        return await self.login(name, password)
+
+
+@contextlib.asynccontextmanager
+async def running_api(
+    settings: Settings,
+    registry: NodeRegistry,  # noqa: F811 - the fixture's value, passed in
+    *,
+    redis_url: str | None = None,
+    stream: str | None = None,
+) -> AsyncIterator[Api]:
+    """The app on ``settings`` with a client; distributed when ``redis_url`` is given (a worker runs beside it)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if redis_url is not None:
+            stream = stream or new_stream()
+            settings = msgspec.structs.replace(settings, redis_url=redis_url)
+            await stack.enter_async_context(
+                distributed_hub(settings, registry, settings.database_url, redis_url, stream=stream)
+            )
+            app = create_app(settings, registry=registry, stream=stream)
+        else:
+            app = create_app(settings, registry=registry)
+        client = await stack.enter_async_context(AsyncTestClient(app=app))
+        api = Api(client, "distributed" if redis_url else "sqlite")
+        api.admin = await api.login(*ADMIN)
+        yield api
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path) -> Settings:
+    """``SETTINGS`` on a SQLite file of this test's own."""
+    return msgspec.structs.replace(SETTINGS, database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+
+
+@pytest.fixture
+async def api(api_settings: Settings, registry: NodeRegistry) -> AsyncIterator[Api]:  # noqa: F811
+    """The app on the embedded hub (SQLite, in-process worker)."""
+    async with running_api(api_settings, registry) as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "distributed"])
+def api_backend(request: pytest.FixtureRequest, api_settings: Settings) -> tuple[Settings, str | None]:
+    """The settings and Redis URL of each mode (the services resolved before any loop runs)."""
+    if request.param == "sqlite":
+        return api_settings, None
+    database = str(request.getfixturevalue("postgresql_url"))
+    redis_url = str(request.getfixturevalue("redis_url"))
+    return msgspec.structs.replace(api_settings, database_url=database), redis_url
+
+
+@pytest.fixture
+async def api_everywhere(
+    api_backend: tuple[Settings, str | None],
+    registry: NodeRegistry,  # noqa: F811
+) -> AsyncIterator[Api]:
+    """The app on the embedded hub, then on PostgreSQL and Redis with a worker beside it."""
+    settings, redis_url = api_backend
+    async with running_api(settings, registry, redis_url=redis_url) as running:
+        yield running
