@@ -27,6 +27,9 @@ from wirehub.worker.slots import Slots
 
 logger = logging.getLogger("wirehub.worker")
 
+CANCEL_WAIT_SECONDS = 1.0
+"""How long stopping waits for a cancelled broker read to end."""
+
 T = TypeVar("T")
 
 BACKOFF_FIRST = 0.1
@@ -133,6 +136,17 @@ async def _first(work: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:
     if task in done:
         return task.result()
     task.cancel()
-    with contextlib.suppress(BaseException):
-        await task
+    # A cancelled Redis read normally ends at once; one that does not (the client is stuck closing its
+    # connection) is left behind rather than holding the worker's stop: the pool is closed after it.
+    finished, _ = await asyncio.wait({task}, timeout=CANCEL_WAIT_SECONDS)
+    if not finished:
+        logger.warning("a cancelled broker read did not end within %.1fs; leaving it", CANCEL_WAIT_SECONDS)
+        task.add_done_callback(_retrieve)
+    elif not task.cancelled():
+        task.exception()  # retrieved: it ended in an error or a late result nobody wants
     return None
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
