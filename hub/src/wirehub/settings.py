@@ -112,6 +112,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool,
         msgspec.Meta(description="Whether a worker process also runs a sweeper (any number may; one is enough)."),
     ] = True
+    worker_metrics_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=65_535,
+            description="Port a `wirehub worker` process serves its Prometheus metrics on (0: none); under a"
+            " supervisor, process N serves on this port + N - 1.",
+        ),
+    ] = 0
+    worker_metrics_address: Annotated[
+        str, msgspec.Meta(min_length=1, description="Address the worker's metrics port listens on.")
+    ] = "127.0.0.1"
     shutdown_grace_seconds: Annotated[
         float,
         msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),

@@ -25,6 +25,7 @@ from wirehub.api.correlation import CorrelationMiddleware
 from wirehub.api.keys import signing_secret
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
+from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
 from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, password_problem
 from wirehub.api.services import open_services
 from wirehub.api.state import provide_services
@@ -76,11 +77,11 @@ def create_app(
             yield
 
     return Litestar(
-        route_handlers=[*ROUTES, _swagger_assets()],
+        route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
         lifespan=[lifespan],
         guards=[authorize],
         on_app_init=[auth.on_app_init],
-        middleware=[CorrelationMiddleware],
+        middleware=[CorrelationMiddleware, METRICS_CONFIG.middleware],
         dependencies={"services": Provide(provide_services)},
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.api_max_body_bytes,
