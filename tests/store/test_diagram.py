@@ -20,5 +20,5 @@ def test_the_diagram_names_every_table_and_foreign_key() -> None:
     for table in metadata.tables.values():
         assert f"    {table.name} {{" in diagram
         for fk in table.foreign_keys:
-            assert f'    {fk.column.table.name} ' in diagram
+            assert f"    {fk.column.table.name} " in diagram
             assert f'--o{{ {table.name} : "{fk.parent.name}"' in diagram

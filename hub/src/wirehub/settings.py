@@ -25,6 +25,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.wirehub/wirehub.db"
 """A SQLite file in the ``.wirehub/`` folder of the working directory."""
 
 
+MIN_SECRET_KEY_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
+
+
 class SettingsError(ValueError):
     """A setting's value does not parse; the message names the variable."""
 
@@ -186,6 +190,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return msgspec.convert(raw, cls, strict=False, dec_hook=_decode)
         except msgspec.ValidationError as exc:
             raise SettingsError(_explain(str(exc), raw)) from exc
+
+    def unsafe(self) -> list[str]:
+        """Why these settings must not run a distributed hub (empty when they may).
+
+        Checked when ``wirehub serve`` and ``wirehub worker`` start: each reason stops the
+        process with a message naming the variable.
+        """
+        if self.redis_url is None:
+            return []  # embedded: one process, its own SQLite file and generated keys
+        reasons = []
+        if self.database_url.startswith("sqlite"):
+            reasons.append(
+                "WIREHUB_DATABASE_URL: a distributed hub (WIREHUB_REDIS_URL is set) needs PostgreSQL;"
+                " a SQLite file cannot be shared by its processes"
+            )
+        if self.secret_key is None or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            reasons.append(
+                f"WIREHUB_SECRET_KEY: a distributed hub needs a secret key of {MIN_SECRET_KEY_LENGTH} characters"
+                " or more, the same on every process"
+            )
+        if self.admin_password is not None and len(self.admin_password) < MIN_ADMIN_PASSWORD_LENGTH:
+            reasons.append(f"WIREHUB_ADMIN_PASSWORD: needs {MIN_ADMIN_PASSWORD_LENGTH} characters or more")
+        return reasons
 
     @property
     def egress_policy(self) -> EgressPolicy:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wirehub.cli.errors import CliError, load_settings
+from wirehub.cli.errors import CliError, load_settings, refuse_unsafe
 
 _CHILD = "from wirehub.cli.main import main; main()"
 """How a supervisor starts a child: this same command line, in the same interpreter."""
@@ -55,6 +55,8 @@ def worker_command(
     settings = load_settings()
     if metrics_port is not None:
         settings = msgspec.structs.replace(settings, worker_metrics_port=metrics_port)
+    if settings.redis_url is not None and settings.database_url.startswith("sqlite"):
+        refuse_unsafe(settings)  # a worker signs nothing: only the shared database matters here
     count = processes or settings.worker_processes
     if count > 1:
         if settings.redis_url is None:
