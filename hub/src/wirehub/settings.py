@@ -14,7 +14,7 @@ import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -116,6 +116,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool,
         msgspec.Meta(description="Whether a worker process also runs a sweeper (any number may; one is enough)."),
     ] = True
+    tracing: Annotated[
+        Literal["console", "otlp"] | None,
+        msgspec.Meta(
+            description="OpenTelemetry tracing: `otlp` exports to the OTEL_EXPORTER_OTLP_* endpoint (install"
+            " opentelemetry-exporter-otlp), `console` prints spans; unset: off.",
+        ),
+    ] = None
     worker_metrics_port: Annotated[
         int,
         msgspec.Meta(

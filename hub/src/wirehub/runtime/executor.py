@@ -32,6 +32,7 @@ from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, Progre
 from wirehub.runtime.credentials import CredentialSource
 from wirehub.runtime.node_threads import Job, NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
 from wirehub.runtime.registry import NodeRegistry
+from wirehub.tracing import attempt_span
 from wirehub_sdk import (
     ConfigError,
     EgressClient,
@@ -231,8 +232,11 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         RuntimeError: ``env`` is closed.
     """
     began = time.perf_counter()
-    outcome = await _run_attempt(env, step, attempt)
-    observe_attempt(step.type, time.perf_counter() - began, _outcome_name(outcome))
+    with attempt_span(attempt.execution_id, step.id, attempt.number, step.type) as span:
+        outcome = await _run_attempt(env, step, attempt)
+        name = _outcome_name(outcome)
+        span.set_attribute("wirehub.outcome", name)
+    observe_attempt(step.type, time.perf_counter() - began, name)
     return outcome
 
 

@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 from wirehub.runtime import NodeThreads, StepEnvironment, default_registry
 from wirehub.settings import Settings
 from wirehub.store import PlanCache, database_engine, session_factory
+from wirehub.tracing import configure_tracing
 from wirehub.worker.process import Worker
 from wirehub.worker.supervisor import beat
 
@@ -48,6 +49,7 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_address)
         logger.info("metrics on %s:%d", settings.worker_metrics_address, settings.worker_metrics_port)
+    configure_tracing(settings.tracing, service="wirehub-worker")
     registry = default_registry(settings=settings)
     engine = database_engine(settings.database_url, pool_pre_ping=True)
     store = ExecutionStore(
