@@ -14,7 +14,7 @@ import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -23,6 +23,10 @@ from wirehub_sdk import EgressPolicy
 PREFIX = "WIREHUB_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.wirehub/wirehub.db"
 """A SQLite file in the ``.wirehub/`` folder of the working directory."""
+
+
+MIN_SECRET_KEY_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
 
 
 class SettingsError(ValueError):
@@ -112,6 +116,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool,
         msgspec.Meta(description="Whether a worker process also runs a sweeper (any number may; one is enough)."),
     ] = True
+    tracing: Annotated[
+        Literal["console", "otlp"] | None,
+        msgspec.Meta(
+            description="OpenTelemetry tracing: `otlp` exports to the OTEL_EXPORTER_OTLP_* endpoint (install"
+            " opentelemetry-exporter-otlp), `console` prints spans; unset: off.",
+        ),
+    ] = None
+    worker_metrics_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=65_535,
+            description="Port a `wirehub worker` process serves its Prometheus metrics on (0: none); under a"
+            " supervisor, process N serves on this port + N - 1.",
+        ),
+    ] = 0
+    worker_metrics_address: Annotated[
+        str, msgspec.Meta(min_length=1, description="Address the worker's metrics port listens on.")
+    ] = "127.0.0.1"
     shutdown_grace_seconds: Annotated[
         float,
         msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),
@@ -174,6 +197,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return msgspec.convert(raw, cls, strict=False, dec_hook=_decode)
         except msgspec.ValidationError as exc:
             raise SettingsError(_explain(str(exc), raw)) from exc
+
+    def unsafe(self) -> list[str]:
+        """Why these settings must not run a distributed hub (empty when they may).
+
+        Checked when ``wirehub serve`` and ``wirehub worker`` start: each reason stops the
+        process with a message naming the variable.
+        """
+        if self.redis_url is None:
+            return []  # embedded: one process, its own SQLite file and generated keys
+        reasons = []
+        if self.database_url.startswith("sqlite"):
+            reasons.append(
+                "WIREHUB_DATABASE_URL: a distributed hub (WIREHUB_REDIS_URL is set) needs PostgreSQL;"
+                " a SQLite file cannot be shared by its processes"
+            )
+        if self.secret_key is None or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            reasons.append(
+                f"WIREHUB_SECRET_KEY: a distributed hub needs a secret key of {MIN_SECRET_KEY_LENGTH} characters"
+                " or more, the same on every process"
+            )
+        if self.admin_password is not None and len(self.admin_password) < MIN_ADMIN_PASSWORD_LENGTH:
+            reasons.append(f"WIREHUB_ADMIN_PASSWORD: needs {MIN_ADMIN_PASSWORD_LENGTH} characters or more")
+        return reasons
 
     @property
     def egress_policy(self) -> EgressPolicy:

@@ -7,10 +7,10 @@ import datetime
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import swagger_ui_bundle  # type: ignore[import-untyped]
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
+from opentelemetry import trace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,12 +26,14 @@ from wirehub.api.correlation import CorrelationMiddleware
 from wirehub.api.keys import signing_secret
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
+from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
 from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, password_problem
 from wirehub.api.services import open_services
 from wirehub.api.state import provide_services
 from wirehub.settings import Settings, SettingsError
 from wirehub.store import create_user, seed_access
 from wirehub.store.models import User
+from wirehub.tracing import configure_tracing
 from wirehub.worker import STREAM
 
 if TYPE_CHECKING:
@@ -66,6 +69,20 @@ def create_app(
         lifetime=datetime.timedelta(seconds=settings.access_token_seconds),
     )
 
+    middleware: list[Any] = [CorrelationMiddleware, METRICS_CONFIG.middleware]
+    hooks: dict[str, Any] = {}
+    if configure_tracing(settings.tracing, service="wirehub-api"):
+        from litestar.plugins.opentelemetry import OpenTelemetryConfig
+
+        otel = OpenTelemetryConfig(
+            exclude=["^/health/", "^/metrics$"],
+            exclude_spans=["receive", "send"],
+            # Named by method until routing gives the template (_name_span_by_route): never by a raw path.
+            scope_span_details_extractor=lambda scope: (str(scope.get("method", "WEBSOCKET")), {}),
+        )
+        middleware.append(otel.middleware)
+        hooks["before_request"] = _name_span_by_route
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_services(settings, registry=registry, stream=stream) as services:
@@ -76,11 +93,12 @@ def create_app(
             yield
 
     return Litestar(
-        route_handlers=[*ROUTES, _swagger_assets()],
+        route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
         lifespan=[lifespan],
         guards=[authorize],
         on_app_init=[auth.on_app_init],
-        middleware=[CorrelationMiddleware],
+        middleware=middleware,
+        **hooks,
         dependencies={"services": Provide(provide_services)},
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.api_max_body_bytes,
@@ -105,6 +123,15 @@ def create_app(
         state=State({"jwt_auth": auth}),
         debug=False,
     )
+
+
+def _name_span_by_route(request: Request[Any, Any, Any]) -> None:
+    """Names the request's span by its route template (``GET /api/v1/workspaces/{workspace_id}/...``)."""
+    span = trace.get_current_span()
+    template = request.scope.get("path_template")
+    if span.is_recording() and isinstance(template, str):
+        span.update_name(f"{request.method} {template}")
+        span.set_attribute("http.route", template)
 
 
 def _swagger_assets() -> Router:

@@ -6,9 +6,9 @@ import os
 import secrets
 from pathlib import Path
 
-from wirehub.settings import Settings, SettingsError
+from wirehub.settings import MIN_SECRET_KEY_LENGTH, Settings, SettingsError
 
-MIN_SECRET_LENGTH = 32
+MIN_SECRET_LENGTH = MIN_SECRET_KEY_LENGTH
 EMBEDDED_SECRET_FILE = Path(".wirehub") / "secret.key"
 
 

@@ -37,3 +37,14 @@ def load_settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         raise CliError(f"invalid setting: {exc}") from exc
+
+
+def refuse_unsafe(settings: Settings) -> None:
+    """Stops a long-running process whose settings are unsafe for a distributed hub.
+
+    Raises:
+        CliError: One line per reason.
+    """
+    reasons = settings.unsafe()
+    if reasons:
+        raise CliError("unsafe settings: " + "; ".join(reasons))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wirehub.cli.errors import CliError, load_settings
+from wirehub.cli.errors import CliError, load_settings, refuse_unsafe
 
 
 @click.command("serve")
@@ -24,6 +24,7 @@ def serve_command(host: str, port: int) -> None:
     from wirehub.settings import SettingsError
 
     settings = load_settings()
+    refuse_unsafe(settings)
     try:
         app = create_app(settings)
     except SettingsError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wirehub.cli.errors import CliError, load_settings
+from wirehub.cli.errors import CliError, load_settings, refuse_unsafe
 
 _CHILD = "from wirehub.cli.main import main; main()"
 """How a supervisor starts a child: this same command line, in the same interpreter."""
@@ -22,7 +22,15 @@ _CHILD = "from wirehub.cli.main import main; main()"
     " heartbeats (default: WIREHUB_WORKER_PROCESSES, 1).",
 )
 @click.option("--heartbeat-file", type=click.Path(path_type=Path), hidden=True)
-def worker_command(name: str | None, processes: int | None, heartbeat_file: Path | None) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve Prometheus metrics on this port (default: WIREHUB_WORKER_METRICS_PORT; 0: none); with"
+    " --processes N, process N serves on this port + N - 1.",
+)
+def worker_command(
+    name: str | None, processes: int | None, heartbeat_file: Path | None, metrics_port: int | None
+) -> None:
     """Run attempts from Redis (WIREHUB_REDIS_URL) against the database (WIREHUB_DATABASE_URL).
 
     Start as many as you like, on as many machines. Each also sweeps (unless
@@ -39,29 +47,46 @@ def worker_command(name: str | None, processes: int | None, heartbeat_file: Path
     """
     import asyncio
 
+    import msgspec
+
     from wirehub.store import StoreError
     from wirehub.worker import WorkerConfigError, serve
 
     settings = load_settings()
+    if metrics_port is not None:
+        settings = msgspec.structs.replace(settings, worker_metrics_port=metrics_port)
+    if settings.redis_url is not None and settings.database_url.startswith("sqlite"):
+        refuse_unsafe(settings)  # a worker signs nothing: only the shared database matters here
     count = processes or settings.worker_processes
     if count > 1:
         if settings.redis_url is None:
             raise CliError("WIREHUB_REDIS_URL is not set: `wirehub worker` takes its work from Redis")
-        sys.exit(_supervise(name, count, settings.worker_heartbeat_timeout_seconds, settings.shutdown_grace_seconds))
+        sys.exit(
+            _supervise(
+                name,
+                count,
+                settings.worker_heartbeat_timeout_seconds,
+                settings.shutdown_grace_seconds,
+                settings.worker_metrics_port,
+            )
+        )
     try:
         asyncio.run(serve(settings, name=name, heartbeat=heartbeat_file))
     except (WorkerConfigError, StoreError) as exc:
         raise CliError(str(exc)) from exc
 
 
-def _supervise(name: str | None, count: int, heartbeat_timeout: float, grace: float) -> int:
+def _supervise(name: str | None, count: int, heartbeat_timeout: float, grace: float, metrics_port: int) -> int:
     from wirehub.worker import worker_name
     from wirehub.worker.supervisor import Supervisor, child_names
 
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
     flags = ["-" + "v" * verbose] if verbose else []
 
+    names = child_names(name or worker_name(), count)
+
     def command(child: str, heartbeat: Path) -> list[str]:
+        port = metrics_port + names.index(child) if metrics_port else 0
         return [
             sys.executable,
             "-c",
@@ -74,7 +99,8 @@ def _supervise(name: str | None, count: int, heartbeat_timeout: float, grace: fl
             "1",
             "--heartbeat-file",
             str(heartbeat),
+            "--metrics-port",
+            str(port),
         ]
 
-    names = child_names(name or worker_name(), count)
     return Supervisor(command, names, heartbeat_timeout=heartbeat_timeout, grace=grace).run()

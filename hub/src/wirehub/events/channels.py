@@ -17,6 +17,7 @@ from uuid import UUID
 
 import msgspec
 
+from wirehub.metrics import observe_transitions
 from wirehub.store.events import ExecutionEvent
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-    from wirehub.settings import Settings
+from wirehub.settings import Settings
 
 logger = logging.getLogger("wirehub.events")
 
@@ -129,6 +130,7 @@ class ExecutionChannels:
 
     def publish(self, events: Sequence[ExecutionEvent]) -> None:
         """Queues the events of one committed transition; returns at once and never raises (``EventPublisher``)."""
+        observe_transitions(events)  # every committed transition passes here, in whichever process committed it
         if not self.distributed and self._plugin is None:
             return  # in memory and nobody subscribed yet: nobody could receive them
         for event in events:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,10 +27,12 @@ from wirehub.engine import (
     StepTimedOut,
     evaluate,
 )
+from wirehub.metrics import observe_attempt
 from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
 from wirehub.runtime.node_threads import Job, NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
 from wirehub.runtime.registry import NodeRegistry
+from wirehub.tracing import attempt_span
 from wirehub_sdk import (
     ConfigError,
     EgressClient,
@@ -228,6 +231,27 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
         asyncio.CancelledError: The caller cancelled the awaiting task.
         RuntimeError: ``env`` is closed.
     """
+    began = time.perf_counter()
+    with attempt_span(attempt.execution_id, step.id, attempt.number, step.type) as span:
+        outcome = await _run_attempt(env, step, attempt)
+        name = _outcome_name(outcome)
+        span.set_attribute("wirehub.outcome", name)
+    observe_attempt(step.type, time.perf_counter() - began, name)
+    return outcome
+
+
+def _outcome_name(outcome: AttemptOutcome) -> str:
+    if isinstance(outcome, HandedBack):
+        return "handed_back"
+    return {
+        StepSucceeded: "succeeded",
+        StepFailed: "failed",
+        StepTimedOut: "timed_out",
+        StepSuspended: "suspended",
+    }.get(type(outcome), "other")
+
+
+async def _run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> AttemptOutcome:
     number = attempt.number
     log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
     deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)

@@ -28,6 +28,7 @@ PERMISSIONS: Final[dict[str, str]] = {
     "node:read": "Read the catalogue of installed node types.",
     "audit:read": "Read the audit log.",
     "user:manage": "Manage users, service accounts, roles and memberships.",
+    "metrics:read": "Scrape the Prometheus metrics at /metrics.",
 }
 """Every permission a role may grant, with what it allows."""
 

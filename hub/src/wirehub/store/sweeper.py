@@ -88,6 +88,12 @@ class Sweeper(StoreCore):
         fired, firing = await self._fire_due(limit)
         return SweepResult(expiring + firing + await self._redeliver(limit, resend), expired, fired)
 
+    async def pending_timers(self) -> int:
+        """How many durable timers wait to fire (a gauge for operators)."""
+        async with self.sessions() as session:
+            count = await session.scalar(select(func.count()).select_from(TIMERS))
+        return int(count or 0)
+
     async def _by_execution(
         self, rows: Sequence[Row[Any]], handle: Callable[[Row[Any]], Awaitable[list[Dispatch] | None]]
     ) -> tuple[list[Dispatch], int]:

@@ -10,9 +10,12 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from prometheus_client import start_http_server
+
 from wirehub.runtime import NodeThreads, StepEnvironment, default_registry
 from wirehub.settings import Settings
 from wirehub.store import PlanCache, database_engine, session_factory
+from wirehub.tracing import configure_tracing
 from wirehub.worker.process import Worker
 from wirehub.worker.supervisor import beat
 
@@ -43,6 +46,10 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
     from wirehub.store import ExecutionStore
 
     beating: asyncio.Task[None] | None = None
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_address)
+        logger.info("metrics on %s:%d", settings.worker_metrics_address, settings.worker_metrics_port)
+    configure_tracing(settings.tracing, service="wirehub-worker")
     registry = default_registry(settings=settings)
     engine = database_engine(settings.database_url, pool_pre_ping=True)
     store = ExecutionStore(

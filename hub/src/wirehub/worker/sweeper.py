@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from wirehub.metrics import QUEUE_DEPTH, TIMERS_PENDING, observe_sweep
 from wirehub.worker.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ logger = logging.getLogger("wirehub.worker")
 
 BACKOFF_MAX = 10.0
 MIN_PAUSE = 0.001
+GAUGE_EVERY_SWEEPS = 10
+"""The pending-timers gauge is counted on every tenth sweep."""
 """Shortest sleep before a timer that is not due yet: the store's clock and the loop's may differ by a hair."""
 
 
@@ -85,6 +88,9 @@ class Sweeper:
         """One sweep and the sending of its dispatches; True when it may have left work for the next."""
         result = await self.store.sweep(limit=self.limit, resend=await self._stream_drained())
         self.sweeps += 1
+        observe_sweep(result.expired_leases, result.timers_fired, len(result.dispatches))
+        if self.sweeps % GAUGE_EVERY_SWEEPS == 1:
+            TIMERS_PENDING.set(await self.store.pending_timers())
         if result.expired_leases or result.timers_fired:
             self.changed.set()
         await self.dispatcher.send(result.dispatches)
@@ -103,6 +109,7 @@ class Sweeper:
             unread = await unread_of()
         except Exception:  # Redis is away: resending is what brings back what it lost
             return True
+        QUEUE_DEPTH.set(unread or 0)
         return not unread
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -16,6 +16,7 @@ from wirehub.api.routes.workflows import workflow_in
 from wirehub.api.security import needs
 from wirehub.api.services import HubServices
 from wirehub.store import ExecutionNotFoundError, ExecutionView
+from wirehub.tracing import link_to_execution
 
 BASE = "/api/v1/workspaces/{workspace_id:uuid}"
 
@@ -107,6 +108,7 @@ async def start_execution(
         workflow_id, data.version, data.input, idempotency_key=idempotency_key
     )
     await services.dispatch(applied.dispatches)
+    link_to_execution(execution_id)
     view = await services.store.get(execution_id)
     return Response(execution_out(view), status_code=201 if applied.accepted else 200)
 
