@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The project's two everyday commands, on any machine with Python 3.11+ and pip.
 
-    python3 dev.py run     run the hub's main job on its embedded defaults
-    python3 dev.py test    run the whole test suite
-    python3 dev.py check   lint, format check and type check
+    python3 dev.py run       serve the hub (API, worker and sweeper) on its embedded defaults
+    python3 dev.py example   run an example workflow end to end, without the API
+    python3 dev.py test      run the whole test suite
+    python3 dev.py check     lint, format check and type check
 
 uv is bootstrapped when it is missing; it then builds the locked environment
 in .venv on first use.
@@ -52,6 +53,8 @@ def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
     rest = argv[1:]
     if task == "run":
+        return _uv_run("wirehub", "serve", *rest)
+    if task == "example":
         return _uv_run("wirehub", "run", "examples/branching.json", "--input", "@examples/inputs/branching.json", *rest)
     if task == "test":
         return _uv_run("pytest", *rest)
