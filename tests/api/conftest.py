@@ -33,12 +33,15 @@ from wirehub.api import create_app
 from wirehub.api.security import hash_password
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub.store import DEFAULT_WORKSPACE_ID, create_user
+from wirehub.store import DEFAULT_WORKSPACE_ID, create_user, credential_keyring, database_engine, session_factory
+from wirehub.worker.credentials import StoreCredentialSource
 
 ADMIN = ("admin", "correct horse battery staple")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
+CREDENTIAL_KEY = "test:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # 32 bytes, base64
 SETTINGS = Settings(
     secret_key=SECRET,
+    credential_keys=(CREDENTIAL_KEY,),
     admin_username=ADMIN[0],
     admin_password=ADMIN[1],
     lease_seconds=3.0,
@@ -97,8 +100,13 @@ async def running_api(
         if redis_url is not None:
             stream = stream or new_stream()
             settings = msgspec.structs.replace(settings, redis_url=redis_url)
+            engine = database_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            credentials = StoreCredentialSource(session_factory(engine), credential_keyring(settings))
             await stack.enter_async_context(
-                distributed_hub(settings, registry, settings.database_url, redis_url, stream=stream)
+                distributed_hub(
+                    settings, registry, settings.database_url, redis_url, stream=stream, credentials=credentials
+                )
             )
             app = create_app(settings, registry=registry, stream=stream)
         else:

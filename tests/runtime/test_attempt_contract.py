@@ -39,7 +39,7 @@ class DatabaseLikeSource:
         self.credentials = credentials
         self.asked: list[str] = []
 
-    async def get(self, name: str) -> StoredCredential | None:
+    async def get(self, name: str, *, execution_id: str) -> StoredCredential | None:
         self.asked.append(name)
         return self.credentials.get(name)
 
@@ -114,7 +114,7 @@ async def test_the_timeout_counts_from_the_claim_instant(registry: NodeRegistry,
 
 
 class HangingSource:
-    async def get(self, name: str) -> StoredCredential | None:
+    async def get(self, name: str, *, execution_id: str) -> StoredCredential | None:
         await asyncio.sleep(60)
         return None
 
