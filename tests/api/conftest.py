@@ -29,6 +29,7 @@ from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by n
     postgresql_url,
     registry,
 )
+from tests.support.local_http import server  # noqa: F401 - a fixture: a local HTTP server for steps to call
 from wirehub.api import create_app
 from wirehub.api.security import hash_password
 from wirehub.runtime.registry import NodeRegistry
@@ -79,11 +80,16 @@ class Api:
         """A new user holding ``role`` in ``workspace_id`` (``None``: globally), logged in."""
         name = username or f"user-{uuid.uuid4().hex[:8]}"
         password = "a long enough password"
-        services = self.client.app.state.services
-        async with services.sessions.begin() as session:
-            await create_user(
-                session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
-            )
+        # An engine of the test's own loop: the app's (an inline SQLite connection on the app's loop) is
+        # not to be used from here, and waited up to its 30 s busy timeout when it was.
+        engine = database_engine(self.client.app.state.services.settings.database_url)
+        try:
+            async with session_factory(engine, writes=True).begin() as session:
+                await create_user(
+                    session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
+                )
+        finally:
+            await engine.dispose()
         return await self.login(name, password)
 
 

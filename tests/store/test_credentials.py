@@ -1,4 +1,4 @@
-"""Stored credentials: sealed with AES-256-GCM, bound to their row, rotated to a new key, opened only in their workspace."""
+"""Stored credentials: sealed with AES-256-GCM, bound to their row, rotated to a new key."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from wirehub.store.credential_keys import new_key_entry
 
 OLD = new_key_entry("old")
 NEW = new_key_entry("new")
-TOKEN = "tok-3f9a1c0e2b7d"  # noqa: S105 - a test value
+TOKEN = "tok-3f9a1c0e2b7d"
 
 
 async def _add(
@@ -67,8 +67,10 @@ async def test_secret_fields_are_stored_encrypted_and_the_rest_in_clear(seeded: 
     async with seeded.connect() as connection:
         row = (await connection.execute(text("SELECT * FROM credentials"))).mappings().one()
     stored = " ".join(str(value) for value in row.values())
-    assert TOKEN not in stored and TOKEN.encode() not in bytes(row["ciphertext"])
-    assert len(bytes(row["nonce"])) == 12 and row["key_id"] == "old"
+    assert TOKEN not in stored
+    assert TOKEN.encode() not in bytes(row["ciphertext"])
+    assert len(bytes(row["nonce"])) == 12
+    assert row["key_id"] == "old"
     assert await _fields(seeded, keyring, credential_id) == {"header": "X-Key", "value": TOKEN}
 
 
@@ -86,7 +88,8 @@ async def test_a_ciphertext_copied_into_another_row_does_not_decrypt(seeded: Asy
     async with session_factory(seeded, writes=True).begin() as session:
         copied = await session.get(Credential, source)
         victim = await session.get(Credential, target)
-        assert copied is not None and victim is not None
+        assert copied is not None
+        assert victim is not None
         victim.ciphertext, victim.nonce = copied.ciphertext, copied.nonce
     with pytest.raises(CredentialSealError, match="not this row's ciphertext") as refused:
         await _fields(seeded, keyring, target)
@@ -102,7 +105,8 @@ async def test_a_row_renamed_or_moved_without_sealing_again_does_not_decrypt(see
         session.add(other)
         await session.flush()
         first, second = await session.get(Credential, renamed), await session.get(Credential, moved)
-        assert first is not None and second is not None
+        assert first is not None
+        assert second is not None
         first.name = "something-else"
         second.workspace_id = other.id
     for credential_id in (renamed, moved):
@@ -125,7 +129,7 @@ async def test_rotation_seals_every_row_under_the_first_key_and_the_old_key_can_
     old_only = CredentialKeyring.parse([OLD])
     ids = [await _add(seeded, old_only, f"c{number}") for number in range(5)]
     both = CredentialKeyring.parse([NEW, OLD])  # step 1: the new key first, the old one still decrypts
-    assert [await _fields(seeded, both, credential_id) for credential_id in ids[:1]][0]["value"] == TOKEN
+    assert (await _fields(seeded, both, ids[0]))["value"] == TOKEN
     assert await rotate_credentials(session_factory(seeded, writes=True), both, batch=2) == 5
     assert await rotate_credentials(session_factory(seeded, writes=True), both) == 0, "nothing left to rotate"
     async with session_factory(seeded)() as session:
@@ -145,7 +149,8 @@ async def test_rotation_stops_on_a_row_whose_key_is_not_configured(seeded: Async
 
 def test_keys_are_read_first_encrypts_and_a_bad_entry_is_named_without_its_key() -> None:
     keyring = CredentialKeyring.parse([NEW, OLD])
-    assert keyring.primary == "new" and set(keyring.keys) == {"new", "old"}
+    assert keyring.primary == "new"
+    assert set(keyring.keys) == {"new", "old"}
     short = "k1:" + base64.b64encode(b"sixteen byte key").decode()
     for entries, message in [
         (["nocolon"], "entry 1 must be id:base64key"),
@@ -155,7 +160,8 @@ def test_keys_are_read_first_encrypts_and_a_bad_entry_is_named_without_its_key()
     ]:
         with pytest.raises(SettingsError, match=message) as refused:
             CredentialKeyring.parse(entries)
-        assert "c2l4dGVlbi" not in str(refused.value) and OLD.split(":")[1] not in str(refused.value)
+        assert "c2l4dGVlbi" not in str(refused.value)
+        assert OLD.split(":")[1] not in str(refused.value)
 
 
 def test_the_embedded_hub_generates_a_key_file_of_mode_600_once(tmp_path: Path) -> None:
@@ -163,7 +169,8 @@ def test_the_embedded_hub_generates_a_key_file_of_mode_600_once(tmp_path: Path) 
     first = credential_keyring(Settings(), embedded_file=key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     again = credential_keyring(Settings(), embedded_file=key_file)
-    assert again == first and len(first.keys[first.primary]) == 32
+    assert again == first
+    assert len(first.keys[first.primary]) == 32
 
 
 def test_the_distributed_hub_without_keys_refuses_to_start(tmp_path: Path) -> None:
