@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import pytest
 
 from tests.support.local_http import LOOPBACK, LocalServer
 from wirehub.engine import StepFailed, StepSucceeded
@@ -19,7 +21,7 @@ from wirehub.runtime import (
     compile_definition,
     run_attempt,
 )
-from wirehub.runtime.redaction import REDACTED
+from wirehub.runtime.redaction import REDACTED, RedactingLog
 from wirehub.runtime.registry import NodeRegistry
 
 TOKEN = "echoed-token-8d2f4a91"
@@ -95,3 +97,18 @@ async def test_a_step_without_a_credential_keeps_its_output_as_it_is(
         outcome = await run_attempt(env, plan.steps["call"], Attempt("exec-1", 1, None, datetime.now(UTC)))
     assert isinstance(outcome, StepSucceeded)
     assert outcome.output["body"]["query"] == {"t": [TOKEN]}
+
+
+def test_an_attempts_log_lines_never_carry_its_credential(caplog: pytest.LogCaptureFixture) -> None:
+    hidden = {TOKEN}
+    log = RedactingLog(logging.getLogger("wirehub.runtime.test"), {"step_id": "call"}, hidden)
+    with caplog.at_level(logging.INFO, logger="wirehub.runtime.test"):
+        log.info("sent %s to %s", f"Bearer {TOKEN}", "api.example.com")
+        log.warning("mapping %(token)s", {"token": TOKEN})
+        log.info("odd %d", "not a number")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"sent Bearer {REDACTED} to api.example.com",
+        f"mapping {REDACTED}",
+        "odd %d not a number",
+    ]
+    assert caplog.records[0].step_id == "call"  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from wirehub.engine import (
 from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
 from wirehub.runtime.node_threads import Job, NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
-from wirehub.runtime.redaction import redact_outcome, secret_values
+from wirehub.runtime.redaction import RedactingLog, redact_outcome, secret_values
 from wirehub.runtime.registry import NodeRegistry
 from wirehub_sdk import (
     ConfigError,
@@ -251,7 +251,8 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
 
 async def _run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt, hidden: set[str]) -> AttemptOutcome:
     number = attempt.number
-    log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
+    ids = {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number}
+    log = RedactingLog(logger, ids, hidden)  # hidden: the credential's values, once it is known
     deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
     driver = asyncio.get_running_loop()
     # The deadline on the loop's clock, once: preparing (a credential source may wait on a database) counts too.

@@ -5,11 +5,13 @@ response body, a token quoted in an error message). Before an attempt's outcome
 is recorded, every string in its output and error that holds one of the step
 credential's secret values (or what the credential puts on the wire, such as
 Basic authentication's base64 token) has that value replaced by ``[redacted]``.
+The attempt's log lines (``ctx.logger`` included) get the same treatment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -84,3 +86,26 @@ def redact_outcome(outcome: AttemptOutcome, secrets: frozenset[str]) -> AttemptO
         )
         return msgspec.structs.replace(outcome, error=cleaned)
     return outcome
+
+
+class RedactingLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """An attempt's logger: its records carry the attempt's ids, and its messages never a secret.
+
+    Each message is formatted with its arguments here and every value of ``hidden`` (filled once
+    the credential is known) replaced by ``[redacted]``. A traceback attached to a record is not
+    rewritten.
+    """
+
+    def __init__(self, logger: logging.Logger, extra: Mapping[str, object], hidden: Collection[str]) -> None:
+        super().__init__(logger, extra)
+        self.hidden = hidden
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.hidden and self.isEnabledFor(level):
+            values: Any = args[0] if len(args) == 1 and isinstance(args[0], Mapping) and args[0] else args
+            try:
+                text = str(msg) % values if args else str(msg)
+            except (TypeError, ValueError, KeyError):
+                text = " ".join([str(msg), *(str(arg) for arg in args)])
+            msg, args = redact(text, frozenset(self.hidden)), ()
+        super().log(level, msg, *args, **kwargs)
