@@ -146,8 +146,8 @@ async def _credential(
         hosts = None if stored.allowed_hosts is None else HostRules(stored.allowed_hosts)
     except ValueError as exc:
         raise ConfigError(f"{label} has an invalid allowed host: {exc}", kind="credential.host") from exc
-    hidden.update(secret_values(credential_type, stored.fields, decode(stored.fields, credential_type.Fields, label)))
     auth = credential_auth(node, credential_type, stored.fields, label, allowed_hosts=hosts)
+    hidden.update(secret_values(credential_type, stored.fields, decode(stored.fields, credential_type.Fields, label)))
     return stored.fields, auth
 
 
