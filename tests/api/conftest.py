@@ -29,16 +29,20 @@ from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by n
     postgresql_url,
     registry,
 )
+from tests.support.local_http import server  # noqa: F401 - a fixture: a local HTTP server for steps to call
 from wirehub.api import create_app
 from wirehub.api.security import hash_password
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub.store import DEFAULT_WORKSPACE_ID, create_user
+from wirehub.store import DEFAULT_WORKSPACE_ID, create_user, credential_keyring, database_engine, session_factory
+from wirehub.worker.credentials import StoreCredentialSource
 
 ADMIN = ("admin", "correct horse battery staple")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
+CREDENTIAL_KEY = "test:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="  # 32 bytes, base64
 SETTINGS = Settings(
     secret_key=SECRET,
+    credential_keys=(CREDENTIAL_KEY,),
     admin_username=ADMIN[0],
     admin_password=ADMIN[1],
     lease_seconds=3.0,
@@ -76,11 +80,16 @@ class Api:
         """A new user holding ``role`` in ``workspace_id`` (``None``: globally), logged in."""
         name = username or f"user-{uuid.uuid4().hex[:8]}"
         password = "a long enough password"
-        services = self.client.app.state.services
-        async with services.sessions.begin() as session:
-            await create_user(
-                session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
-            )
+        # An engine of the test's own loop: the app's (an inline SQLite connection on the app's loop) is
+        # not to be used from here, and waited up to its 30 s busy timeout when it was.
+        engine = database_engine(self.client.app.state.services.settings.database_url)
+        try:
+            async with session_factory(engine, writes=True).begin() as session:
+                await create_user(
+                    session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
+                )
+        finally:
+            await engine.dispose()
         return await self.login(name, password)
 
 
@@ -97,8 +106,13 @@ async def running_api(
         if redis_url is not None:
             stream = stream or new_stream()
             settings = msgspec.structs.replace(settings, redis_url=redis_url)
+            engine = database_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            credentials = StoreCredentialSource(session_factory(engine), credential_keyring(settings))
             await stack.enter_async_context(
-                distributed_hub(settings, registry, settings.database_url, redis_url, stream=stream)
+                distributed_hub(
+                    settings, registry, settings.database_url, redis_url, stream=stream, credentials=credentials
+                )
             )
             app = create_app(settings, registry=registry, stream=stream)
         else:

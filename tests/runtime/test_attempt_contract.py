@@ -39,7 +39,7 @@ class DatabaseLikeSource:
         self.credentials = credentials
         self.asked: list[str] = []
 
-    async def get(self, name: str) -> StoredCredential | None:
+    async def get(self, name: str, *, execution_id: str) -> StoredCredential | None:
         self.asked.append(name)
         return self.credentials.get(name)
 
@@ -65,7 +65,7 @@ async def test_the_credential_source_is_awaited(registry: NodeRegistry) -> None:
     async with StepEnvironment(registry, credentials=source) as env:
         outcome = await run_attempt(env, plan.steps["who"], Attempt("exec-1", 1, None, datetime.now(UTC)))
     assert isinstance(outcome, StepSucceeded), outcome
-    assert outcome.output["token"] == "s3cret"
+    assert outcome.output["token"] == "[redacted]", "the node got the secret; its output does not keep it"
     assert source.asked == ["api"]
 
 
@@ -114,7 +114,7 @@ async def test_the_timeout_counts_from_the_claim_instant(registry: NodeRegistry,
 
 
 class HangingSource:
-    async def get(self, name: str) -> StoredCredential | None:
+    async def get(self, name: str, *, execution_id: str) -> StoredCredential | None:
         await asyncio.sleep(60)
         return None
 

@@ -23,6 +23,7 @@ TABLES = {
     "users",
     "roles",
     "memberships",
+    "credentials",
     "workflows",
     "workflow_versions",
     "executions",

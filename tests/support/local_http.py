@@ -3,7 +3,7 @@
 The server records every request and connection it receives, so a test can
 prove that a refused request never reached it. Routes (any method):
 
-- ``/echo``: 200, JSON of the method, path, query, headers and body received.
+- ``/echo``: 200 (or ``?status=``), JSON of the method, path, query, headers and body received.
 - ``/status/<code>``: that status with a JSON body; ``?retry_after=`` sets ``Retry-After``.
 - ``/redirect?to=<url>&status=<code>``: a redirect (302 by default) to ``to``.
 - ``/hops/<n>``: ``n`` relative redirects, then JSON ``{"hops": "done"}``.
@@ -85,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "headers": seen.headers,
                 "body": body.decode("utf-8", "replace"),
             }
-            self._send(200, json.dumps(payload).encode(), "application/json")
+            self._send(int(first.get("status", "200")), json.dumps(payload).encode(), "application/json")
         elif route == "status":
             extra = {"Retry-After": first["retry_after"]} if "retry_after" in first else {}
             code = int(segments[1])

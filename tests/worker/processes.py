@@ -30,6 +30,9 @@ from wirehub.worker import Dispatcher, broker_for, register
 
 WIREHUB = Path(sys.executable).with_name("wirehub")
 
+CREDENTIAL_KEYS = "test:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
+"""The credential keys a distributed worker needs to start (32 bytes, base64): the same for every test worker."""
+
 
 class WorkerProcess:
     """One ``wirehub -v worker --name NAME [ARGS]`` subprocess (a worker, or a supervisor), its log in a file.
@@ -44,7 +47,7 @@ class WorkerProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(WIREHUB), "-v", "worker", "--name", name, *args],
-                env={**os.environ, **env},
+                env={**os.environ, "WIREHUB_CREDENTIAL_KEYS": CREDENTIAL_KEYS, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -19,9 +19,10 @@ import pytest
 
 from tests.support.local_http import LocalServer
 from tests.support.postgres import admin, url_of
-from tests.worker.processes import Sender, WorkerProcess, open_sender
+from tests.worker.processes import CREDENTIAL_KEYS, Sender, WorkerProcess, open_sender
 from tests.worker.redis_server import RedisServer
 from wirehub.plugins import load_registry
+from wirehub.store import DEFAULT_WORKSPACE_ID, CredentialKeyring, CredentialRows, seed_access, session_factory
 
 LEASE = 2.0
 SWEEP = 0.2
@@ -205,3 +206,27 @@ async def test_sigterm_finishes_a_short_step_within_the_grace_and_hands_back_a_l
     long_view = await sender.store.wait(long, timeout=20)
     assert long_view.status == "succeeded"
     assert [(run.attempt, run.status, run.worker) for run in long_view.steps] == [(1, "succeeded", "second")]
+
+
+async def test_a_worker_process_opens_its_steps_credential_from_the_database_and_the_echo_is_redacted(
+    sender: Sender, workers: Any, server: LocalServer
+) -> None:
+    token = "stored-token-in-postgres-51c9"
+    async with session_factory(sender.engine, writes=True).begin() as session:
+        await seed_access(session)
+        await CredentialRows(session, CredentialKeyring.parse([CREDENTIAL_KEYS])).add(
+            DEFAULT_WORKSPACE_ID,
+            "acme",
+            "core.bearer",
+            {"token": token},
+            secret_fields={"token"},
+            allowed_hosts=[f"127.0.0.1:{server.port}"],
+        )
+    workers("a")
+    step = {"id": "call", "type": "core.http", "config": {"url": server.url("/echo")}, "credential": "acme"}
+    workflow_id = await sender.workflow({"name": "with-credential", "steps": [step]})
+    view = await sender.store.wait(await sender.start(workflow_id), timeout=30)
+    assert view.status == "succeeded", view.error
+    assert server.requests[0].headers["authorization"] == f"Bearer {token}"
+    assert view.output["call"]["body"]["headers"]["authorization"] == "[redacted]"
+    assert token not in str(view)

@@ -147,6 +147,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             " Required when WIREHUB_REDIS_URL is set; the embedded hub generates one into .wirehub/secret.key.",
         ),
     ] = None
+    credential_keys: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description="Keys that encrypt stored credentials (AES-256-GCM), comma-separated `id:base64key` entries"
+            " (32-byte keys): the first encrypts, all decrypt. Required when WIREHUB_REDIS_URL is set; the"
+            " embedded hub generates one into .wirehub/credential.key.",
+        ),
+    ] = ()
     token_issuer: Annotated[
         str, msgspec.Meta(min_length=1, description="The `iss` of access tokens, verified on every request.")
     ] = "wirehub"  # noqa: S105 - a name, not a secret

@@ -65,8 +65,14 @@ def install_provider(provider: TracerProvider) -> None:
 
 
 def execution_context(execution_id: UUID | str) -> Context:
-    """The root context of an execution's trace: its trace id is the execution's UUID."""
-    uuid = execution_id if isinstance(execution_id, UUID) else UUID(str(execution_id))
+    """The root context of an execution's trace: its trace id is the execution's UUID.
+
+    An id that is not a UUID (a test's ``"exec-1"``) gets a trace id derived from its text.
+    """
+    try:
+        uuid = execution_id if isinstance(execution_id, UUID) else UUID(str(execution_id))
+    except ValueError:
+        uuid = UUID(bytes=hashlib.blake2b(str(execution_id).encode(), digest_size=16).digest())
     span_id = int.from_bytes(hashlib.blake2b(uuid.bytes, digest_size=8).digest(), "big") or 1
     parent = SpanContext(trace_id=uuid.int, span_id=span_id, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
     return trace.set_span_in_context(NonRecordingSpan(parent))

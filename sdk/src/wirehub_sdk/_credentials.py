@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any, ClassVar
 
 import httpx
 import msgspec
+
+from wirehub_sdk._errors import NonRetryableError
 
 
 class CredentialType:
@@ -40,13 +42,111 @@ class CredentialType:
         return {k: ("***" if k in cls.secret_fields else v) for k, v in fields.items()}
 
 
-class CredentialAuth(httpx.Auth):
-    """An httpx ``Auth`` that applies a credential type to every request."""
+class HostRules:
+    """The hosts a credential may be sent to: exact names, ``*.example.com`` wildcards, each with an optional port.
 
-    def __init__(self, credential_type: CredentialType, fields: Any) -> None:
+    ``api.example.com`` matches that host on any port; ``api.example.com:8443`` that port only;
+    ``*.example.com`` any subdomain of ``example.com`` (not ``example.com`` itself). IPv6
+    addresses are written in brackets (``[2001:db8::1]:443``). Names compare case-insensitively,
+    in their ASCII (IDNA) form.
+
+    Raises:
+        ValueError: A rule is not of that shape.
+    """
+
+    def __init__(self, rules: Iterable[str]) -> None:
+        self.rules = tuple(rules)
+        self._parsed = [parse_host_rule(rule) for rule in self.rules]
+
+    def allows(self, url: httpx.URL) -> bool:
+        """Whether a request to ``url`` may carry the credential."""
+        host = url.raw_host.decode("ascii").lower()
+        port = url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
+        for pattern, wanted in self._parsed:
+            if wanted is not None and wanted != port:
+                continue
+            if pattern.startswith("*."):
+                if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                    return True
+            elif host == pattern:
+                return True
+        return False
+
+
+def parse_host_rule(rule: str) -> tuple[str, int | None]:
+    """``(host, port)`` of a host rule (``port`` ``None``: any); the host lower-cased, IPv6 unbracketed.
+
+    Raises:
+        ValueError: The rule is not ``host``, ``host:port``, ``*.domain`` or ``[ipv6]:port``.
+    """
+    text = rule.strip().lower()
+    port: int | None = None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"host rule {rule!r}: expected [address]:port")
+            port = _port(rest[1:], rule)
+    elif text.count(":") == 1:
+        host, _, number = text.partition(":")
+        port = _port(number, rule)
+    else:
+        host = text
+    label = host.removeprefix("*.") if host.startswith("*.") else host
+    if not label or "*" in label or "/" in label or "@" in label or " " in label:
+        raise ValueError(f"host rule {rule!r}: expected a host name, *.domain or an address, with an optional :port")
+    try:
+        ascii_host = label if ":" in label else label.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"host rule {rule!r}: not a valid host name") from exc
+    return ("*." + ascii_host if host.startswith("*.") else ascii_host), port
+
+
+def _port(text: str, rule: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"host rule {rule!r}: the port must be a number from 1 to 65535")
+    return int(text)
+
+
+class CredentialHostError(NonRetryableError):
+    """A request that carries a host-bound credential was about to go to a host the credential does not allow."""
+
+    kind = "credential.host"
+
+
+class CredentialAuth(httpx.Auth):
+    """An httpx ``Auth`` that applies a credential type to every request.
+
+    Args:
+        credential_type: How the credential is applied.
+        fields: The credential's decoded fields.
+        allowed_hosts: When given, the only hosts a request carrying this
+            credential may go to, redirects included (``EgressClient`` refuses
+            any other hop before connecting); ``None``: no host binding.
+    """
+
+    def __init__(self, credential_type: CredentialType, fields: Any, allowed_hosts: HostRules | None = None) -> None:
         self._type = credential_type
         self._fields = fields
+        self.allowed_hosts = allowed_hosts
+
+    def check_host(self, url: httpx.URL) -> None:
+        """Refuses ``url`` when the credential is bound to other hosts.
+
+        Raises:
+            CredentialHostError: The URL's host (and port) is not one the credential allows.
+        """
+        if self.allowed_hosts is None or self.allowed_hosts.allows(url):
+            return
+        host = url.raw_host.decode("ascii")
+        shown = f"{host}:{url.port}" if url.port is not None else host
+        raise CredentialHostError(
+            f"refused to send a request to {shown!r}: its credential may only be sent to "
+            f"{', '.join(self.allowed_hosts.rules)}",
+            details={"host": shown, "allowed_hosts": list(self.allowed_hosts.rules)},
+        )
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.check_host(request.url)  # also when another client than EgressClient sends it
         self._type.apply(self._fields, request)
         yield request

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from wirehub_sdk._credentials import CredentialAuth
 from wirehub_sdk._decoding import ACCEPT_ENCODING, BoundedDecoder, BudgetExceededError
 from wirehub_sdk._egress import (
     ALLOWED_SCHEMES,
@@ -267,6 +268,8 @@ class EgressClient:
             )
             if first is None:
                 first = request.url
+            if isinstance(auth, CredentialAuth):  # a host-bound credential refuses every hop outside its hosts
+                auth.check_host(request.url)
             shown = httpx.Request(request.method, request.url, headers=request.headers.copy())
             same_origin = _same_origin(first, request.url)
             response = await self._client.send(request, auth=auth if same_origin else None, stream=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from wirehub_sdk._credentials import CredentialAuth, CredentialType
+from wirehub_sdk._credentials import CredentialAuth, CredentialType, HostRules
 from wirehub_sdk._errors import ConfigError, NonRetryableError
 from wirehub_sdk._node import NodeType
 
@@ -58,7 +58,12 @@ def encode_output(node: NodeType, value: Any) -> Any:
 
 
 def credential_auth(
-    node: NodeType, credential_type: CredentialType, fields: Mapping[str, Any], label: str
+    node: NodeType,
+    credential_type: CredentialType,
+    fields: Mapping[str, Any],
+    label: str,
+    *,
+    allowed_hosts: HostRules | None = None,
 ) -> CredentialAuth:
     """The auth a step's credential puts on the node's requests, once the node type accepts it.
 
@@ -67,6 +72,7 @@ def credential_auth(
         credential_type: The credential's type.
         fields: The credential's fields, secrets included.
         label: How messages name the credential, e.g. ``"credential 'crm'"``.
+        allowed_hosts: The only hosts its requests may go to (``None``: not bound).
 
     Raises:
         ConfigError: Kind ``credential.type`` when the node type does not accept
@@ -77,4 +83,4 @@ def credential_auth(
         raise ConfigError(
             f"{node.name} accepts {accepted}, not {credential_type.name} ({label})", kind="credential.type"
         )
-    return CredentialAuth(credential_type, decode(fields, credential_type.Fields, label))
+    return CredentialAuth(credential_type, decode(fields, credential_type.Fields, label), allowed_hosts)

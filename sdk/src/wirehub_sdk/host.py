@@ -10,13 +10,15 @@ It follows the SDK's version like the rest of ``wirehub_sdk``.
   checks ``check_node_type`` and ``check_credential_type`` with their
   ``InvalidTypeError``, ``claimed_name`` and ``NAME_PATTERN``.
 - Running an attempt: ``decode``, ``encode_output`` with its ``OutputError``,
-  ``credential_auth`` with the ``CredentialAuth`` it returns,
+  ``credential_auth`` with the ``CredentialAuth`` it returns (bound to
+  ``HostRules`` when given; ``parse_host_rule`` checks one rule; a hop outside
+  them raises ``CredentialHostError``, kind ``credential.host``),
   ``idempotency_key``, and ``Progress``, what ``ctx.report_progress`` sends.
 """
 
 from wirehub_sdk import _hooks as hookspecs
 from wirehub_sdk._checks import NAME_PATTERN, InvalidTypeError, check_credential_type, check_node_type, claimed_name
-from wirehub_sdk._credentials import CredentialAuth
+from wirehub_sdk._credentials import CredentialAuth, CredentialHostError, HostRules, parse_host_rule
 from wirehub_sdk._hooks import PROJECT_NAME, hookspec
 from wirehub_sdk._invoke import OutputError, credential_auth, decode, encode_output, idempotency_key
 from wirehub_sdk._node import Progress
@@ -25,6 +27,8 @@ __all__ = [
     "NAME_PATTERN",
     "PROJECT_NAME",
     "CredentialAuth",
+    "CredentialHostError",
+    "HostRules",
     "InvalidTypeError",
     "OutputError",
     "Progress",
@@ -37,4 +41,5 @@ __all__ = [
     "hookspec",
     "hookspecs",
     "idempotency_key",
+    "parse_host_rule",
 ]

@@ -31,7 +31,7 @@ from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, pas
 from wirehub.api.services import open_services
 from wirehub.api.state import provide_services
 from wirehub.settings import Settings, SettingsError
-from wirehub.store import create_user, seed_access
+from wirehub.store import create_user, credential_keyring, seed_access
 from wirehub.store.models import User
 from wirehub.tracing import configure_tracing
 from wirehub.worker import STREAM
@@ -62,6 +62,7 @@ def create_app(
     """
     settings = settings if settings is not None else Settings.from_env()
     secret = signing_secret(settings)
+    credential_keyring(settings)  # checked now: a distributed hub without its credential keys does not start
     auth = jwt_auth(
         secret=secret,
         issuer=settings.token_issuer,

@@ -19,9 +19,11 @@ from wirehub.runtime import default_registry
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import (
+    CredentialKeyring,
     Dispatch,
     ExecutionStore,
     PlanCache,
+    credential_keyring,
     database_engine,
     session_factory,
 )
@@ -42,6 +44,7 @@ class HubServices:
         dispatcher: Sends committed dispatches to the workers.
         channels: Where committed transitions are published and read back live.
         embedded: Whether the worker runs in this process.
+        keyring: The keys credentials are sealed and opened with.
     """
 
     settings: Settings
@@ -52,6 +55,7 @@ class HubServices:
     dispatcher: Dispatcher
     channels: ExecutionChannels
     embedded: bool
+    keyring: CredentialKeyring
 
     @property
     def plans(self) -> PlanCache:
@@ -74,14 +78,20 @@ async def open_services(
 ) -> AsyncIterator[HubServices]:
     """Opens the API's services for the ``async with`` block; the database is migrated first in embedded mode.
 
+    The embedded worker gets steps' credentials from the database, of their own workspace.
+
     Args:
         settings: The process's settings.
         registry: The node types; the installed plugins by default.
         stream: The Redis stream dispatches go to (distributed), the one the workers read.
+
+    Raises:
+        SettingsError: ``WIREHUB_CREDENTIAL_KEYS`` is malformed, or missing in distributed mode.
     """
     registry = registry if registry is not None else default_registry(settings=settings)
+    keyring = credential_keyring(settings)
     if settings.redis_url is None:
-        async with embedded_hub(settings, registry, database_url=settings.database_url) as hub:
+        async with embedded_hub(settings, registry, database_url=settings.database_url, keyring=keyring) as hub:
             yield HubServices(
                 settings=settings,
                 engine=hub.engine,
@@ -91,6 +101,7 @@ async def open_services(
                 dispatcher=hub.worker.dispatcher,
                 channels=hub.worker.channels,
                 embedded=True,
+                keyring=keyring,
             )
         return
     engine = database_engine(settings.database_url, pool_pre_ping=True)
@@ -116,6 +127,7 @@ async def open_services(
                 dispatcher=Dispatcher(broker, store),
                 channels=channels,
                 embedded=False,
+                keyring=keyring,
             )
     finally:
         await broker.shutdown()

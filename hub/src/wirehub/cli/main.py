@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from wirehub.cli.credentials import credentials_group
 from wirehub.cli.errors import load_settings
 from wirehub.cli.logs import configure
 from wirehub.cli.migrate import migrate_command
@@ -37,6 +38,7 @@ cli.add_command(migrate_command)
 cli.add_command(worker_command)
 cli.add_command(serve_command)
 cli.add_command(users_group)
+cli.add_command(credentials_group)
 
 
 def main() -> None:

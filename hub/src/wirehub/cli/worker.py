@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from wirehub.cli.errors import CliError, load_settings, refuse_unsafe
+
+if TYPE_CHECKING:
+    from wirehub.settings import Settings
 
 _CHILD = "from wirehub.cli.main import main; main()"
 """How a supervisor starts a child: this same command line, in the same interpreter."""
@@ -49,6 +53,7 @@ def worker_command(
 
     import msgspec
 
+    from wirehub.settings import SettingsError
     from wirehub.store import StoreError
     from wirehub.worker import WorkerConfigError, serve
 
@@ -61,6 +66,7 @@ def worker_command(
     if count > 1:
         if settings.redis_url is None:
             raise CliError("WIREHUB_REDIS_URL is not set: `wirehub worker` takes its work from Redis")
+        _check_keys(settings)
         sys.exit(
             _supervise(
                 name,
@@ -72,7 +78,18 @@ def worker_command(
         )
     try:
         asyncio.run(serve(settings, name=name, heartbeat=heartbeat_file))
-    except (WorkerConfigError, StoreError) as exc:
+    except (WorkerConfigError, StoreError, SettingsError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _check_keys(settings: Settings) -> None:
+    """A supervisor refuses to start children that would stop at once for want of the credential keys."""
+    from wirehub.settings import SettingsError
+    from wirehub.store import credential_keyring
+
+    try:
+        credential_keyring(settings)
+    except SettingsError as exc:
         raise CliError(str(exc)) from exc
 
 

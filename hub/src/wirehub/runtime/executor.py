@@ -31,6 +31,7 @@ from wirehub.metrics import observe_attempt
 from wirehub.runtime.attempts import Attempt, AttemptOutcome, HandedBack, ProgressReport, ProgressSink
 from wirehub.runtime.credentials import CredentialSource
 from wirehub.runtime.node_threads import Job, NodeJobError, NodeRun, NodeThreads, NoNodeThreadError
+from wirehub.runtime.redaction import RedactingLog, redact_outcome, secret_values
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.tracing import attempt_span
 from wirehub_sdk import (
@@ -43,7 +44,7 @@ from wirehub_sdk import (
     Route,
     Wait,
 )
-from wirehub_sdk.host import Progress, credential_auth, decode, encode_output, idempotency_key
+from wirehub_sdk.host import HostRules, Progress, credential_auth, decode, encode_output, idempotency_key
 
 logger = logging.getLogger("wirehub.runtime")
 
@@ -127,18 +128,29 @@ class _Unavailable(Exception):
     """This process lacks what the attempt needs (a node or credential type); another may have it."""
 
 
-async def _credential(env: StepEnvironment, step: StepPlan, node: NodeType) -> tuple[Mapping[str, Any] | None, Any]:
-    """The step's credential fields and the auth they put on the node's requests."""
+async def _credential(
+    env: StepEnvironment, step: StepPlan, node: NodeType, execution_id: str, hidden: set[str]
+) -> tuple[Mapping[str, Any] | None, Any]:
+    """The step's credential fields and the auth they put on the node's requests.
+
+    Adds to ``hidden`` the values the attempt's outcome must not show (``redaction.secret_values``).
+    """
     if step.credential is None:
         return None, None
-    stored = await env.credentials.get(step.credential) if env.credentials else None
+    stored = await env.credentials.get(step.credential, execution_id=execution_id) if env.credentials else None
     if stored is None:
         raise ConfigError(f"credential {step.credential!r} does not exist", kind="credential.missing")
     try:
         credential_type = env.registry.credential_type(stored.type)
     except KeyError as exc:
         raise _Unavailable(f"credential type {stored.type!r} is not installed in this process") from exc
-    auth = credential_auth(node, credential_type, stored.fields, f"credential {step.credential!r}")
+    label = f"credential {step.credential!r}"
+    try:
+        hosts = None if stored.allowed_hosts is None else HostRules(stored.allowed_hosts)
+    except ValueError as exc:
+        raise ConfigError(f"{label} has an invalid allowed host: {exc}", kind="credential.host") from exc
+    auth = credential_auth(node, credential_type, stored.fields, label, allowed_hosts=hosts)
+    hidden.update(secret_values(credential_type, stored.fields, decode(stored.fields, credential_type.Fields, label)))
     return stored.fields, auth
 
 
@@ -188,7 +200,7 @@ class _Prepared:
     credential_auth: Any = None
 
 
-async def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _Prepared:
+async def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt, hidden: set[str]) -> _Prepared:
     try:
         node = env.registry.node(step.type, step.type_version)
     except KeyError as exc:
@@ -196,12 +208,12 @@ async def _prepare(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> _P
     config_label, input_label = f"config of step {step.id!r}", f"input of step {step.id!r}"
     config = decode(fresh_copy(step.config, config_label), node.Config, config_label)
     node_input = decode(fresh_copy(attempt.input, input_label), node.Input, input_label)
-    credential, auth = await _credential(env, step, node)
+    credential, auth = await _credential(env, step, node, attempt.execution_id, hidden)
     return _Prepared(node, config, node_input, credential, auth)
 
 
 async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> AttemptOutcome:
-    """Runs one attempt of a step and returns the one outcome it ended in.
+    """Runs one attempt of a step and returns the one outcome it ended in, its credential's secrets hidden.
 
     This is the only place a node's ``execute`` is called. Whatever the node
     does (returns, raises, blocks its thread, swallows cancellation, returns
@@ -230,10 +242,15 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
     Raises:
         asyncio.CancelledError: The caller cancelled the awaiting task.
         RuntimeError: ``env`` is closed.
+
+    A value of the step's credential that the node's output or error holds
+    (a remote API echoing the token it was sent) is replaced by ``[redacted]``
+    before anything is recorded (``wirehub.runtime.redaction``).
     """
     began = time.perf_counter()
+    hidden: set[str] = set()
     with attempt_span(attempt.execution_id, step.id, attempt.number, step.type) as span:
-        outcome = await _run_attempt(env, step, attempt)
+        outcome = redact_outcome(await _run_attempt(env, step, attempt, hidden), frozenset(hidden))
         name = _outcome_name(outcome)
         span.set_attribute("wirehub.outcome", name)
     observe_attempt(step.type, time.perf_counter() - began, name)
@@ -251,16 +268,17 @@ def _outcome_name(outcome: AttemptOutcome) -> str:
     }.get(type(outcome), "other")
 
 
-async def _run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) -> AttemptOutcome:
+async def _run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt, hidden: set[str]) -> AttemptOutcome:
     number = attempt.number
-    log = logging.LoggerAdapter(logger, {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number})
+    ids = {"execution_id": attempt.execution_id, "step_id": step.id, "attempt": number}
+    log = RedactingLog(logger, ids, hidden)  # hidden: the credential's values, once it is known
     deadline = None if step.timeout_seconds is None else attempt.claimed_at + timedelta(seconds=step.timeout_seconds)
     driver = asyncio.get_running_loop()
     # The deadline on the loop's clock, once: preparing (a credential source may wait on a database) counts too.
     expires = None if deadline is None else driver.time() + (deadline - env.clock()).total_seconds()
     try:
         async with asyncio.timeout_at(expires):
-            prepared = await _prepare(env, step, attempt)
+            prepared = await _prepare(env, step, attempt, hidden)
     except TimeoutError:
         log.warning("attempt timed out before its node started")
         return StepTimedOut(step.id, number, env.clock())

@@ -18,13 +18,24 @@ Nothing here runs at import time. The rest of the hub imports from here:
   events read back from the history.
 - Access: ``PERMISSIONS``, ``BUILTIN_ROLES``, ``DEFAULT_WORKSPACE_ID``; ``seed_access``,
   ``create_user`` and the lookups of ``wirehub.store.identity``.
-- The models (``Workspace``, ``User``, ``Role``, ``Membership``, ``Workflow``,
+- Credentials: ``CredentialRows`` (a workspace's credentials, secrets sealed with
+  AES-256-GCM), ``credential_for_execution``, ``rotate_credentials``, and the keys
+  (``CredentialKeyring``, ``credential_keyring``).
+- The models (``Credential``, ``Workspace``, ``User``, ``Role``, ``Membership``, ``Workflow``,
   ``WorkflowVersion``, ``Execution``, ``StepRun``, ``HistoryEntry``, ``Timer``,
   ``DispatchRecord``) and their ``metadata``.
 """
 
 from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
 from wirehub.store.checkpoints import WalCheckpoints
+from wirehub.store.credential_keys import CredentialKeyring, credential_keyring
+from wirehub.store.credentials import (
+    CredentialExistsError,
+    CredentialRows,
+    CredentialSealError,
+    credential_for_execution,
+    rotate_credentials,
+)
 from wirehub.store.database import database_engine, database_url, session_factory
 from wirehub.store.errors import (
     ConcurrentTransitionError,
@@ -40,6 +51,7 @@ from wirehub.store.executions import ExecutionStore
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
+    Credential,
     DispatchRecord,
     Execution,
     HistoryEntry,
@@ -94,8 +106,17 @@ __all__ = [
     "user_named",
     "role_named",
     "UserExistsError",
+    # Credentials
+    "CredentialKeyring",
+    "credential_keyring",
+    "CredentialRows",
+    "CredentialExistsError",
+    "CredentialSealError",
+    "credential_for_execution",
+    "rotate_credentials",
     # Tables
     "metadata",
+    "Credential",
     "Workspace",
     "User",
     "Role",

@@ -43,6 +43,7 @@ from wirehub.store import (
     session_factory,
     upgrade_database,
 )
+from wirehub.worker.credentials import StoreCredentialSource
 from wirehub.worker.process import Worker
 from wirehub.worker.timer_writes import watch_timer_writes
 
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from wirehub.runtime.registry import NodeRegistry
-    from wirehub.store import ExecutionView
+    from wirehub.store import CredentialKeyring, ExecutionView
 
 FOLLOW_POLL_SECONDS = 0.25
 """How long ``follow`` and ``wait`` wait for this process's worker to signal a transition before looking anyway
@@ -154,6 +155,7 @@ async def embedded_hub(
     *,
     database_url: str | None = None,
     credentials: CredentialSource | None = None,
+    keyring: CredentialKeyring | None = None,
     on_progress: ProgressSink | None = None,
 ) -> AsyncIterator[EmbeddedHub]:
     """Runs an embedded hub for the ``async with`` block.
@@ -164,6 +166,8 @@ async def embedded_hub(
         database_url: The database; a temporary SQLite file (deleted afterwards) by default.
             It is migrated to the newest schema first.
         credentials: Where steps' named credentials come from.
+        keyring: Without ``credentials``: steps get their workspace's credentials from the
+            database, opened with these keys (``StoreCredentialSource``).
         on_progress: Receives nodes' progress reports.
     """
     settings = msgspec.structs.replace(settings, redis_url=None)
@@ -187,6 +191,8 @@ async def embedded_hub(
                 redelivery_seconds=settings.lease_seconds,
             )
             threads = NodeThreads(settings.egress_policy)
+            if credentials is None and keyring is not None:
+                credentials = StoreCredentialSource(session_factory(engine), keyring)
             async with StepEnvironment(registry, threads, credentials=credentials, on_progress=on_progress) as env:
                 worker = Worker(settings, store, env)
                 if worker.sweeper is not None:  # the database's only sweeper: it sleeps until the next timer

@@ -14,8 +14,9 @@ from prometheus_client import start_http_server
 
 from wirehub.runtime import NodeThreads, StepEnvironment, default_registry
 from wirehub.settings import Settings
-from wirehub.store import PlanCache, database_engine, session_factory
+from wirehub.store import PlanCache, credential_keyring, database_engine, session_factory
 from wirehub.tracing import configure_tracing
+from wirehub.worker.credentials import StoreCredentialSource
 from wirehub.worker.process import Worker
 from wirehub.worker.supervisor import beat
 
@@ -40,12 +41,14 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
 
     Raises:
         WorkerConfigError: ``WIREHUB_REDIS_URL`` is not set.
+        SettingsError: ``WIREHUB_CREDENTIAL_KEYS`` is missing or malformed.
     """
     if settings.redis_url is None:
         raise WorkerConfigError("WIREHUB_REDIS_URL is not set: `wirehub worker` takes its work from Redis")
     from wirehub.store import ExecutionStore
 
     beating: asyncio.Task[None] | None = None
+    keyring = credential_keyring(settings)  # a distributed worker without the keys stops here, saying so
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_address)
         logger.info("metrics on %s:%d", settings.worker_metrics_address, settings.worker_metrics_port)
@@ -61,7 +64,8 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
         redelivery_seconds=settings.lease_seconds,
     )
     try:
-        async with StepEnvironment(registry, NodeThreads(settings.egress_policy)) as env:
+        credentials = StoreCredentialSource(session_factory(engine), keyring)
+        async with StepEnvironment(registry, NodeThreads(settings.egress_policy), credentials=credentials) as env:
             worker = Worker(settings, store, env, name=name, sweep=settings.worker_sweep)
             if heartbeat is not None:
                 every = min(HEARTBEAT_EVERY_MAX, settings.worker_heartbeat_timeout_seconds / 4)

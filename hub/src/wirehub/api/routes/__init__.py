@@ -1,6 +1,6 @@
 """The API's route handlers, one module per resource."""
 
-from wirehub.api.routes import auth, executions, health, workflows, workspaces
+from wirehub.api.routes import auth, credentials, executions, health, workflows, workspaces
 
 ROUTES = [
     health.live,
@@ -12,6 +12,11 @@ ROUTES = [
     workflows.get_workflow,
     executions.start_execution,
     executions.get_execution,
+    credentials.create_credential,
+    credentials.list_credentials,
+    credentials.get_credential,
+    credentials.update_credential,
+    credentials.delete_credential,
 ]
 """Every route handler of the API, registered by ``create_app``."""
 

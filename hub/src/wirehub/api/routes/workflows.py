@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wirehub.api.problems import not_found
 from wirehub.api.security import needs
 from wirehub.api.services import HubServices
+from wirehub.api.step_credentials import check_step_credentials
 from wirehub.store import Workflow, WorkflowVersionService
 
 BASE = "/api/v1/workspaces/{workspace_id:uuid}/workflows"
@@ -65,11 +66,15 @@ async def create_workflow(
     services: NamedDependency[HubServices],
     body: RawBody,
 ) -> WorkflowOut:
-    """Validates the definition (the JSON body), pins its node-type versions and stores it as version 1."""
+    """Validates the definition (the JSON body), pins its node-type versions and stores it as version 1.
+
+    Every credential a step names must be one of this workspace's, of a type its node type accepts.
+    """
     async with services.sessions.begin() as session:
         version = await WorkflowVersionService(session, services.registry, services.plans).create(
             body, workspace_id=workspace_id
         )
+        await check_step_credentials(session, services.keyring, services.registry, workspace_id, version.definition)
         row = await session.get(Workflow, version.workflow_id)
     assert row is not None
     return workflow_out(row)

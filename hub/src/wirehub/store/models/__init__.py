@@ -1,6 +1,7 @@
 """The hub's tables as SQLAlchemy models; ``metadata`` is what the migrations must match."""
 
 from wirehub.store.models.base import Base, Entity, Record
+from wirehub.store.models.credentials import Credential
 from wirehub.store.models.executions import Execution, HistoryEntry, StaleEvent, StepRun
 from wirehub.store.models.identity import Membership, Role, User, Workspace
 from wirehub.store.models.scheduling import DispatchRecord, Timer
@@ -17,6 +18,7 @@ __all__ = [
     "User",
     "Role",
     "Membership",
+    "Credential",
     "Workflow",
     "WorkflowVersion",
     "Execution",
