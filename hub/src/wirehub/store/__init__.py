@@ -18,12 +18,17 @@ Nothing here runs at import time. The rest of the hub imports from here:
   events read back from the history.
 - Access: ``PERMISSIONS``, ``BUILTIN_ROLES``, ``DEFAULT_WORKSPACE_ID``; ``seed_access``,
   ``create_user`` and the lookups of ``wirehub.store.identity``.
+- Authentication and audit: refresh tokens (``wirehub.store.refresh_tokens``: rotation,
+  family revocation), API keys (``wirehub.store.api_keys``) and the audit log's pages
+  (``wirehub.store.audit``).
 - The models (``Workspace``, ``User``, ``Role``, ``Membership``, ``Workflow``,
   ``WorkflowVersion``, ``Execution``, ``StepRun``, ``HistoryEntry``, ``Timer``,
   ``DispatchRecord``) and their ``metadata``.
 """
 
 from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
+from wirehub.store.api_keys import API_KEY_PREFIX, api_keys_of, create_api_key, usable_api_key
+from wirehub.store.audit import AuditFilter, audit_page
 from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.database import database_engine, database_url, session_factory
 from wirehub.store.errors import (
@@ -40,10 +45,13 @@ from wirehub.store.executions import ExecutionStore
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
+    ApiKey,
+    AuditEntry,
     DispatchRecord,
     Execution,
     HistoryEntry,
     Membership,
+    RefreshToken,
     Role,
     StaleEvent,
     StepRun,
@@ -56,6 +64,17 @@ from wirehub.store.models import (
 )
 from wirehub.store.plans import PlanCache
 from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
+from wirehub.store.refresh_tokens import (
+    REFRESH_TOKEN_PREFIX,
+    LiveAccessToken,
+    RefreshOutcome,
+    RefreshUse,
+    add_refresh_token,
+    find_refresh_token,
+    revoke_family,
+    revoke_user_tokens,
+    use_refresh_token,
+)
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -94,6 +113,22 @@ __all__ = [
     "user_named",
     "role_named",
     "UserExistsError",
+    # Authentication and audit
+    "REFRESH_TOKEN_PREFIX",
+    "LiveAccessToken",
+    "RefreshOutcome",
+    "RefreshUse",
+    "add_refresh_token",
+    "use_refresh_token",
+    "find_refresh_token",
+    "revoke_family",
+    "revoke_user_tokens",
+    "API_KEY_PREFIX",
+    "create_api_key",
+    "usable_api_key",
+    "api_keys_of",
+    "AuditFilter",
+    "audit_page",
     # Tables
     "metadata",
     "Workspace",
@@ -108,6 +143,9 @@ __all__ = [
     "Timer",
     "DispatchRecord",
     "StaleEvent",
+    "RefreshToken",
+    "ApiKey",
+    "AuditEntry",
     # Errors
     "StoreError",
     "InvalidDefinitionError",
