@@ -18,7 +18,8 @@ async def test_users_are_created_listed_reset_and_deleted_without_a_password_eve
     listed = await api.client.get("/api/v1/users", headers=api.admin)
     got = await api.client.get(f"/api/v1/users/{user['id']}", headers=api.admin)
     for response in (created, listed, got):
-        assert PASSWORD not in response.text and "argon2" not in response.text
+        assert PASSWORD not in response.text
+        assert "argon2" not in response.text
     assert [entry["username"] for entry in listed.json()] == sorted([ADMIN[0], "ann"])
     admin = next(entry for entry in listed.json() if entry["username"] == ADMIN[0])
     assert admin["memberships"] == [
@@ -29,7 +30,8 @@ async def test_users_are_created_listed_reset_and_deleted_without_a_password_eve
         await api.client.post("/api/v1/users", json={"username": "ann", "password": PASSWORD}, headers=api.admin)
     ).status_code == 409
     short = await api.client.post("/api/v1/users", json={"username": "bob", "password": "short"}, headers=api.admin)
-    assert short.status_code == 422 and short.json()["errors"][0]["pointer"] == "/password"
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["pointer"] == "/password"
     bad_name = await api.client.post("/api/v1/users", json={"username": "a b", "password": PASSWORD}, headers=api.admin)
     assert bad_name.status_code == 400
 
@@ -37,7 +39,8 @@ async def test_users_are_created_listed_reset_and_deleted_without_a_password_eve
     reset = await api.client.patch(
         f"/api/v1/users/{user['id']}", json={"password": "another long password"}, headers=api.admin
     )
-    assert reset.status_code == 200 and "another long password" not in reset.text
+    assert reset.status_code == 200
+    assert "another long password" not in reset.text
     assert (
         await api.client.post("/api/v1/auth/token", json={"username": "ann", "password": PASSWORD})
     ).status_code == 401
@@ -69,11 +72,13 @@ async def test_built_in_roles_are_fixed_and_custom_ones_use_catalogue_permission
         json={"name": "runner", "permissions": ["execution:start", "root:everything"]},
         headers=api.admin,
     )
-    assert unknown.status_code == 422 and unknown.json()["errors"][0]["pointer"] == "/permissions/1"
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["pointer"] == "/permissions/1"
     created = await api.client.post(
         "/api/v1/roles", json={"name": "runner", "permissions": ["workflow:read", "execution:start"]}, headers=api.admin
     )
-    assert created.status_code == 201 and created.json()["builtin"] is False
+    assert created.status_code == 201
+    assert created.json()["builtin"] is False
     role_id = created.json()["id"]
     assert (
         await api.client.post("/api/v1/roles", json={"name": "runner", "permissions": []}, headers=api.admin)
@@ -149,7 +154,8 @@ async def test_workspaces_are_created_and_changed_with_a_global_grant_only(api: 
     assert changed.status_code == 200
     assert (changed.json()["description"], changed.json()["allowed_node_types"]) == ("money", None)
     archived = await api.client.patch(url, json={"archived": True}, headers=api.admin)
-    assert archived.json()["archived"] is True and archived.json()["description"] == "money"
+    assert archived.json()["archived"] is True
+    assert archived.json()["description"] == "money"
 
 
 async def test_every_admin_route_is_refused_to_a_user_without_the_permission(api: Api) -> None:

@@ -40,7 +40,8 @@ async def test_a_key_authenticates_as_its_service_account_with_its_permissions(a
     assert key not in str(listed)
     async with api.client.app.state.services.sessions() as session:
         row = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    assert row is not None and row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert row is not None
+    assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
 
 
 async def test_a_wrong_revoked_or_expired_key_or_a_disabled_account_is_refused(api: Api) -> None:
@@ -89,7 +90,8 @@ async def test_keys_are_for_service_accounts_only_and_expire_in_the_future(api: 
         json={"name": "x", "expires_at": "2020-01-01T00:00:00Z"},
         headers=api.admin,
     )
-    assert past.status_code == 422 and past.json()["errors"][0]["pointer"] == "/expires_at"
+    assert past.status_code == 422
+    assert past.json()["errors"][0]["pointer"] == "/expires_at"
     with_password = await api.client.post(
         "/api/v1/users",
         json={"username": "bot3", "service": True, "password": "a long enough password"},

@@ -82,7 +82,8 @@ async def test_a_token_is_refused_when_any_check_fails(api: Api) -> None:
     statuses = {case: await status(api, token) for case, token in refused.items()}
     assert statuses == dict.fromkeys(refused, 401)
     body = (await api.client.get(WORKSPACES, headers=bearer(refused["alg none"]))).json()
-    assert body["status"] == 401 and "traceback" not in str(body).lower()
+    assert body["status"] == 401
+    assert "traceback" not in str(body).lower()
 
 
 async def test_a_former_key_verifies_while_it_is_listed_and_not_after(
@@ -150,7 +151,8 @@ async def test_a_disabled_user_is_refused_at_once_and_cannot_refresh(api: Api) -
     users = (await api.client.get("/api/v1/users", headers=api.admin)).json()
     vera = next(user for user in users if user["username"] == "vera")
     disabled = await api.client.patch(f"/api/v1/users/{vera['id']}", json={"disabled": True}, headers=api.admin)
-    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    assert disabled.status_code == 200
+    assert disabled.json()["disabled"] is True
     assert (await api.client.get(WORKSPACES, headers=viewer)).status_code == 401
     assert (
         await api.client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
