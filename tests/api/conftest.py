@@ -5,17 +5,19 @@
   of the test's own, read by a worker in this process (``tests.behaviour.conftest.distributed_hub``).
 
 The first admin comes from the settings (``ADMIN``); ``Api.login`` and ``Api.user`` give
-the headers of any user with any role.
+the headers of any user with any role (made over HTTP by the admin). ``Api.in_app`` runs
+database work on the app's own event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -30,10 +32,10 @@ from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by n
     registry,
 )
 from wirehub.api import create_app
-from wirehub.api.security import hash_password
+from wirehub.api.services import HubServices
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub.store import DEFAULT_WORKSPACE_ID, create_user
+from wirehub.store import DEFAULT_WORKSPACE_ID
 
 ADMIN = ("admin", "correct horse battery staple")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -48,6 +50,7 @@ SETTINGS = Settings(
 DEFAULT_WORKSPACE = DEFAULT_WORKSPACE_ID
 
 Headers = dict[str, str]
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,15 +76,27 @@ class Api:
     async def user(
         self, role: str | None, *, workspace_id: UUID | None = DEFAULT_WORKSPACE, username: str | None = None
     ) -> Headers:
-        """A new user holding ``role`` in ``workspace_id`` (``None``: globally), logged in."""
+        """A new user holding ``role`` in ``workspace_id`` (``None``: globally), made over HTTP, logged in."""
         name = username or f"user-{uuid.uuid4().hex[:8]}"
         password = "a long enough password"
-        services = self.client.app.state.services
-        async with services.sessions.begin() as session:
-            await create_user(
-                session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
-            )
+        created = await self.client.post(
+            "/api/v1/users", json={"username": name, "password": password}, headers=self.admin
+        )
+        assert created.status_code == 201, created.text
+        if role is not None:
+            grant = {"user_id": created.json()["id"], "role": role, "workspace_id": workspace_id and str(workspace_id)}
+            granted = await self.client.post("/api/v1/memberships", json=grant, headers=self.admin)
+            assert granted.status_code == 201, granted.text
         return await self.login(name, password)
+
+    async def in_app(self, work: Callable[[HubServices], Awaitable[T]]) -> T:
+        """Runs ``work`` with the app's services on the app's event loop (the test client's portal thread).
+
+        The app's lifespan, its worker and every request run on that loop; a session opened on the
+        test's own loop would share the connection pool across two loops.
+        """
+        services = self.client.app.state.services
+        return await asyncio.to_thread(self.client.blocking_portal.call, work, services)
 
 
 @contextlib.asynccontextmanager

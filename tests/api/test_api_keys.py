@@ -10,6 +10,7 @@ import hashlib
 from sqlalchemy import select
 
 from tests.api.conftest import DEFAULT_WORKSPACE, Api
+from wirehub.api.services import HubServices
 from wirehub.store import ApiKey
 
 WORKFLOWS = f"/api/v1/workspaces/{DEFAULT_WORKSPACE}/workflows"
@@ -38,8 +39,13 @@ async def test_a_key_authenticates_as_its_service_account_with_its_permissions(a
     listed = (await api.client.get(f"/api/v1/users/{account}/api-keys", headers=api.admin)).json()
     assert [entry["prefix"] for entry in listed] == [prefix]
     assert key not in str(listed)
-    async with api.client.app.state.services.sessions() as session:
-        row = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+    async def stored(services: HubServices) -> ApiKey | None:
+        async with services.sessions() as session:
+            found: ApiKey | None = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+            return found
+
+    row = await api.in_app(stored)
     assert row is not None
     assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
 

@@ -42,7 +42,7 @@ def forge(sub: str, *, key: str = SECRET, kid: str | None = None, algorithm: str
     claims.update(changes)
     claims = {name: value for name, value in claims.items() if value is not None}
     headers = {"kid": kid if kid is not None else key_id(key)}
-    return jwt.encode(claims, key if algorithm != "none" else None, algorithm=algorithm, headers=headers)
+    return jwt.encode(claims, key if algorithm != "none" else "", algorithm=algorithm, headers=headers)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -90,10 +90,10 @@ def create_app(
             async with services.sessions.begin() as session:
                 await seed_access(session)
                 missing = not await _first_admin(session, settings)
-            if missing:
+            if missing and announce is not None:
+                announce(FIRST_ADMIN_HINT)
+            elif missing:
                 logger.warning(FIRST_ADMIN_HINT)
-                if announce is not None:
-                    announce(FIRST_ADMIN_HINT)
             app.state.services = services
             yield
 

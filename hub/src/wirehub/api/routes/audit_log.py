@@ -18,8 +18,6 @@ from wirehub.api.security import needs
 from wirehub.api.services import HubServices
 from wirehub.store import AuditEntry, AuditFilter, audit_page
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
 
 class AuditEntryOut(msgspec.Struct, frozen=True):
     """One audited event.
@@ -101,16 +99,16 @@ def _out(row: AuditEntry) -> AuditEntryOut:
 @get("/api/v1/audit", opt=needs("audit:read"), tags=["audit"], summary="Read the audit log")
 async def read_audit_log(
     services: NamedDependency[HubServices],
-    actor: FromQuery[Text | None] = None,
-    action: FromQuery[Text | None] = None,
-    target_type: FromQuery[Text | None] = None,
-    target_id: FromQuery[Text | None] = None,
+    actor: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    action: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    target_type: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    target_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
     outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
     workspace_id: Annotated[UUID | None, QueryParameter(name="workspace")] = None,
     since: FromQuery[datetime.datetime | None] = None,
     until: FromQuery[datetime.datetime | None] = None,
-    cursor: FromQuery[Annotated[str, msgspec.Meta(max_length=200)] | None] = None,
-    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Entries newest first. ``actor`` is a name or an id; ``action`` an action or ``resource.*``;
     ``since`` (inclusive) and ``until`` (exclusive) are RFC 3339 times with a zone."""

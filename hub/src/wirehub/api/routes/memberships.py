@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from wirehub.api import audit
@@ -89,7 +89,7 @@ async def list_memberships(
     services: NamedDependency[HubServices],
     user_id: FromQuery[UUID | None] = None,
     workspace_id: FromQuery[UUID | None] = None,
-    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 500,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
 ) -> list[MembershipOut]:
     """Memberships, of one user or in one workspace when asked, oldest first."""
     query = (

@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,8 +153,8 @@ async def create_user_route(
 @get(BASE, opt=needs("user:manage"), tags=["users"], summary="List users")
 async def list_users(
     services: NamedDependency[HubServices],
-    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100,
-    offset: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     service: FromQuery[bool | None] = None,
 ) -> list[UserOut]:
     """Users and service accounts by name, ``limit`` at a time from ``offset``; ``service`` filters the kind."""
