@@ -5,17 +5,19 @@
   of the test's own, read by a worker in this process (``tests.behaviour.conftest.distributed_hub``).
 
 The first admin comes from the settings (``ADMIN``); ``Api.login`` and ``Api.user`` give
-the headers of any user with any role.
+the headers of any user with any role (made over HTTP by the admin). ``Api.in_app`` runs
+database work on the app's own event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -31,10 +33,10 @@ from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by n
 )
 from tests.support.local_http import server  # noqa: F401 - a fixture: a local HTTP server for steps to call
 from wirehub.api import create_app
-from wirehub.api.security import hash_password
+from wirehub.api.services import HubServices
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
-from wirehub.store import DEFAULT_WORKSPACE_ID, create_user, credential_keyring, database_engine, session_factory
+from wirehub.store import DEFAULT_WORKSPACE_ID, credential_keyring, database_engine, session_factory
 from wirehub.worker.credentials import StoreCredentialSource
 
 ADMIN = ("admin", "correct horse battery staple")
@@ -52,6 +54,7 @@ SETTINGS = Settings(
 DEFAULT_WORKSPACE = DEFAULT_WORKSPACE_ID
 
 Headers = dict[str, str]
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,20 +80,27 @@ class Api:
     async def user(
         self, role: str | None, *, workspace_id: UUID | None = DEFAULT_WORKSPACE, username: str | None = None
     ) -> Headers:
-        """A new user holding ``role`` in ``workspace_id`` (``None``: globally), logged in."""
+        """A new user holding ``role`` in ``workspace_id`` (``None``: globally), made over HTTP, logged in."""
         name = username or f"user-{uuid.uuid4().hex[:8]}"
         password = "a long enough password"
-        # An engine of the test's own loop: the app's (an inline SQLite connection on the app's loop) is
-        # not to be used from here, and waited up to its 30 s busy timeout when it was.
-        engine = database_engine(self.client.app.state.services.settings.database_url)
-        try:
-            async with session_factory(engine, writes=True).begin() as session:
-                await create_user(
-                    session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
-                )
-        finally:
-            await engine.dispose()
+        created = await self.client.post(
+            "/api/v1/users", json={"username": name, "password": password}, headers=self.admin
+        )
+        assert created.status_code == 201, created.text
+        if role is not None:
+            grant = {"user_id": created.json()["id"], "role": role, "workspace_id": workspace_id and str(workspace_id)}
+            granted = await self.client.post("/api/v1/memberships", json=grant, headers=self.admin)
+            assert granted.status_code == 201, granted.text
         return await self.login(name, password)
+
+    async def in_app(self, work: Callable[[HubServices], Awaitable[T]]) -> T:
+        """Runs ``work`` with the app's services on the app's event loop (the test client's portal thread).
+
+        The app's lifespan, its worker and every request run on that loop; a session opened on the
+        test's own loop would share the connection pool across two loops.
+        """
+        services = self.client.app.state.services
+        return await asyncio.to_thread(self.client.blocking_portal.call, work, services)
 
 
 @contextlib.asynccontextmanager

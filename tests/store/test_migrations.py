@@ -32,6 +32,9 @@ TABLES = {
     "timers",
     "dispatch_outbox",
     "stale_events",
+    "refresh_tokens",
+    "api_keys",
+    "audit_log",
 }
 
 

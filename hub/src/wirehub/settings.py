@@ -155,6 +155,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             " embedded hub generates one into .wirehub/credential.key.",
         ),
     ] = ()
+    previous_secret_keys: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description="Former WIREHUB_SECRET_KEY values (comma-separated): tokens they signed stay valid until they"
+            " expire; nothing is signed with them. Drop one once its tokens have expired.",
+        ),
+    ] = ()
     token_issuer: Annotated[
         str, msgspec.Meta(min_length=1, description="The `iss` of access tokens, verified on every request.")
     ] = "wirehub"  # noqa: S105 - a name, not a secret
@@ -164,6 +171,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     access_token_seconds: Annotated[
         int, msgspec.Meta(ge=30, le=86_400, description="How long an access token is valid.")
     ] = 900
+    refresh_token_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=60, le=90 * 86_400, description="How long a refresh token is valid; each use replaces it with a new one."
+        ),
+    ] = 14 * 86_400
     admin_username: Annotated[
         str | None,
         msgspec.Meta(description="With WIREHUB_ADMIN_PASSWORD: the first admin, created at startup if no user exists."),

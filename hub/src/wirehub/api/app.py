@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +22,21 @@ from opentelemetry import trace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wirehub.api.audit import record_denial
 from wirehub.api.correlation import CorrelationMiddleware
-from wirehub.api.keys import signing_secret
+from wirehub.api.keys import signing_keys
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
 from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
-from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, password_problem
+from wirehub.api.security import (
+    PUBLIC,
+    REVOKED_TOKENS_STORE,
+    authorize,
+    hash_password,
+    jwt_auth,
+    password_problem,
+    revocation_store,
+)
 from wirehub.api.services import open_services
 from wirehub.api.state import provide_services
 from wirehub.settings import Settings, SettingsError
@@ -44,11 +53,19 @@ logger = logging.getLogger("wirehub.api")
 API_TITLE = "wirehub"
 API_VERSION = "1.0.0"
 ASSETS_PATH = "/schema/assets"
+FIRST_ADMIN_HINT = (
+    "the hub has no user yet: create the first admin with `wirehub users create-admin NAME`"
+    " (or set WIREHUB_ADMIN_USERNAME and WIREHUB_ADMIN_PASSWORD and restart)"
+)
 _SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.joinpath("vendor").glob("swagger-ui-*"))
 
 
 def create_app(
-    settings: Settings | None = None, *, registry: NodeRegistry | None = None, stream: str = STREAM
+    settings: Settings | None = None,
+    *,
+    registry: NodeRegistry | None = None,
+    stream: str = STREAM,
+    announce: Callable[[str], None] | None = None,
 ) -> Litestar:
     """The hub's API as an ASGI app; its lifespan opens the database, the store, dispatch and events.
 
@@ -56,15 +73,16 @@ def create_app(
         settings: The settings; read from the environment by default.
         registry: The node types; the installed plugins by default.
         stream: The Redis stream the workers read (distributed).
+        announce: Where startup news for the operator goes (``wirehub serve`` prints it):
+            how to create the first admin when the hub has no user.
 
     Raises:
         SettingsError: A setting the API needs is missing or unsafe.
     """
     settings = settings if settings is not None else Settings.from_env()
-    secret = signing_secret(settings)
     credential_keyring(settings)  # checked now: a distributed hub without its credential keys does not start
     auth = jwt_auth(
-        secret=secret,
+        keyring=signing_keys(settings),
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         lifetime=datetime.timedelta(seconds=settings.access_token_seconds),
@@ -89,7 +107,11 @@ def create_app(
         async with open_services(settings, registry=registry, stream=stream) as services:
             async with services.sessions.begin() as session:
                 await seed_access(session)
-                await _first_admin(session, settings)
+                missing = not await _first_admin(session, settings)
+            if missing and announce is not None:
+                announce(FIRST_ADMIN_HINT)
+            elif missing:
+                logger.warning(FIRST_ADMIN_HINT)
             app.state.services = services
             yield
 
@@ -97,6 +119,8 @@ def create_app(
         route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
         lifespan=[lifespan],
         guards=[authorize],
+        after_exception=[record_denial],
+        stores={REVOKED_TOKENS_STORE: revocation_store(settings)},
         on_app_init=[auth.on_app_init],
         middleware=middleware,
         **hooks,
@@ -139,9 +163,10 @@ def _swagger_assets() -> Router:
     return create_static_files_router(path=ASSETS_PATH, directories=[_SWAGGER_DIR], opt=PUBLIC, name="swagger-assets")
 
 
-async def _first_admin(session: AsyncSession, settings: Settings) -> None:
+async def _first_admin(session: AsyncSession, settings: Settings) -> bool:
+    """Creates the first admin from the settings if the hub has no user; returns whether it has one now."""
     if await session.scalar(select(User.id).limit(1)) is not None:
-        return
+        return True
     if settings.admin_username and settings.admin_password:
         problem = password_problem(settings.admin_password)
         if problem is not None:
@@ -150,8 +175,5 @@ async def _first_admin(session: AsyncSession, settings: Settings) -> None:
             session, settings.admin_username, password_hash=hash_password(settings.admin_password), role="admin"
         )
         logger.info("created the first admin, %s, from the settings", settings.admin_username)
-        return
-    logger.warning(
-        "the hub has no user yet: create the first admin with `wirehub users create-admin NAME`"
-        " (or set WIREHUB_ADMIN_USERNAME and WIREHUB_ADMIN_PASSWORD)"
-    )
+        return True
+    return False

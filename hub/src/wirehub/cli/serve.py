@@ -17,6 +17,9 @@ def serve_command(host: str, port: int) -> None:
     (.wirehub/wirehub.db) with an in-process worker and sweeper. With
     WIREHUB_DATABASE_URL and WIREHUB_REDIS_URL, this is one stateless API
     replica among many; `wirehub worker` processes run the steps.
+
+    While the hub has no user, it prints how to create the first admin
+    (`wirehub users create-admin NAME`).
     """
     import uvicorn
 
@@ -25,8 +28,12 @@ def serve_command(host: str, port: int) -> None:
 
     settings = load_settings()
     refuse_unsafe(settings)
+
+    def announce(line: str) -> None:
+        click.echo(f"wirehub: {line}", err=True)
+
     try:
-        app = create_app(settings)
+        app = create_app(settings, announce=announce)
     except SettingsError as exc:
         raise CliError(f"invalid setting: {exc}") from exc
     click.echo(

@@ -21,12 +21,18 @@ Nothing here runs at import time. The rest of the hub imports from here:
 - Credentials: ``CredentialRows`` (a workspace's credentials, secrets sealed with
   AES-256-GCM), ``credential_for_execution``, ``rotate_credentials``, and the keys
   (``CredentialKeyring``, ``credential_keyring``).
-- The models (``Credential``, ``Workspace``, ``User``, ``Role``, ``Membership``, ``Workflow``,
+- Authentication and audit: refresh tokens (``wirehub.store.refresh_tokens``: rotation,
+  family revocation), API keys (``wirehub.store.api_keys``) and the audit log's pages
+  (``wirehub.store.audit``).
+- The models (``Credential``, ``ApiKey``, ``AuditEntry``, ``RefreshToken``, ``Workspace``, ``User``,
+  ``Role``, ``Membership``, ``Workflow``,
   ``WorkflowVersion``, ``Execution``, ``StepRun``, ``HistoryEntry``, ``Timer``,
   ``DispatchRecord``) and their ``metadata``.
 """
 
 from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
+from wirehub.store.api_keys import API_KEY_PREFIX, api_keys_of, create_api_key, usable_api_key
+from wirehub.store.audit import AuditFilter, audit_page
 from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.credential_keys import CredentialKeyring, credential_keyring
 from wirehub.store.credentials import (
@@ -51,11 +57,14 @@ from wirehub.store.executions import ExecutionStore
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
+    ApiKey,
+    AuditEntry,
     Credential,
     DispatchRecord,
     Execution,
     HistoryEntry,
     Membership,
+    RefreshToken,
     Role,
     StaleEvent,
     StepRun,
@@ -68,6 +77,17 @@ from wirehub.store.models import (
 )
 from wirehub.store.plans import PlanCache
 from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
+from wirehub.store.refresh_tokens import (
+    REFRESH_TOKEN_PREFIX,
+    LiveAccessToken,
+    RefreshOutcome,
+    RefreshUse,
+    add_refresh_token,
+    find_refresh_token,
+    revoke_family,
+    revoke_user_tokens,
+    use_refresh_token,
+)
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -114,6 +134,22 @@ __all__ = [
     "CredentialSealError",
     "credential_for_execution",
     "rotate_credentials",
+    # Authentication and audit
+    "REFRESH_TOKEN_PREFIX",
+    "LiveAccessToken",
+    "RefreshOutcome",
+    "RefreshUse",
+    "add_refresh_token",
+    "use_refresh_token",
+    "find_refresh_token",
+    "revoke_family",
+    "revoke_user_tokens",
+    "API_KEY_PREFIX",
+    "create_api_key",
+    "usable_api_key",
+    "api_keys_of",
+    "AuditFilter",
+    "audit_page",
     # Tables
     "metadata",
     "Credential",
@@ -129,6 +165,9 @@ __all__ = [
     "Timer",
     "DispatchRecord",
     "StaleEvent",
+    "RefreshToken",
+    "ApiKey",
+    "AuditEntry",
     # Errors
     "StoreError",
     "InvalidDefinitionError",

@@ -1,8 +1,10 @@
 """Deny by default: every route declares the permission it needs, or is on the public list.
 
 A route handler declares ``opt=needs("workflow:read")``; in a route under
-``/workspaces/{workspace_id}`` the permission must be held in that workspace,
-elsewhere globally (or, with ``anywhere=True``, in some workspace). A workspace
+``/workspaces/{workspace_id}`` the permission must be held in that workspace
+(or, with ``globally=True``, globally), elsewhere globally (or, with
+``anywhere=True``, in some workspace). ``SIGNED_IN`` routes take any
+authenticated caller (logging out). A workspace
 the caller is not a member of answers 404, never 403, so its existence does not
 leak. A handler that declares nothing is refused, whoever calls it.
 """
@@ -15,32 +17,46 @@ from uuid import UUID
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from wirehub.api.problems import ApiError, not_found
+from wirehub.api.problems import ApiError
 from wirehub.api.security.principal import Principal
 from wirehub.store.access import PERMISSIONS
 
 PERMISSION_KEY = "permission"
 ANYWHERE_KEY = "permission_anywhere"
+GLOBALLY_KEY = "permission_globally"
 PUBLIC_KEY = "public"
+SIGNED_IN_KEY = "signed_in"
 
 PUBLIC: dict[str, Any] = {PUBLIC_KEY: True, "exclude_from_auth": True}
 """The ``opt`` of a route anyone may call, authenticated or not (health, login, the docs)."""
+
+SIGNED_IN: dict[str, Any] = {SIGNED_IN_KEY: True}
+"""The ``opt`` of a route any authenticated caller may call, whatever its permissions."""
 
 SCHEMA_PATH = "/schema"
 """Litestar's OpenAPI routes (the schema and its docs page) are public."""
 
 
-def needs(permission: str, *, anywhere: bool = False) -> dict[str, Any]:
+class WorkspaceHiddenError(ApiError):
+    """The 404 of a workspace the caller is not a member of (audited as a denial)."""
+
+    def __init__(self) -> None:
+        super().__init__(404, "not-found", "the workspace was not found")
+
+
+def needs(permission: str, *, anywhere: bool = False, globally: bool = False) -> dict[str, Any]:
     """The ``opt`` of a route that needs ``permission``.
 
     Args:
         permission: A name from ``wirehub.store.access.PERMISSIONS``.
         anywhere: Outside a workspace route, holding it in any workspace is enough
             (the node catalogue, the list of one's workspaces).
+        globally: In a workspace route, only a global grant will do (changing
+            a workspace's settings, which a workspace's own admins may not).
     """
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
-    return {PERMISSION_KEY: permission, ANYWHERE_KEY: anywhere}
+    return {PERMISSION_KEY: permission, ANYWHERE_KEY: anywhere, GLOBALLY_KEY: globally}
 
 
 def declared_permission(handler: BaseRouteHandler) -> str | None:
@@ -66,6 +82,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     """The app-wide guard: public, or the declared permission held where the route acts."""
     if is_public(handler, connection.scope["path"]):
         return
+    if handler.opt.get(SIGNED_IN_KEY):
+        principal_of(connection)
+        return
     permission = declared_permission(handler)
     if permission is None:
         raise ApiError(403, "forbidden", "this route declares no permission, so nobody may call it")
@@ -73,7 +92,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     workspace_id = connection.path_params.get("workspace_id")
     if isinstance(workspace_id, UUID):
         if not principal.sees(workspace_id):
-            raise not_found("the workspace")
+            raise WorkspaceHiddenError
+        if handler.opt.get(GLOBALLY_KEY) and not principal.can(permission):
+            raise ApiError(403, "forbidden", f"this needs the {permission} permission globally")
         if not principal.can(permission, workspace_id):
             raise ApiError(403, "forbidden", f"this needs the {permission} permission in the workspace")
         return

@@ -23,6 +23,7 @@ class Principal:
         global_permissions: Permissions that hold in every workspace and for what belongs to none.
         workspaces: The permissions held in each workspace the user is a member of.
         token_id: The ``jti`` of the access token, when authenticated by one.
+        api_key_id: The API key's id, when authenticated by one.
     """
 
     user_id: UUID
@@ -31,6 +32,7 @@ class Principal:
     global_permissions: frozenset[str] = frozenset()
     workspaces: Mapping[UUID, frozenset[str]] = field(default_factory=dict)
     token_id: str | None = None
+    api_key_id: UUID | None = None
 
     def sees(self, workspace_id: UUID) -> bool:
         """Whether the workspace exists for this user: a member, or holding a global role."""
@@ -53,8 +55,14 @@ class Principal:
         return frozenset(ws for ws, granted in self.workspaces.items() if permission in granted)
 
 
-async def load_principal(session: AsyncSession, user_id: UUID, *, token_id: str | None = None) -> Principal | None:
-    """The user's principal, or ``None`` when the user is unknown or disabled."""
+async def load_principal(
+    session: AsyncSession, user_id: UUID, *, token_id: str | None = None, api_key_id: UUID | None = None
+) -> Principal | None:
+    """The user's principal, or ``None`` when the user is unknown or disabled.
+
+    Loaded from the database on every request, so a disabled user or a revoked
+    role takes effect on the next request, on every replica.
+    """
     user = await session.get(User, user_id)
     if user is None or user.disabled:
         return None
@@ -78,4 +86,5 @@ async def load_principal(session: AsyncSession, user_id: UUID, *, token_id: str 
         global_permissions=global_permissions,
         workspaces=workspaces,
         token_id=token_id,
+        api_key_id=api_key_id,
     )

@@ -1,20 +1,89 @@
-"""Access tokens: JWT through Litestar's ``JWTAuth`` (PyJWT), one fixed algorithm, every claim required."""
+"""Access tokens: JWT through Litestar's ``JWTAuth`` (PyJWT), HS256 only, every claim required, keys by ``kid``.
+
+A token's header names its key by ``kid`` (a fingerprint, ``wirehub.api.keys.key_id``);
+:class:`SignedToken` verifies it with that key from the configured ring and
+nothing else: an unknown ``kid``, a missing one, or any algorithm but HS256
+(``none`` included) is a 401. Former keys stay valid while they are listed in
+``WIREHUB_PREVIOUS_SECRET_KEYS``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
+import jwt
 from litestar.connection import ASGIConnection
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt.token import JWTDecodeOptions
 
+from wirehub.api.keys import KeyRing, key_id
 from wirehub.api.security.guards import SCHEMA_PATH
+from wirehub.api.security.middleware import HubAuthenticationMiddleware
 from wirehub.api.security.principal import Principal, load_principal
+from wirehub.api.security.revocation import is_revoked
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud")
+
+
+class SignedToken(Token):
+    """Litestar's ``Token``, signed with a ``kid`` header and verified by the key that ``kid`` names.
+
+    ``keyring`` is set on the subclass :func:`token_class` makes for one app.
+    """
+
+    keyring: ClassVar[KeyRing]
+
+    @classmethod
+    def decode_payload(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithms: list[str],
+        issuer: str | Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        options: JWTDecodeOptions | None = None,
+    ) -> Any:
+        """Verifies the token with the ring's key for its ``kid`` (``secret`` is not used) and returns its claims.
+
+        Raises:
+            jwt.InvalidTokenError: Not HS256, no ``kid`` or an unknown one, a bad signature or claim.
+        """
+        header = jwt.get_unverified_header(encoded_token)
+        if header.get("alg") != ALGORITHM:
+            raise jwt.InvalidAlgorithmError("the token is not signed with HS256")
+        key = cls.keyring.verification_key(header.get("kid"))
+        if key is None:
+            raise jwt.InvalidTokenError("the token's kid names no configured key")
+        return jwt.decode(
+            jwt=encoded_token,
+            key=key,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            audience=audience,
+            options=cast("Any", options),
+        )
+
+    def encode(self, secret: str, algorithm: str) -> str:
+        """The signed token, with the ``kid`` of ``secret`` in its header (``algorithm`` is always HS256)."""
+        claims = {name: value for name, value in dataclasses.asdict(self).items() if value is not None}
+        claims.update(claims.pop("extras", {}))
+        try:
+            return jwt.encode(payload=claims, key=secret, algorithm=ALGORITHM, headers={"kid": key_id(secret)})
+        except (jwt.DecodeError, NotImplementedError) as exc:
+            raise ImproperlyConfiguredException("Failed to encode token") from exc
+
+
+def token_class(keyring: KeyRing) -> type[SignedToken]:
+    """A :class:`SignedToken` bound to ``keyring`` (one per app, so apps in one process keep their own keys)."""
+    return cast("type[SignedToken]", type("SignedToken", (SignedToken,), {"keyring": keyring}))
 
 
 async def _retrieve(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -27,26 +96,50 @@ async def _retrieve(token: Token, connection: ASGIConnection[Any, Any, Any, Any]
         return await load_principal(session, user_id, token_id=token.jti if isinstance(token.jti, str) else None)
 
 
-def jwt_auth(*, secret: str, issuer: str, audience: str, lifetime: datetime.timedelta) -> JWTAuth[Principal, Token]:
-    """Litestar's JWT authentication, verifying ``iss``, ``aud`` and every claim of ``REQUIRED_CLAIMS``."""
-    return JWTAuth[Principal, Token](
+def jwt_auth(
+    *, keyring: KeyRing, issuer: str, audience: str, lifetime: datetime.timedelta
+) -> JWTAuth[Principal, SignedToken]:
+    """Litestar's JWT authentication: ``kid``-verified HS256, ``iss``, ``aud`` and every claim of
+    ``REQUIRED_CLAIMS`` checked, revoked ``jti`` refused, and API keys accepted beside tokens."""
+    return JWTAuth[Principal, SignedToken](
         retrieve_user_handler=_retrieve,
-        token_secret=secret,
+        revoked_token_handler=is_revoked,
+        token_secret=keyring.current,
+        token_cls=token_class(keyring),
         algorithm=ALGORITHM,
         accepted_issuers=[issuer],
         accepted_audiences=[audience],
         require_claims=list(REQUIRED_CLAIMS),
         default_token_expiration=lifetime,
+        authentication_middleware_class=HubAuthenticationMiddleware,
         exclude=[f"^{SCHEMA_PATH}"],
-        description="An access token from POST /api/v1/auth/token, as `Authorization: Bearer <token>`.",
+        description="An access token from POST /api/v1/auth/token, or a service account's API key"
+        " (`whk_...`), as `Authorization: Bearer <token>`; an API key may come as `X-API-Key` instead.",
     )
 
 
-def issue_access_token(auth: JWTAuth[Principal, Token], user_id: UUID, *, issuer: str, audience: str) -> str:
+@dataclass(frozen=True)
+class AccessToken:
+    """A signed access token and what revoking it needs.
+
+    Attributes:
+        token: The encoded JWT.
+        jti: Its id.
+        expires_at: When it expires (at the latest).
+    """
+
+    token: str
+    jti: str
+    expires_at: datetime.datetime
+
+
+def issue_access_token(
+    auth: JWTAuth[Principal, SignedToken], user_id: UUID, *, issuer: str, audience: str
+) -> AccessToken:
     """A signed access token for ``user_id`` with a fresh ``jti``."""
-    return auth.create_token(
-        identifier=str(user_id),
-        token_issuer=issuer,
-        token_audience=audience,
-        token_unique_jwt_id=uuid.uuid4().hex,
+    jti = uuid.uuid4().hex
+    expires_at = datetime.datetime.now(datetime.UTC) + auth.default_token_expiration
+    encoded = auth.create_token(
+        identifier=str(user_id), token_issuer=issuer, token_audience=audience, token_unique_jwt_id=jti
     )
+    return AccessToken(token=encoded, jti=jti, expires_at=expires_at)

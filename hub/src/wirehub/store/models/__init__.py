@@ -1,5 +1,7 @@
 """The hub's tables as SQLAlchemy models; ``metadata`` is what the migrations must match."""
 
+from wirehub.store.models.audit import AuditEntry
+from wirehub.store.models.auth import ApiKey, RefreshToken
 from wirehub.store.models.base import Base, Entity, Record
 from wirehub.store.models.credentials import Credential
 from wirehub.store.models.executions import Execution, HistoryEntry, StaleEvent, StepRun
@@ -19,6 +21,9 @@ __all__ = [
     "Role",
     "Membership",
     "Credential",
+    "RefreshToken",
+    "ApiKey",
+    "AuditEntry",
     "Workflow",
     "WorkflowVersion",
     "Execution",
