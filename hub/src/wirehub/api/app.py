@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.api.correlation import CorrelationMiddleware
 from wirehub.api.keys import signing_secret
+from wirehub.api.limits import rate_limit
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
 from wirehub.api.security import PUBLIC, authorize, hash_password, jwt_auth, password_problem
-from wirehub.api.services import open_services
+from wirehub.api.services import DEFAULT_NAMESPACE, open_services
 from wirehub.api.state import provide_services
 from wirehub.settings import Settings, SettingsError
 from wirehub.store import create_user, seed_access
@@ -45,7 +46,11 @@ _SWAGGER_DIR = next(Path(swagger_ui_bundle.__file__).parent.joinpath("vendor").g
 
 
 def create_app(
-    settings: Settings | None = None, *, registry: NodeRegistry | None = None, stream: str = STREAM
+    settings: Settings | None = None,
+    *,
+    registry: NodeRegistry | None = None,
+    stream: str = STREAM,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> Litestar:
     """The hub's API as an ASGI app; its lifespan opens the database, the store, dispatch and events.
 
@@ -53,6 +58,7 @@ def create_app(
         settings: The settings; read from the environment by default.
         registry: The node types; the installed plugins by default.
         stream: The Redis stream the workers read (distributed).
+        namespace: The prefix of the Redis keys the API's replicas share (distributed).
 
     Raises:
         SettingsError: A setting the API needs is missing or unsafe.
@@ -68,7 +74,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_services(settings, registry=registry, stream=stream) as services:
+        async with open_services(settings, registry=registry, stream=stream, namespace=namespace) as services:
             async with services.sessions.begin() as session:
                 await seed_access(session)
                 await _first_admin(session, settings)
@@ -78,7 +84,7 @@ def create_app(
     return Litestar(
         route_handlers=[*ROUTES, _swagger_assets()],
         lifespan=[lifespan],
-        guards=[authorize],
+        guards=[rate_limit, authorize],
         on_app_init=[auth.on_app_init],
         middleware=[CorrelationMiddleware],
         dependencies={"services": Provide(provide_services)},

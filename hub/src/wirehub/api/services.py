@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from wirehub.api.caching import SharedDefinitions
+from wirehub.api.limits import RateLimiter
+from wirehub.api.live.workspaces import WorkspaceOf
+from wirehub.api.shared import SharedStore
 from wirehub.events import EventFeed, ExecutionChannels
 from wirehub.runtime import default_registry
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import (
+    CacheStats,
     Dispatch,
     ExecutionStore,
     PlanCache,
@@ -27,6 +33,9 @@ from wirehub.store import (
 )
 from wirehub.worker import STREAM, Dispatcher, broker_for, register
 from wirehub.worker.embedded import embedded_hub
+
+DEFAULT_NAMESPACE = "wirehub"
+"""The prefix of the API's shared Redis keys (hubs sharing one Redis differ here)."""
 
 
 @dataclass
@@ -42,6 +51,9 @@ class HubServices:
         dispatcher: Sends committed dispatches to the workers.
         channels: Where committed transitions are published and read back live.
         embedded: Whether the worker runs in this process.
+        shared: State shared by the API's replicas (tickets, rate counters, cached versions).
+        limiter: The rate limits.
+        workspaces: Which workspace each workflow belongs to (cached: it never changes).
     """
 
     settings: Settings
@@ -52,11 +64,19 @@ class HubServices:
     dispatcher: Dispatcher
     channels: ExecutionChannels
     embedded: bool
+    shared: SharedStore
+    limiter: RateLimiter
+    workspaces: WorkspaceOf = field(default_factory=WorkspaceOf)
 
     @property
     def plans(self) -> PlanCache:
         """Compiled plans by (workflow, version), shared with the store."""
         return self.store.plans
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of the plan cache and the shared layer, with the time they took."""
+        return self.store.plans.stats
 
     @property
     def events(self) -> EventFeed:
@@ -68,9 +88,21 @@ class HubServices:
         await self.dispatcher.send(dispatches)
 
 
+def _share(settings: Settings, shared: SharedStore, plans: PlanCache) -> RateLimiter:
+    """Gives ``plans`` its shared layer; the rate limiter over the same store."""
+    plans.shared = SharedDefinitions(
+        shared, latest_seconds=settings.cache_latest_seconds, definition_seconds=settings.cache_definition_seconds
+    )
+    return RateLimiter(shared, settings)
+
+
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, registry: NodeRegistry | None = None, stream: str = STREAM
+    settings: Settings,
+    *,
+    registry: NodeRegistry | None = None,
+    stream: str = STREAM,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> AsyncIterator[HubServices]:
     """Opens the API's services for the ``async with`` block; the database is migrated first in embedded mode.
 
@@ -78,10 +110,12 @@ async def open_services(
         settings: The process's settings.
         registry: The node types; the installed plugins by default.
         stream: The Redis stream dispatches go to (distributed), the one the workers read.
+        namespace: The prefix of the Redis keys the API's replicas share (distributed).
     """
     registry = registry if registry is not None else default_registry(settings=settings)
     if settings.redis_url is None:
         async with embedded_hub(settings, registry, database_url=settings.database_url) as hub:
+            shared = SharedStore.in_memory()
             yield HubServices(
                 settings=settings,
                 engine=hub.engine,
@@ -91,6 +125,8 @@ async def open_services(
                 dispatcher=hub.worker.dispatcher,
                 channels=hub.worker.channels,
                 embedded=True,
+                shared=shared,
+                limiter=_share(settings, shared, hub.store.plans),
             )
         return
     engine = database_engine(settings.database_url, pool_pre_ping=True)
@@ -103,10 +139,12 @@ async def open_services(
     )
     broker = broker_for(settings, stream=stream)
     register(broker)  # this process only sends: no step runner
+    redis = Redis.from_url(settings.redis_url)
     try:
         await broker.startup()
         async with ExecutionChannels.for_settings(settings) as channels:
             store.publisher = channels
+            shared = SharedStore.on_redis(redis, namespace)
             yield HubServices(
                 settings=settings,
                 engine=engine,
@@ -116,8 +154,11 @@ async def open_services(
                 dispatcher=Dispatcher(broker, store),
                 channels=channels,
                 embedded=False,
+                shared=shared,
+                limiter=_share(settings, shared, store.plans),
             )
     finally:
+        await redis.aclose()
         await broker.shutdown()
         await engine.dispose()
 

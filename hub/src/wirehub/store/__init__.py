@@ -54,7 +54,7 @@ from wirehub.store.models import (
     Workspace,
     metadata,
 )
-from wirehub.store.plans import PlanCache
+from wirehub.store.plans import CacheCounter, CacheStats, PlanCache, SharedVersions, VersionRecord, VersionRef
 from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
@@ -72,6 +72,11 @@ __all__ = [
     # Workflow versions and plans
     "WorkflowVersionService",
     "PlanCache",
+    "CacheStats",
+    "CacheCounter",
+    "SharedVersions",
+    "VersionRecord",
+    "VersionRef",
     "content_hash",
     # Executions
     "ExecutionStore",

@@ -1,6 +1,6 @@
 """The API's route handlers, one module per resource."""
 
-from wirehub.api.routes import auth, executions, health, workflows, workspaces
+from wirehub.api.routes import auth, executions, health, live, workflows, workspaces
 
 ROUTES = [
     health.live,
@@ -12,6 +12,8 @@ ROUTES = [
     workflows.get_workflow,
     executions.start_execution,
     executions.get_execution,
+    live.create_ticket,
+    live.live,
 ]
 """Every route handler of the API, registered by ``create_app``."""
 
