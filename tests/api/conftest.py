@@ -10,6 +10,7 @@ the headers of any user with any role.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -80,10 +81,15 @@ class Api:
         name = username or f"user-{uuid.uuid4().hex[:8]}"
         password = "a long enough password"
         services = self.client.app.state.services
-        async with services.sessions.begin() as session:
-            await create_user(
-                session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
-            )
+
+        async def create() -> None:
+            async with services.sessions.begin() as session:
+                await create_user(
+                    session, name, password_hash=hash_password(password), role=role, workspace_id=workspace_id
+                )
+
+        # In the app's event loop (the client's portal thread): its connection pool belongs to that loop.
+        await asyncio.to_thread(self.client.blocking_portal.call, create)
         return await self.login(name, password)
 
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -73,7 +74,7 @@ class LiveConnection:
         principal: Its user, loaded at the handshake.
     """
 
-    def __init__(self, socket: WebSocket, services: HubServices, principal: Principal) -> None:  # type: ignore[type-arg]
+    def __init__(self, socket: WebSocket[Any, Any, Any], services: HubServices, principal: Principal) -> None:
         self.socket = socket
         self.services = services
         self.principal = principal
@@ -121,8 +122,10 @@ class LiveConnection:
             self.close(CLOSE_POLICY, "too slow: the client did not read its messages (reconnect with after)")
             raise asyncio.CancelledError from None
 
-    async def _error(self, status: int, code: str, detail: str, **extra: object) -> None:
-        message = ErrorMessage(status=status, code=code, detail=detail, **extra)  # type: ignore[arg-type]
+    async def _error(
+        self, status: int, code: str, detail: str, *, subscription: str | None = None, retry_after: int | None = None
+    ) -> None:
+        message = ErrorMessage(status, code, detail, subscription=subscription, retry_after=retry_after)
         await self._put(encode(message))
 
     async def _receive(self) -> None:

@@ -78,7 +78,7 @@ class Notice(msgspec.Struct, frozen=True):
     subscription: str
 
 
-class ErrorMessage(msgspec.Struct, frozen=True, omit_defaults=True):
+class ErrorMessage(msgspec.Struct, frozen=True, omit_defaults=True, tag="error", tag_field="type"):
     """A problem, shaped like an RFC 9457 body; the connection stays open unless it says it closes.
 
     Attributes:
@@ -92,7 +92,6 @@ class ErrorMessage(msgspec.Struct, frozen=True, omit_defaults=True):
     status: int
     code: str
     detail: str
-    type: Literal["error"] = "error"
     subscription: str | None = None
     retry_after: int | None = None
 
