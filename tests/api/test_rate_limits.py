@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient, transport
 
 from tests.api.conftest import ADMIN, DEFAULT_WORKSPACE, Api, running_api
+from tests.api.livews import connect
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 
@@ -98,7 +100,12 @@ async def test_logging_in_has_a_stricter_limit_per_address(api_settings: Setting
 
 
 async def test_the_embedded_hub_counts_in_memory(api_settings: Settings, registry: NodeRegistry) -> None:
-    settings = msgspec.structs.replace(api_settings, rate_limit_user=5)
+    settings = msgspec.structs.replace(api_settings, rate_limit_user=5, rate_limit_anonymous=2)
     async with running_api(settings, registry) as api:
         statuses = [(await api.client.get(f"{WS}/workflows", headers=api.admin)).status_code for _ in range(7)]
         assert statuses == [200] * 5 + [429] * 2
+        assert [(await api.client.get("/health/live")).status_code for _ in range(2)] == [200, 200]
+        # A WebSocket handshake counts as the address's request; past the limit it is closed with 4429.
+        with pytest.raises(WebSocketDisconnect) as refused:
+            await connect(api, "any-ticket")
+        assert refused.value.code == 4429

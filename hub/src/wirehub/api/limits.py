@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 
 from wirehub.api.problems import ApiError
@@ -31,6 +32,8 @@ from wirehub.settings import Settings
 
 logger = logging.getLogger("wirehub.api")
 
+CLOSE_RATE_LIMITED = 4429
+"""The close code of a WebSocket handshake past its rate limit (4000 + 429)."""
 LOGIN_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
 """Routes counted against ``WIREHUB_RATE_LIMIT_LOGIN`` per client address."""
 
@@ -125,5 +128,11 @@ def limited(verdict: Verdict, what: str) -> ApiError:
 async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """The app-wide guard that counts every request (a WebSocket's handshake included)."""
     services = connection.app.state.get("services")
-    if services is not None:
+    if services is None:
+        return
+    try:
         await services.limiter.check_connection(connection)
+    except ApiError as exc:
+        if connection.scope["type"] == "websocket":  # a handshake is refused by a close code, not a body
+            raise WebSocketException(detail=exc.detail, code=CLOSE_RATE_LIMITED) from exc
+        raise
