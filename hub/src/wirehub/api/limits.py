@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 
@@ -133,6 +134,6 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     try:
         await services.limiter.check_connection(connection)
     except ApiError as exc:
-        if connection.scope["type"] == "websocket":  # a handshake is refused by a close code, not a body
+        if connection.scope["type"] == ScopeType.WEBSOCKET:  # a handshake is refused by a close code, not a body
             raise WebSocketException(detail=exc.detail, code=CLOSE_RATE_LIMITED) from exc
         raise
