@@ -138,7 +138,3 @@ class SharedStore:
             return None
         number, value = current.decode().split(" ", 1)
         return int(number), value
-
-    async def aclose(self) -> None:
-        """Forgets what it holds in memory (the caller closes a Redis client)."""
-        self._counters.clear()
