@@ -50,6 +50,9 @@ SETTINGS = Settings(
     lease_seconds=3.0,
     shutdown_grace_seconds=2.0,
     sweep_interval_seconds=0.05,
+    rate_limit_user=100_000,  # the tests of rate limits set their own
+    rate_limit_anonymous=100_000,
+    rate_limit_login=100_000,
 )
 DEFAULT_WORKSPACE = DEFAULT_WORKSPACE_ID
 
@@ -110,8 +113,14 @@ async def running_api(
     *,
     redis_url: str | None = None,
     stream: str | None = None,
+    namespace: str | None = None,
 ) -> AsyncIterator[Api]:
-    """The app on ``settings`` with a client; distributed when ``redis_url`` is given (a worker runs beside it)."""
+    """The app on ``settings`` with a client; distributed when ``redis_url`` is given (a worker runs beside it).
+
+    Its shared Redis keys live under ``namespace``, one of its own unless given (two apps given the
+    same one are two replicas of one hub).
+    """
+    namespace = namespace or f"test-{uuid.uuid4().hex[:12]}"
     async with contextlib.AsyncExitStack() as stack:
         if redis_url is not None:
             stream = stream or new_stream()
@@ -124,7 +133,7 @@ async def running_api(
                     settings, registry, settings.database_url, redis_url, stream=stream, credentials=credentials
                 )
             )
-            app = create_app(settings, registry=registry, stream=stream)
+            app = create_app(settings, registry=registry, stream=stream, namespace=namespace)
         else:
             app = create_app(settings, registry=registry)
         client = await stack.enter_async_context(AsyncTestClient(app=app))

@@ -196,6 +196,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         tuple[str, ...],
         msgspec.Meta(description="Host headers the API answers (`*.example.com` allowed); unset: any host."),
     ] = ()
+    rate_limit_window_seconds: Annotated[
+        int, msgspec.Meta(ge=1, le=3_600, description="The window the API's rate limits count requests in.")
+    ] = 60
+    rate_limit_user: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="HTTP requests and WebSocket messages one user may send per window, all API replicas"
+            " together; 0: no limit.",
+        ),
+    ] = 1_200
+    rate_limit_anonymous: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, description="Requests per window to unauthenticated routes from one client address; 0: no limit."
+        ),
+    ] = 300
+    rate_limit_login: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, description="Logins (POST /api/v1/auth/token) per window from one client address; 0: no limit."
+        ),
+    ] = 10
+    cache_latest_seconds: Annotated[
+        float,
+        msgspec.Meta(
+            gt=0,
+            le=86_400,
+            description="How long a workflow's latest-version pointer stays cached (an update replaces it at once).",
+        ),
+    ] = 300.0
+    cache_definition_seconds: Annotated[
+        float,
+        msgspec.Meta(gt=0, le=604_800, description="How long a saved workflow version stays in the shared cache."),
+    ] = 3_600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

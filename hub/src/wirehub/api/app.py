@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wirehub.api.audit import record_denial
 from wirehub.api.correlation import CorrelationMiddleware
 from wirehub.api.keys import signing_keys
+from wirehub.api.limits import rate_limit
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
 from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
@@ -37,7 +38,7 @@ from wirehub.api.security import (
     password_problem,
     revocation_store,
 )
-from wirehub.api.services import open_services
+from wirehub.api.services import DEFAULT_NAMESPACE, open_services
 from wirehub.api.state import provide_services
 from wirehub.settings import Settings, SettingsError
 from wirehub.store import create_user, credential_keyring, seed_access
@@ -66,6 +67,7 @@ def create_app(
     registry: NodeRegistry | None = None,
     stream: str = STREAM,
     announce: Callable[[str], None] | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> Litestar:
     """The hub's API as an ASGI app; its lifespan opens the database, the store, dispatch and events.
 
@@ -75,6 +77,7 @@ def create_app(
         stream: The Redis stream the workers read (distributed).
         announce: Where startup news for the operator goes (``wirehub serve`` prints it):
             how to create the first admin when the hub has no user.
+        namespace: The prefix of the Redis keys the API's replicas share (distributed).
 
     Raises:
         SettingsError: A setting the API needs is missing or unsafe.
@@ -104,7 +107,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_services(settings, registry=registry, stream=stream) as services:
+        async with open_services(settings, registry=registry, stream=stream, namespace=namespace) as services:
             async with services.sessions.begin() as session:
                 await seed_access(session)
                 missing = not await _first_admin(session, settings)
@@ -118,7 +121,7 @@ def create_app(
     return Litestar(
         route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
         lifespan=[lifespan],
-        guards=[authorize],
+        guards=[rate_limit, authorize],
         after_exception=[record_denial],
         stores={REVOKED_TOKENS_STORE: revocation_store(settings)},
         on_app_init=[auth.on_app_init],

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from wirehub.api.caching import SharedDefinitions
+from wirehub.api.limits import RateLimiter
+from wirehub.api.live.workspaces import WorkspaceOf
+from wirehub.api.shared import SharedStore
 from wirehub.events import EventFeed, ExecutionChannels
 from wirehub.runtime import default_registry
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import (
+    CacheStats,
     CredentialKeyring,
     Dispatch,
     ExecutionStore,
@@ -29,6 +35,9 @@ from wirehub.store import (
 )
 from wirehub.worker import STREAM, Dispatcher, broker_for, register
 from wirehub.worker.embedded import embedded_hub
+
+DEFAULT_NAMESPACE = "wirehub"
+"""The prefix of the API's shared Redis keys (hubs sharing one Redis differ here)."""
 
 
 @dataclass
@@ -45,6 +54,9 @@ class HubServices:
         channels: Where committed transitions are published and read back live.
         embedded: Whether the worker runs in this process.
         keyring: The keys credentials are sealed and opened with.
+        shared: State shared by the API's replicas (tickets, rate counters, cached versions).
+        limiter: The rate limits.
+        workspaces: Which workspace each workflow belongs to (cached: it never changes).
     """
 
     settings: Settings
@@ -56,11 +68,19 @@ class HubServices:
     channels: ExecutionChannels
     embedded: bool
     keyring: CredentialKeyring
+    shared: SharedStore
+    limiter: RateLimiter
+    workspaces: WorkspaceOf = field(default_factory=WorkspaceOf)
 
     @property
     def plans(self) -> PlanCache:
         """Compiled plans by (workflow, version), shared with the store."""
         return self.store.plans
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Hits and misses of the plan cache and the shared layer, with the time they took."""
+        return self.store.plans.stats
 
     @property
     def events(self) -> EventFeed:
@@ -72,9 +92,21 @@ class HubServices:
         await self.dispatcher.send(dispatches)
 
 
+def _share(settings: Settings, shared: SharedStore, plans: PlanCache) -> RateLimiter:
+    """Gives ``plans`` its shared layer; the rate limiter over the same store."""
+    plans.shared = SharedDefinitions(
+        shared, latest_seconds=settings.cache_latest_seconds, definition_seconds=settings.cache_definition_seconds
+    )
+    return RateLimiter(shared, settings)
+
+
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, registry: NodeRegistry | None = None, stream: str = STREAM
+    settings: Settings,
+    *,
+    registry: NodeRegistry | None = None,
+    stream: str = STREAM,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> AsyncIterator[HubServices]:
     """Opens the API's services for the ``async with`` block; the database is migrated first in embedded mode.
 
@@ -84,6 +116,7 @@ async def open_services(
         settings: The process's settings.
         registry: The node types; the installed plugins by default.
         stream: The Redis stream dispatches go to (distributed), the one the workers read.
+        namespace: The prefix of the Redis keys the API's replicas share (distributed).
 
     Raises:
         SettingsError: ``WIREHUB_CREDENTIAL_KEYS`` is malformed, or missing in distributed mode.
@@ -92,6 +125,7 @@ async def open_services(
     keyring = credential_keyring(settings)
     if settings.redis_url is None:
         async with embedded_hub(settings, registry, database_url=settings.database_url, keyring=keyring) as hub:
+            shared = SharedStore.in_memory()
             yield HubServices(
                 settings=settings,
                 engine=hub.engine,
@@ -102,6 +136,8 @@ async def open_services(
                 channels=hub.worker.channels,
                 embedded=True,
                 keyring=keyring,
+                shared=shared,
+                limiter=_share(settings, shared, hub.store.plans),
             )
         return
     engine = database_engine(settings.database_url, pool_pre_ping=True)
@@ -114,10 +150,12 @@ async def open_services(
     )
     broker = broker_for(settings, stream=stream)
     register(broker)  # this process only sends: no step runner
+    redis = Redis.from_url(settings.redis_url)
     try:
         await broker.startup()
         async with ExecutionChannels.for_settings(settings) as channels:
             store.publisher = channels
+            shared = SharedStore.on_redis(redis, namespace)
             yield HubServices(
                 settings=settings,
                 engine=engine,
@@ -128,8 +166,11 @@ async def open_services(
                 channels=channels,
                 embedded=False,
                 keyring=keyring,
+                shared=shared,
+                limiter=_share(settings, shared, store.plans),
             )
     finally:
+        await redis.aclose()
         await broker.shutdown()
         await engine.dispose()
 

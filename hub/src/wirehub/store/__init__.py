@@ -75,7 +75,7 @@ from wirehub.store.models import (
     Workspace,
     metadata,
 )
-from wirehub.store.plans import PlanCache
+from wirehub.store.plans import CacheCounter, CacheStats, PlanCache, SharedVersions, VersionRecord, VersionRef
 from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
 from wirehub.store.refresh_tokens import (
     REFRESH_TOKEN_PREFIX,
@@ -104,6 +104,11 @@ __all__ = [
     # Workflow versions and plans
     "WorkflowVersionService",
     "PlanCache",
+    "CacheStats",
+    "CacheCounter",
+    "SharedVersions",
+    "VersionRecord",
+    "VersionRef",
     "content_hash",
     # Executions
     "ExecutionStore",

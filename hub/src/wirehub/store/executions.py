@@ -18,6 +18,7 @@ from wirehub.engine import CancelRequested, Event, ExecutionStarted, ExecutionSt
 from wirehub.store.claims import Claims
 from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictError, InvalidInputError
 from wirehub.store.models import Workflow
+from wirehub.store.plans import VersionRef, elapsed
 from wirehub.store.records import Applied, ExecutionView, StepRunView
 from wirehub.store.sweeper import Sweeper
 from wirehub.store.transition import EXECUTIONS, HISTORY, STEP_RUNS, VERSIONS, Loaded, sql
@@ -95,14 +96,27 @@ class ExecutionStore(Claims, Sweeper):
             found = await self._by_key(workflow_id, key, input)
             if found is not None:
                 return found
+        shared = self.plans.shared if version is None else None
+        started = time.perf_counter()
+        latest = await shared.latest(workflow_id) if shared is not None else None
+        if latest is not None:
+            self.plans.stats.latest.hit(elapsed(started))
         async with self.sessions() as session, session.begin():
             service = WorkflowVersionService(session, self.catalog, self.plans)
-            row = (await sql(session, _SELECT_VERSION, {"b_workflow": workflow_id, "b_version": version})).one_or_none()
-            if row is None:  # no such workflow or version: the service says which
-                stored = await service.get_version(workflow_id, version)
-                version_id, number = stored.id, stored.version
+            if latest is not None:
+                version_id, number = latest.id, latest.number
             else:
-                version_id, number = row.id, row.version
+                row = (
+                    await sql(session, _SELECT_VERSION, {"b_workflow": workflow_id, "b_version": version})
+                ).one_or_none()
+                if row is None:  # no such workflow or version: the service says which
+                    stored = await service.get_version(workflow_id, version)
+                    version_id, number = stored.id, stored.version
+                else:
+                    version_id, number = row.id, row.version
+                if shared is not None:
+                    self.plans.stats.latest.miss(elapsed(started))
+                    await shared.raise_latest(workflow_id, VersionRef(version_id, number))
             plan = await service.load_plan(workflow_id, number)
             problems = validate_input(plan, input)
             if problems:

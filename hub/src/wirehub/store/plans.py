@@ -1,14 +1,133 @@
-"""Compiled plans, kept by (workflow, version): a saved version never changes, so its plan never goes stale."""
+"""Compiled plans, kept by (workflow, version): a saved version never changes, so its plan never goes stale.
+
+A ``PlanCache`` may also carry a shared layer (``SharedVersions``: Redis for
+the API replicas of a distributed hub, memory embedded) holding what every
+process reads again and again: saved versions (immutable) and each workflow's
+latest-version pointer, the one thing an update changes. ``CacheStats``
+counts the hits and misses of both layers and the time each took.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from uuid import UUID
+
+import msgspec
 
 from wirehub.engine import Plan
 
 PlanKey = tuple[UUID, int]
+
+
+class VersionRef(msgspec.Struct, frozen=True, array_like=True):
+    """Which row holds a workflow's version number ``number``."""
+
+    id: UUID
+    number: int
+
+
+class VersionRecord(msgspec.Struct, frozen=True):
+    """What a saved version's plan compiles from (the row's immutable columns)."""
+
+    id: UUID
+    workflow_id: UUID
+    version: int
+    definition: dict[str, Any]
+    node_facts: dict[str, Any] | None
+
+
+class SharedVersions(Protocol):
+    """Versions and latest-version pointers shared by the processes of a hub (implemented by the API).
+
+    Every method answers ``None`` or does nothing when its backend is away: the
+    database is the record, the cache only spares it.
+    """
+
+    async def latest(self, workflow_id: UUID) -> VersionRef | None:
+        """The workflow's latest version as last seen, or ``None``."""
+
+    async def raise_latest(self, workflow_id: UUID, ref: VersionRef) -> None:
+        """Records ``ref`` as the latest version unless a higher number is recorded (numbers only grow)."""
+
+    async def version(self, workflow_id: UUID, number: int) -> VersionRecord | None:
+        """A saved version, or ``None``."""
+
+    async def keep_version(self, record: VersionRecord) -> None:
+        """Keeps a saved version (it never changes)."""
+
+
+@dataclass
+class CacheCounter:
+    """Hits and misses of one cache, and the time each took (seconds, summed).
+
+    A miss's time is what the database read cost; ``saved_seconds`` is the
+    hits' count times the difference of the mean miss and the mean hit.
+    """
+
+    hits: int = 0
+    misses: int = 0
+    hit_seconds: float = 0.0
+    miss_seconds: float = 0.0
+
+    def hit(self, seconds: float) -> None:
+        """Counts a hit that took ``seconds``."""
+        self.hits += 1
+        self.hit_seconds += seconds
+
+    def miss(self, seconds: float) -> None:
+        """Counts a miss that took ``seconds`` (the lookup and the read it caused)."""
+        self.misses += 1
+        self.miss_seconds += seconds
+
+    @property
+    def hit_rate(self) -> float:
+        """Hits over lookups; 0 before any lookup."""
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    @property
+    def saved_seconds(self) -> float:
+        """The time the hits saved, estimated from the mean miss and the mean hit."""
+        if not self.hits or not self.misses:
+            return 0.0
+        return max(0.0, self.hits * (self.miss_seconds / self.misses - self.hit_seconds / self.hits))
+
+    def as_dict(self) -> dict[str, float]:
+        """The figures, for a report."""
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "hit_rate": round(self.hit_rate, 4),
+            "saved_seconds": round(self.saved_seconds, 6),
+        }
+
+
+@dataclass
+class CacheStats:
+    """What the caches of one process did.
+
+    Attributes:
+        plans: Compiled plans, in this process.
+        versions: Saved versions, in the shared layer (a miss reads the database).
+        latest: Latest-version pointers, in the shared layer (a miss reads the database).
+    """
+
+    plans: CacheCounter = field(default_factory=CacheCounter)
+    versions: CacheCounter = field(default_factory=CacheCounter)
+    latest: CacheCounter = field(default_factory=CacheCounter)
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        """Each cache's figures, for a report."""
+        return {"plans": self.plans.as_dict(), "versions": self.versions.as_dict(), "latest": self.latest.as_dict()}
+
+
+def elapsed(since: float) -> float:
+    """Seconds on the monotonic clock since ``since``."""
+    return time.perf_counter() - since
 
 
 class PlanCache:
@@ -20,12 +139,15 @@ class PlanCache:
 
     Args:
         max_plans: How many plans to hold; the least recently used goes first.
+        shared: The layer shared with the hub's other processes, if any.
     """
 
-    def __init__(self, max_plans: int = 256) -> None:
+    def __init__(self, max_plans: int = 256, *, shared: SharedVersions | None = None) -> None:
         if max_plans < 1:
             raise ValueError("max_plans must be at least 1")
         self.max_plans = max_plans
+        self.shared = shared
+        self.stats = CacheStats()
         self._plans: OrderedDict[PlanKey, Plan] = OrderedDict()
 
     def __len__(self) -> int:

@@ -9,6 +9,7 @@ one that lacks the plugin (its runtime then hands the attempt back).
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 from uuid import UUID
 
@@ -28,8 +29,9 @@ from wirehub.engine import (
 )
 from wirehub.store.access import DEFAULT_WORKSPACE_ID
 from wirehub.store.errors import InvalidDefinitionError, WorkflowNotFoundError
+from wirehub.store.latest import raise_latest_after_commit
 from wirehub.store.models import Workflow, WorkflowVersion
-from wirehub.store.plans import PlanCache
+from wirehub.store.plans import PlanCache, VersionRecord, VersionRef, elapsed
 from wirehub.store.repositories import WorkflowRepository, WorkflowVersionRepository
 
 DefinitionSource = str | bytes | dict[str, Any]
@@ -56,6 +58,7 @@ class WorkflowVersionService:
     def __init__(self, session: AsyncSession, catalog: NodeCatalog, plans: PlanCache) -> None:
         self.catalog = catalog
         self.plans = plans
+        self.session = session
         # Keys and timestamps are made here, not by the database: reading a row back after writing it is a waste.
         self.workflows = WorkflowRepository(session=session, auto_refresh=False)
         self.versions = WorkflowVersionRepository(session=session, auto_refresh=False)
@@ -106,7 +109,7 @@ class WorkflowVersionService:
         workflow.latest_version += 1
         workflow.name = pinned["name"]
         workflow.description = pinned.get("description")  # the session flushes this change with the insert below
-        return await self.versions.add(
+        saved = await self.versions.add(
             WorkflowVersion(
                 workflow_id=workflow_id,
                 version=workflow.latest_version,
@@ -115,6 +118,9 @@ class WorkflowVersionService:
                 node_facts=facts,
             )
         )
+        if self.plans.shared is not None:
+            raise_latest_after_commit(self.session, self.plans.shared, workflow_id, VersionRef(saved.id, saved.version))
+        return saved
 
     async def get_version(self, workflow_id: UUID, version: int | None = None) -> WorkflowVersion:
         """One stored version; the latest when ``version`` is ``None``.
@@ -147,11 +153,30 @@ class WorkflowVersionService:
                 node type it pins is not installed in this process.
         """
         key = (workflow_id, version)
+        started = time.perf_counter()
         cached = self.plans.get(key)
         if cached is not None:
+            self.plans.stats.plans.hit(elapsed(started))
             return cached
-        stored = await self.get_version(workflow_id, version)
-        return self.plans.get_or_compile(key, lambda: self._compile(stored))
+        stored = await self._stored(workflow_id, version)
+        plan = self.plans.get_or_compile(key, lambda: self._compile(stored))
+        self.plans.stats.plans.miss(elapsed(started))
+        return plan
+
+    async def _stored(self, workflow_id: UUID, version: int) -> VersionRecord:
+        """The saved version, from the shared layer when it has it (and kept there when it had not)."""
+        shared = self.plans.shared
+        if shared is None:
+            return record_of(await self.get_version(workflow_id, version))
+        started = time.perf_counter()
+        found = await shared.version(workflow_id, version)
+        if found is not None:
+            self.plans.stats.versions.hit(elapsed(started))
+            return found
+        record = record_of(await self.get_version(workflow_id, version))
+        self.plans.stats.versions.miss(elapsed(started))
+        await shared.keep_version(record)
+        return record
 
     def _pin(self, definition: DefinitionSource) -> tuple[dict[str, Any], str, dict[str, Any]]:
         report = validate_definition(definition, self.catalog)
@@ -162,7 +187,7 @@ class WorkflowVersionService:
         facts: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(node_facts(report.plan)))  # plain JSON
         return pinned, content_hash(pinned), facts
 
-    def _compile(self, stored: WorkflowVersion) -> Plan:
+    def _compile(self, stored: VersionRecord) -> Plan:
         what = f"version {stored.version} of workflow {stored.workflow_id}"
         if stored.node_facts is None:
             report = validate_definition(stored.definition, self.catalog)
@@ -178,3 +203,14 @@ class WorkflowVersionService:
 def content_hash(definition: dict[str, Any]) -> str:
     """SHA-256 (hex) of ``definition`` as canonical JSON: keys sorted, no spaces."""
     return hashlib.sha256(msgspec.json.encode(definition, order="sorted")).hexdigest()
+
+
+def record_of(stored: WorkflowVersion) -> VersionRecord:
+    """A version row's immutable columns, as the shared cache keeps them."""
+    return VersionRecord(
+        id=stored.id,
+        workflow_id=stored.workflow_id,
+        version=stored.version,
+        definition=stored.definition,
+        node_facts=stored.node_facts,
+    )

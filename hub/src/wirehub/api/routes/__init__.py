@@ -7,6 +7,7 @@ from wirehub.api.routes import (
     credentials,
     executions,
     health,
+    live,
     memberships,
     roles,
     users,
@@ -50,6 +51,8 @@ ROUTES = [
     credentials.get_credential,
     credentials.update_credential,
     credentials.delete_credential,
+    live.create_ticket,
+    live.live,
 ]
 """Every route handler of the API, registered by ``create_app``."""
 
