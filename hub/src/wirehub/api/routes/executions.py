@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,11 +10,11 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from wirehub.api.problems import not_found
+from wirehub.api.problems import ApiError, not_found
 from wirehub.api.routes.workflows import workflow_in
 from wirehub.api.security import needs
 from wirehub.api.services import HubServices
-from wirehub.store import ExecutionNotFoundError, ExecutionView
+from wirehub.store import ExecutionNotFoundError, ExecutionView, StepRunView
 from wirehub.tracing import link_to_execution
 
 BASE = "/api/v1/workspaces/{workspace_id:uuid}"
@@ -33,21 +32,6 @@ class StartExecution(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
-class StepRunOut(msgspec.Struct, frozen=True):
-    """One attempt of one step."""
-
-    step_id: str
-    attempt: int
-    status: str
-    input: Any
-    output: Any
-    error: Any
-    scheduled_at: datetime.datetime | None
-    started_at: datetime.datetime | None
-    finished_at: datetime.datetime | None
-    worker: str | None
-
-
 class ExecutionOut(msgspec.Struct, frozen=True):
     """An execution with every attempt of its steps.
 
@@ -63,7 +47,7 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     output: Any
     error: Any
     sequence: int
-    steps: list[StepRunOut]
+    steps: list[StepRunView]
 
 
 def execution_out(view: ExecutionView) -> ExecutionOut:
@@ -77,7 +61,7 @@ def execution_out(view: ExecutionView) -> ExecutionOut:
         output=view.output,
         error=view.error,
         sequence=view.next_sequence - 1,
-        steps=[StepRunOut(**msgspec.structs.asdict(step)) for step in view.steps],
+        steps=view.steps,
     )
 
 
@@ -134,5 +118,5 @@ async def get_execution(
 async def _in_workspace(services: NamedDependency[HubServices], workspace_id: UUID, workflow_id: UUID) -> None:
     try:
         await workflow_in(services, workspace_id, workflow_id)
-    except Exception as exc:
+    except ApiError as exc:  # the workflow is another workspace's: so is its execution
         raise not_found("the execution") from exc
