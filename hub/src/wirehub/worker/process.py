@@ -146,7 +146,7 @@ class Worker:
             await self._stop.wait()
         finally:
             self.runner.stop_accepting()
-            await asyncio.gather(*loops, return_exceptions=True)
+            await _stop_loops(loops)
             await self.runner.stop(self.settings.shutdown_grace_seconds)
             if self.consumer is not None:
                 await self.consumer.drain(within=5.0)
@@ -167,3 +167,26 @@ class Worker:
                     await asyncio.wait_for(self._stop.wait(), delay)
                 delay = min(delay * 2, START_BACKOFF_MAX)
         return False
+
+
+LOOP_STOP_SECONDS = 5.0
+"""How long a stopping worker waits for its consumer and sweeper loops before cancelling them."""
+
+
+async def _stop_loops(loops: list[asyncio.Task[None]]) -> None:
+    """Waits for the loops to see the stop; one still running after ``LOOP_STOP_SECONDS`` is cancelled.
+
+    A loop stuck in a call that ignores the stop (a Redis read or a database transaction that does
+    not return) must not hold the worker's stop: the running attempts' grace comes after this.
+    """
+    if not loops:
+        return
+    _, pending = await asyncio.wait(loops, timeout=LOOP_STOP_SECONDS)
+    for loop in pending:
+        logger.warning("the %s loop did not stop within %.0f s; cancelling it", loop.get_name(), LOOP_STOP_SECONDS)
+        loop.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=1.0)
+    for loop in loops:
+        if loop.done() and not loop.cancelled():
+            loop.exception()  # retrieved: the loops log their own errors
