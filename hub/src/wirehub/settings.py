@@ -182,7 +182,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             description=(
                 "OpenTelemetry tracing. `otlp` exports spans to the endpoint of the standard `OTEL_EXPORTER_OTLP_*` "
                 "variables (install `opentelemetry-exporter-otlp` beside the hub); `console` prints them. See "
-                '[Tracing](operations.md#tracing).'
+                "[Tracing](operations.md#tracing)."
             ),
         ),
     ] = None
