@@ -22,12 +22,17 @@ from wirehub.cli.worker import worker_command
 
 
 @click.group()
-@click.option("-v", "--verbose", count=True, help="Log at INFO (DEBUG with -vv). URLs and credentials are redacted.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log at INFO (DEBUG with -vv); see WIREHUB_LOG_LEVEL and WIREHUB_LOG_FORMAT. URLs and secrets are redacted.",
+)
 @click.version_option(package_name="wirehub")
 def cli(verbose: int) -> None:
     """Workflow automation and integration hub."""
-    configure(verbose)
-    load_settings()  # a malformed WIREHUB_* setting stops every command with one clear line
+    settings = load_settings()  # a malformed WIREHUB_* setting stops every command with one clear line
+    configure(verbose, level=settings.log_level, log_format=settings.log_format)
 
 
 cli.add_command(run_command)

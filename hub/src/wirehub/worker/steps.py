@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from structlog.contextvars import bound_contextvars
+
 from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.slots import Slots
@@ -186,7 +188,9 @@ class StepRunner:
             running = _Running(next_claim, current)
             self._running[key] = running
             try:
-                next_claim = await self._run(running)
+                # Every line about this attempt (claim, lease, result, hand-back) carries its ids.
+                with bound_contextvars(execution_id=key[0], step_id=key[1], attempt=key[2]):
+                    next_claim = await self._run(running)
             finally:
                 self._running.pop(key, None)
 
