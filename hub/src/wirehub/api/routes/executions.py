@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from wirehub.api import audit
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
-from wirehub.api.node_rules import node_type_problems, workspace_rules
+from wirehub.api.node_rules import node_type_problems
 from wirehub.api.problems import ApiError, items_of, not_found
 from wirehub.api.routes.workflows import archived_conflict, workflow_in
 from wirehub.api.security import needs, principal_of
@@ -23,8 +23,10 @@ from wirehub.store import (
     ExecutionView,
     NotRetryableError,
     StepRunView,
+    Workflow,
     WorkflowVersion,
     WorkflowVersionService,
+    Workspace,
     execution_workspace,
 )
 from wirehub.tracing import link_to_execution
@@ -87,11 +89,18 @@ async def check_runnable(services: HubServices, workspace_id: UUID, workflow_id:
             archived; 409 ``node-type-not-allowed`` when the version uses a node type the workspace
             no longer allows (each step at ``/steps/N/type`` of its definition).
     """
-    row = await workflow_in(services, workspace_id, workflow_id)
-    if row.archived:
-        raise archived_conflict()
-    async with services.sessions() as session:
-        rules = await workspace_rules(session, workspace_id)
+    query = (
+        select(Workflow.workspace_id, Workflow.archived, Workspace.allowed_node_types)
+        .join(Workspace, Workspace.id == Workflow.workspace_id)
+        .where(Workflow.id == workflow_id)
+    )
+    async with services.sessions() as session:  # one read on the hot path of a start
+        row = (await session.execute(query)).one_or_none()
+        if row is None or row.workspace_id != workspace_id:
+            raise not_found("the workflow")
+        if row.archived:
+            raise archived_conflict()
+        rules = row.allowed_node_types
         if rules is None:
             return
         stored = await WorkflowVersionService(session, services.registry, services.plans).get_version(
