@@ -516,6 +516,8 @@ class StoreCore:
                 left_scheduled.append((step_id, before.attempt))
             if run.attempt == 0:
                 continue  # a step that never got an attempt (skipped) has no row
+            if run.attempt == before.attempt and before.status.terminal:
+                continue  # the row of an attempt that ended stays as it ended (a retried execution's steps)
             if run.attempt != before.attempt:
                 row_id = uuid7()
                 row_ids[(step_id, run.attempt)] = row_id

@@ -137,6 +137,13 @@ class CancelRequested(BaseEvent, frozen=True):
     reason: str = "cancelled"
 
 
+class RetryRequested(BaseEvent, frozen=True):
+    """Someone asked a failed, timed-out or cancelled execution to run again from the steps that did not
+    succeed, keeping the outputs of those that did (``wirehub.engine.execution.rerun``)."""
+
+    at: datetime
+
+
 Event = (
     ExecutionStarted
     | StepStarted
@@ -147,5 +154,6 @@ Event = (
     | StepSuspended
     | TimerFired
     | CancelRequested
+    | RetryRequested
 )
 """Every event the state machine accepts."""

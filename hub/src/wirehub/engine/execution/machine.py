@@ -27,6 +27,7 @@ from wirehub.engine.execution.events import (
     CancelRequested,
     Event,
     ExecutionStarted,
+    RetryRequested,
     StepFailed,
     StepReleased,
     StepStarted,
@@ -36,6 +37,7 @@ from wirehub.engine.execution.events import (
     TimerFired,
     TimerKind,
 )
+from wirehub.engine.execution.rerun import prepare_retry
 from wirehub.engine.execution.state import (
     ErrorInfo,
     ExecutionState,
@@ -140,6 +142,10 @@ def _on_cancel_requested(plan: Plan, state: ExecutionState, event: CancelRequest
     draft = Draft(plan, state, event.at)
     draft.end(ExecutionStatus.CANCELLED, ErrorInfo(kind="cancelled", message=event.reason))
     return draft.result()
+
+
+def _on_retry_requested(plan: Plan, state: ExecutionState, event: RetryRequested) -> Outcome:
+    return prepare_retry(plan, state, event.at)
 
 
 def _execution_timed_out(plan: Plan, state: ExecutionState, event: TimerFired) -> Outcome:
@@ -388,4 +394,5 @@ _HANDLERS: dict[type, _Handler] = {
     StepSuspended: _on_step_suspended,
     TimerFired: _on_timer_fired,
     CancelRequested: _on_cancel_requested,
+    RetryRequested: _on_retry_requested,
 }
