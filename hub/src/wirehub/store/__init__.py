@@ -88,6 +88,7 @@ from wirehub.store.refresh_tokens import (
     revoke_user_tokens,
     use_refresh_token,
 )
+from wirehub.store.transition import QUEUED_START_SECONDS
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -112,6 +113,7 @@ __all__ = [
     "content_hash",
     # Executions
     "ExecutionStore",
+    "QUEUED_START_SECONDS",
     "Dispatch",
     "Claim",
     "Applied",
