@@ -48,7 +48,8 @@ class ClaimQueue:
 
     Args:
         limit: How many claims may wait at once (``0``: the worker queues none).
-        start_within: The pace window (``START_WITHIN_SECONDS``).
+        start_within: The pace window (``START_WITHIN_SECONDS``); ``None``: up to ``limit``
+            whatever the pace (for tests that need a known number queued).
         hand_back_after: How long a claim may wait before it is handed back;
             at most the store's ``QUEUED_START_SECONDS``.
     """
@@ -57,7 +58,7 @@ class ClaimQueue:
         self,
         limit: int,
         *,
-        start_within: float = START_WITHIN_SECONDS,
+        start_within: float | None = START_WITHIN_SECONDS,
         hand_back_after: float = QUEUED_START_SECONDS,
     ) -> None:
         if limit < 0:
@@ -76,14 +77,17 @@ class ClaimQueue:
 
     def note_ended(self, now: float) -> None:
         """Counts an attempt that ended on this worker at loop time ``now`` (its slot is about to be free)."""
-        if self.limit:
+        if self.limit and self.start_within is not None:
             self._ended.append(now)
             self._forget_before(now - self.start_within)
 
     def reserve(self, now: float) -> int:
         """Takes the places a result may fill now, before its transaction; give back the unused with ``release``."""
-        self._forget_before(now - self.start_within)
-        places = max(0, min(self.limit - len(self._waiting) - self._reserved, len(self._ended)))
+        places = self.limit - len(self._waiting) - self._reserved
+        if self.start_within is not None:
+            self._forget_before(now - self.start_within)
+            places = min(places, len(self._ended))
+        places = max(0, places)
         self._reserved += places
         return places
 
