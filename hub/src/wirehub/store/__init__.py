@@ -98,6 +98,7 @@ from wirehub.store.refresh_tokens import (
     revoke_user_tokens,
     use_refresh_token,
 )
+from wirehub.store.transition import QUEUED_START_SECONDS
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -122,6 +123,7 @@ __all__ = [
     "content_hash",
     # Executions
     "ExecutionStore",
+    "QUEUED_START_SECONDS",
     "Dispatch",
     "Claim",
     "Applied",

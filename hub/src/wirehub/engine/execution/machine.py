@@ -186,7 +186,8 @@ def _current(
 def _on_step_started(plan: Plan, state: ExecutionState, event: StepStarted) -> Outcome:
     run = _current(plan, state, event.step_id, event.attempt, _SCHEDULED, "StepStarted")
     timeout = plan.steps[event.step_id].timeout_seconds
-    deadline = event.at + timedelta(seconds=timeout) if timeout else None
+    begins = event.at if event.starts_by is None else max(event.at, event.starts_by)
+    deadline = begins + timedelta(seconds=timeout) if timeout else None
     started = replace(
         run,
         status=StepStatus.RUNNING,

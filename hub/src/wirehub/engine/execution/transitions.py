@@ -42,7 +42,10 @@ STEP_TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition((_S.PENDING,), "execution ends", _S.SKIPPED, "none"),
     Transition(
-        (_S.SCHEDULED,), "`StepStarted` (the claim)", _S.RUNNING, "`StartTimer(run_timeout)` with `timeout_seconds`"
+        (_S.SCHEDULED,),
+        "`StepStarted` (the claim)",
+        _S.RUNNING,
+        "`StartTimer(run_timeout)` with `timeout_seconds` (from `starts_by` for a queued claim)",
     ),
     Transition(
         (_S.RUNNING,),
