@@ -51,6 +51,19 @@ QUEUE_DEPTH = Gauge(
     "queue_depth", "Dispatches on the Redis stream not yet read by any worker (lag).", namespace=NAMESPACE
 )
 
+CACHE_LOOKUPS = Counter(
+    "cache_lookups",
+    "Lookups of the definition caches: plans (compiled, in this process), versions and latest (the shared layer).",
+    ["cache", "result"],
+    namespace=NAMESPACE,
+)
+CACHE_LOOKUP_SECONDS = Counter(
+    "cache_lookup_seconds",
+    "Time the definition caches' lookups took; a miss's includes the database read it caused.",
+    ["cache", "result"],
+    namespace=NAMESPACE,
+)
+
 _TERMINAL = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 
 
@@ -80,3 +93,9 @@ def observe_sweep(expired_leases: int, timers_fired: int, redispatched: int) -> 
         TIMERS_FIRED.inc(timers_fired)
     if redispatched:
         REDISPATCHED.inc(redispatched)
+
+
+def observe_cache(cache: str, result: str, seconds: float) -> None:
+    """Counts one lookup of a definition cache (``plans``, ``versions``, ``latest``): ``hit`` or ``miss``."""
+    CACHE_LOOKUPS.labels(cache, result).inc()
+    CACHE_LOOKUP_SECONDS.labels(cache, result).inc(max(seconds, 0.0))

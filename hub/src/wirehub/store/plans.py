@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 
 from wirehub.engine import Plan
+from wirehub.metrics import observe_cache
 
 PlanKey = tuple[UUID, int]
 
@@ -65,9 +66,12 @@ class CacheCounter:
     """Hits and misses of one cache, and the time each took (seconds, summed).
 
     A miss's time is what the database read cost; ``saved_seconds`` is the
-    hits' count times the difference of the mean miss and the mean hit.
+    hits' count times the difference of the mean miss and the mean hit. A
+    named counter also counts in the process's Prometheus metrics
+    (``wirehub_cache_lookups_total{cache=name}``).
     """
 
+    name: str | None = None
     hits: int = 0
     misses: int = 0
     hit_seconds: float = 0.0
@@ -77,11 +81,15 @@ class CacheCounter:
         """Counts a hit that took ``seconds``."""
         self.hits += 1
         self.hit_seconds += seconds
+        if self.name is not None:
+            observe_cache(self.name, "hit", seconds)
 
     def miss(self, seconds: float) -> None:
         """Counts a miss that took ``seconds`` (the lookup and the read it caused)."""
         self.misses += 1
         self.miss_seconds += seconds
+        if self.name is not None:
+            observe_cache(self.name, "miss", seconds)
 
     @property
     def hit_rate(self) -> float:
@@ -116,9 +124,9 @@ class CacheStats:
         latest: Latest-version pointers, in the shared layer (a miss reads the database).
     """
 
-    plans: CacheCounter = field(default_factory=CacheCounter)
-    versions: CacheCounter = field(default_factory=CacheCounter)
-    latest: CacheCounter = field(default_factory=CacheCounter)
+    plans: CacheCounter = field(default_factory=lambda: CacheCounter("plans"))
+    versions: CacheCounter = field(default_factory=lambda: CacheCounter("versions"))
+    latest: CacheCounter = field(default_factory=lambda: CacheCounter("latest"))
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         """Each cache's figures, for a report."""

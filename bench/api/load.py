@@ -1,0 +1,123 @@
+"""Closed-loop HTTP load: ``clients`` tasks each sending one request after another for a while.
+
+One ``httpx.AsyncClient`` per API process, keep-alive, with a connection per client; client ``i``
+sends to API process ``i mod n``. Latency is from sending a request to reading its whole body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import httpx
+
+from bench.durable.cpu import process_cpu_seconds
+from bench.durable.measure import percentile
+
+Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+"""Sends the ``n``-th request of a client (numbered across all clients) and returns its response."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load run measured.
+
+    Attributes:
+        requests: Requests answered within the measured window.
+        seconds: The measured window's length.
+        per_second: Requests answered per second.
+        p50_ms: The median latency.
+        p99_ms: The 99th percentile of the latency.
+        mean_ms: The mean latency.
+        api_cpu_ms: CPU milliseconds the API processes used per request (over the window).
+        client_cpu_ms: CPU milliseconds this (the load's) process used per request.
+    """
+
+    clients: int
+    requests: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    api_cpu_ms: float
+    client_cpu_ms: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def http_clients(urls: Sequence[str], clients: int, token: str) -> list[httpx.AsyncClient]:
+    """One keep-alive client per API process, with room for every load client's connection."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"Authorization": f"Bearer {token}"}
+    return [httpx.AsyncClient(base_url=url, limits=limits, headers=headers, timeout=60) for url in urls]
+
+
+def _cpu(pids: Sequence[int]) -> float:
+    return sum(process_cpu_seconds(pid) for pid in pids)
+
+
+async def run_load(
+    http: Sequence[httpx.AsyncClient],
+    send: Send,
+    *,
+    clients: int,
+    seconds: float,
+    warm_up: float,
+    expected: frozenset[int],
+    api_pids: Sequence[int],
+) -> LoadResult:
+    """Runs ``clients`` loops of ``send`` for ``warm_up + seconds``; measures the last ``seconds``.
+
+    Raises:
+        RuntimeError: A response's status was not one of ``expected``.
+    """
+    latencies: list[float] = []
+    counter = iter(range(10**12))
+    began = time.perf_counter()
+    window = began + warm_up
+    end = window + seconds
+    marks: dict[str, float] = {}
+
+    async def loop(index: int) -> None:
+        client = http[index % len(http)]
+        while True:
+            sent = time.perf_counter()
+            if sent >= end:
+                return
+            response = await send(client, next(counter))
+            answered = time.perf_counter()
+            if response.status_code not in expected:
+                request = response.request
+                raise RuntimeError(f"{request.method} {request.url}: {response.status_code} {response.text[:500]}")
+            if sent >= window:
+                latencies.append(answered - sent)
+
+    async def mark() -> None:
+        await asyncio.sleep(max(0.0, window - time.perf_counter()))
+        marks["api"], marks["client"], marks["at"] = _cpu(api_pids), time.process_time(), time.perf_counter()
+
+    marker = asyncio.create_task(mark())
+    await asyncio.gather(*(loop(index) for index in range(clients)))
+    await marker
+    finished = time.perf_counter()
+    api_cpu, client_cpu = _cpu(api_pids) - marks["api"], time.process_time() - marks["client"]
+    measured = finished - marks["at"]
+    count = len(latencies)
+    if not count:
+        raise RuntimeError("no request was answered in the measured window")
+    return LoadResult(
+        clients=clients,
+        requests=count,
+        seconds=measured,
+        per_second=count / measured,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        mean_ms=statistics.fmean(latencies) * 1000,
+        api_cpu_ms=api_cpu * 1000 / count,
+        client_cpu_ms=client_cpu * 1000 / count,
+    )
