@@ -71,45 +71,45 @@ async def run_load(
     expected: frozenset[int],
     api_pids: Sequence[int],
 ) -> LoadResult:
-    """Runs ``clients`` loops of ``send`` for ``warm_up + seconds``; measures the last ``seconds``.
+    """Runs ``clients`` loops of ``send`` for ``warm_up + seconds``; measures the answers of the last ``seconds``.
+
+    Throughput and latency are of the requests answered within the window (a request sent in the
+    warm-up and answered in the window counts), the CPU time is what the window took.
 
     Raises:
         RuntimeError: A response's status was not one of ``expected``.
     """
-    latencies: list[float] = []
+    answers: list[tuple[float, float]] = []  # (sent, answered)
     counter = iter(range(10**12))
-    began = time.perf_counter()
-    window = began + warm_up
+    window = time.perf_counter() + warm_up
     end = window + seconds
     marks: dict[str, float] = {}
 
     async def loop(index: int) -> None:
         client = http[index % len(http)]
-        while True:
-            sent = time.perf_counter()
-            if sent >= end:
-                return
+        while (sent := time.perf_counter()) < end:
             response = await send(client, next(counter))
-            answered = time.perf_counter()
+            answers.append((sent, time.perf_counter()))
             if response.status_code not in expected:
                 request = response.request
                 raise RuntimeError(f"{request.method} {request.url}: {response.status_code} {response.text[:500]}")
-            if sent >= window:
-                latencies.append(answered - sent)
 
-    async def mark() -> None:
-        await asyncio.sleep(max(0.0, window - time.perf_counter()))
-        marks["api"], marks["client"], marks["at"] = _cpu(api_pids), time.process_time(), time.perf_counter()
+    async def mark(at: float, name: str) -> None:
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        marks[f"{name}_api"], marks[f"{name}_client"] = _cpu(api_pids), time.process_time()
+        marks[name] = time.perf_counter()
 
-    marker = asyncio.create_task(mark())
+    markers = [asyncio.create_task(mark(window, "from")), asyncio.create_task(mark(end, "to"))]
     await asyncio.gather(*(loop(index) for index in range(clients)))
-    await marker
-    finished = time.perf_counter()
-    api_cpu, client_cpu = _cpu(api_pids) - marks["api"], time.process_time() - marks["client"]
-    measured = finished - marks["at"]
+    await asyncio.gather(*markers)
+    # The answers that came within the window: their rate, their latencies, the CPU the window took.
+    latencies = [answered - sent for sent, answered in answers if marks["from"] <= answered < marks["to"]]
+    measured = marks["to"] - marks["from"]
     count = len(latencies)
     if not count:
         raise RuntimeError("no request was answered in the measured window")
+    api_cpu = marks["to_api"] - marks["from_api"]
+    client_cpu = marks["to_client"] - marks["from_client"]
     return LoadResult(
         clients=clients,
         requests=count,

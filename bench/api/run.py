@@ -41,7 +41,7 @@ class Plan:
     Attributes:
         api_processes: The numbers of ``wirehub serve`` processes to measure with, in order.
         clients: The numbers of concurrent clients of each load.
-        seconds: How long each load is measured (after a warm-up of a quarter of it, 1 s at most).
+        seconds: How long each load is measured (after a warm-up of half of it, 2 s at most).
         executions: How many executions the end-to-end run starts.
         end_to_end_clients: How many clients start them.
         workers: ``wirehub worker`` processes.
@@ -55,7 +55,7 @@ class Plan:
     workers: int = 2
 
 
-QUICK = Plan(seconds=2.0, executions=400)
+QUICK = Plan(seconds=3.0, executions=400)
 FULL = Plan()
 
 
@@ -175,7 +175,7 @@ def table(results: dict[str, Any]) -> str:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.api.run", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 s per load, 400 executions end to end")
+    parser.add_argument("--quick", action="store_true", help="3 s per load, 400 executions end to end")
     parser.add_argument("--json", type=Path, help="write the results and the load average here")
     parser.add_argument("--logs", type=Path, help="the processes' logs go here (a temporary directory by default)")
     parser.add_argument("--profile", type=Path, help="run the API processes under cProfile; their profiles go here")

@@ -94,7 +94,7 @@ async def load_get(
         lambda client, _: client.get(path),
         clients=clients,
         seconds=seconds,
-        warm_up=min(1.0, seconds / 4),
+        warm_up=min(2.0, seconds / 2),
         expected=frozenset({200}),
         api_pids=api_pids,
     )
@@ -110,7 +110,7 @@ async def load_start(
         lambda client, number: client.post(path, json={"input": {"n": number}}),
         clients=clients,
         seconds=seconds,
-        warm_up=min(1.0, seconds / 4),
+        warm_up=min(2.0, seconds / 2),
         expected=frozenset({201}),
         api_pids=api_pids,
     )

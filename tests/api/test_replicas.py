@@ -1,9 +1,11 @@
-"""Two API replicas on one PostgreSQL and one Redis: a logout, a revoked key or a disabled user on one is
-refused by the other on the very next request."""
+"""Two API replicas on one PostgreSQL and one Redis: a logout or a disabled user on one is refused by the
+other within a second (a replica trusts a token's principal for under one), a revoked key at once."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 import msgspec
 from litestar.testing import AsyncTestClient
@@ -16,6 +18,17 @@ from wirehub.settings import Settings
 
 WORKSPACES = "/api/v1/workspaces"
 PASSWORD = "a long enough password"
+
+
+async def seconds_until_refused(client: AsyncTestClient[Any], headers: dict[str, str]) -> float:
+    """Sends requests every 20 ms until one is refused with 401; the seconds that took (3 at most)."""
+    started = time.monotonic()
+    while (status := (await client.get(WORKSPACES, headers=headers)).status_code) != 401:
+        assert status == 200
+        if time.monotonic() - started > 3:
+            break
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
 
 
 async def viewer(api: Api, name: str) -> dict[str, str]:
@@ -42,17 +55,16 @@ async def test_every_replica_refuses_what_another_revoked_or_disabled(
         assert (await second.get(WORKSPACES, headers=disabled)).status_code == 200
 
         assert (await first.post("/api/v1/auth/logout", headers=leaving)).status_code == 204
-        started = time.monotonic()
-        assert (await second.get(WORKSPACES, headers=leaving)).status_code == 401
-        assert time.monotonic() - started < 1.0
+        assert (await first.get(WORKSPACES, headers=leaving)).status_code == 401  # where it was revoked: at once
+        assert await seconds_until_refused(second, leaving) < 1.0
 
+        assert (await first.get(WORKSPACES, headers=disabled)).status_code == 200  # its principal kept on both
         users = (await second.get("/api/v1/users", headers=api.admin)).json()
         dora = next(user for user in users if user["username"] == "dora")
         changed = await second.patch(f"/api/v1/users/{dora['id']}", json={"disabled": True}, headers=api.admin)
         assert changed.status_code == 200
-        started = time.monotonic()
-        assert (await first.get(WORKSPACES, headers=disabled)).status_code == 401
-        assert time.monotonic() - started < 1.0
+        assert (await second.get(WORKSPACES, headers=disabled)).status_code == 401
+        assert await seconds_until_refused(first, disabled) < 1.0
 
         account = await first.post("/api/v1/users", json={"username": "robot", "service": True}, headers=api.admin)
         account_id = account.json()["id"]

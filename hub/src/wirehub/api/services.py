@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wirehub.api.caching import SharedDefinitions
 from wirehub.api.limits import RateLimiter
 from wirehub.api.live.workspaces import WorkspaceOf
+from wirehub.api.security.principal_cache import PrincipalCache
 from wirehub.api.shared import SharedStore
 from wirehub.events import EventFeed, ExecutionChannels
 from wirehub.runtime import default_registry
@@ -57,6 +58,7 @@ class HubServices:
         shared: State shared by the API's replicas (tickets, rate counters, cached versions).
         limiter: The rate limits.
         workspaces: Which workspace each workflow belongs to (cached: it never changes).
+        principals: Access tokens' principals, kept for under a second.
     """
 
     settings: Settings
@@ -71,6 +73,7 @@ class HubServices:
     shared: SharedStore
     limiter: RateLimiter
     workspaces: WorkspaceOf = field(default_factory=WorkspaceOf)
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @property
     def plans(self) -> PlanCache:

@@ -80,6 +80,7 @@ async def grant_role(
             details={"user_id": str(data.user_id), "role": role.name, "global": data.workspace_id is None},
             session=session,
         )
+    services.principals.forget_user(data.user_id)  # the user's permissions changed: at once on this replica
     out = MembershipOut(row.id, row.user_id, row.workspace_id, role.name)
     return Response(out, status_code=201 if created else 200)
 
@@ -124,3 +125,4 @@ async def revoke_role(
             session=session,
         )
         await session.delete(row)
+    services.principals.forget_user(row.user_id)

@@ -132,7 +132,7 @@ async def update_role(
     services: NamedDependency[HubServices],
     request: Request[Any, Any, Any],
 ) -> RoleOut:
-    """Changes a custom role's permissions or description; its holders get the change on their next request."""
+    """Changes a custom role's permissions or description; its holders get the change within a second."""
     async with services.sessions.begin() as session:
         row = await _custom_role(session, role_id)
         if data.permissions is not None:
@@ -148,6 +148,7 @@ async def update_role(
         )
         await session.flush()
         await session.refresh(row)
+    services.principals.clear()  # every holder's permissions changed: at once on this replica
     return _out(row)
 
 

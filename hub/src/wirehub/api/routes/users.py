@@ -205,6 +205,7 @@ async def update_user(
         await session.flush()
         await session.refresh(row)
         memberships = await memberships_of(session, [row.id])
+    services.principals.forget_user(user_id)
     await revoke_access_tokens(request.app, ended, services.store.now())
     return user_out(row, memberships[row.id])
 
@@ -223,4 +224,5 @@ async def delete_user(
             request, "user.delete", target=("user", row.id), details={"username": row.username}, session=session
         )
         await session.delete(row)
+    services.principals.forget_user(user_id)
     await revoke_access_tokens(request.app, ended, services.store.now())

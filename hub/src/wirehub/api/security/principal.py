@@ -1,4 +1,4 @@
-"""Who is calling: a user's permissions, globally and per workspace, loaded for each request."""
+"""Who is calling: a user's permissions, globally and per workspace."""
 
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ async def load_principal(
 ) -> Principal | None:
     """The user's principal, or ``None`` when the user is unknown or disabled.
 
-    Loaded from the database on every request, so a disabled user or a revoked
-    role takes effect on the next request, on every replica.
+    Loaded from the database for each new access token, then kept for under a
+    second (``PrincipalCache``): a disabled user or a changed role takes effect
+    within a second on every replica, at once on the one that changed it.
     """
     user = await session.get(User, user_id)
     if user is None or user.disabled:

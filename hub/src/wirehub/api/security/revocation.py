@@ -38,16 +38,19 @@ def _store(app: Litestar) -> Store:
 
 
 async def revoke_access_tokens(app: Litestar, tokens: Iterable[LiveAccessToken], now: datetime.datetime) -> None:
-    """Refuses each token from now on, on every replica, until it expires."""
+    """Refuses each token from now on, on every replica, until it expires (this one forgets it at once)."""
     store = _store(app)
+    services = app.state.get("services")
     for token in tokens:
+        if services is not None:
+            services.principals.forget(token.jti)
         seconds = math.ceil((token.expires_at - now).total_seconds()) + 1
         if seconds > 0:
             await store.set(token.jti, b"1", expires_in=seconds)
 
 
 async def is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    """JWTAuth's ``revoked_token_handler``: whether the token's ``jti`` was revoked."""
+    """Whether the token's ``jti`` was revoked (on any replica)."""
     jti = token.jti
     if not isinstance(jti, str):
         return True

@@ -87,23 +87,39 @@ def token_class(keyring: KeyRing) -> type[SignedToken]:
 
 
 async def _retrieve(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """JWTAuth's ``retrieve_user_handler``: the token's principal, unless the token is revoked.
+
+    Both are what this replica found less than a second ago when it has that (``PrincipalCache``);
+    else the revocation store and then the database are asked, and the answer kept.
+    """
     services = connection.app.state.services
+    jti = token.jti if isinstance(token.jti, str) else None
+    if jti is None:
+        return None
+    cached: Principal | None = services.principals.get(jti)
+    if cached is not None and str(cached.user_id) == token.sub:
+        return cached
     try:
         user_id = UUID(token.sub)
     except ValueError:
         return None
+    if await is_revoked(token, connection):
+        return None
     async with services.sessions() as session:
-        return await load_principal(session, user_id, token_id=token.jti if isinstance(token.jti, str) else None)
+        principal = await load_principal(session, user_id, token_id=jti)
+    if principal is not None:
+        services.principals.put(jti, principal)
+    return principal
 
 
 def jwt_auth(
     *, keyring: KeyRing, issuer: str, audience: str, lifetime: datetime.timedelta
 ) -> JWTAuth[Principal, SignedToken]:
     """Litestar's JWT authentication: ``kid``-verified HS256, ``iss``, ``aud`` and every claim of
-    ``REQUIRED_CLAIMS`` checked, revoked ``jti`` refused, and API keys accepted beside tokens."""
+    ``REQUIRED_CLAIMS`` checked, revoked ``jti`` refused (by ``_retrieve``, which keeps a token's principal
+    and its revocation check for under a second), and API keys accepted beside tokens."""
     return JWTAuth[Principal, SignedToken](
         retrieve_user_handler=_retrieve,
-        revoked_token_handler=is_revoked,
         token_secret=keyring.current,
         token_cls=token_class(keyring),
         algorithm=ALGORITHM,

@@ -1,0 +1,84 @@
+"""Principals of access tokens, kept by ``jti`` for less than a second.
+
+Authenticating a request read the user, its memberships and the token's
+revocation (two SQL statements and a Redis command) every time. A token's
+principal is now kept for ``PRINCIPAL_CACHE_SECONDS`` after it was loaded,
+revocation check included: a token revoked or a user disabled on another
+replica is refused within a second, as the issue requires; on this replica at
+once, since revoking a token, changing a user or changing a role or
+membership here forgets the entries it affects.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from uuid import UUID
+
+from wirehub.api.security.principal import Principal
+
+PRINCIPAL_CACHE_SECONDS = 0.9
+"""How long a loaded principal is trusted: under a second, so another replica's revocation holds within one."""
+MAX_PRINCIPALS = 10_000
+"""Entries kept at most; past it the oldest go first."""
+
+
+class PrincipalCache:
+    """A bounded map of ``jti -> Principal`` whose entries expire ``seconds`` after they were stored.
+
+    Args:
+        seconds: How long an entry is served.
+        max_entries: How many entries are kept at most.
+        clock: A monotonic clock in seconds.
+    """
+
+    def __init__(
+        self,
+        seconds: float = PRINCIPAL_CACHE_SECONDS,
+        max_entries: int = MAX_PRINCIPALS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, jti: str) -> Principal | None:
+        """The principal stored for ``jti`` less than ``seconds`` ago, or ``None``."""
+        found = self._entries.get(jti)
+        if found is None:
+            return None
+        if found[0] <= self._clock():
+            self._entries.pop(jti, None)
+            return None
+        return found[1]
+
+    def put(self, jti: str, principal: Principal) -> None:
+        """Keeps ``principal`` for ``jti`` for ``seconds`` from now."""
+        self._entries.pop(jti, None)  # re-inserted last: the dict's order is the order of expiry
+        self._entries[jti] = (self._clock() + self.seconds, principal)
+        if len(self._entries) > self.max_entries:
+            self._prune()
+
+    def _prune(self) -> None:
+        now = self._clock()
+        for jti in [jti for jti, (deadline, _) in self._entries.items() if deadline <= now]:
+            del self._entries[jti]
+        while len(self._entries) > self.max_entries:
+            del self._entries[next(iter(self._entries))]
+
+    def forget(self, jti: str) -> None:
+        """Drops the entry of one token (it was revoked here)."""
+        self._entries.pop(jti, None)
+
+    def forget_user(self, user_id: UUID) -> None:
+        """Drops every entry of one user (disabled, deleted or given a new password here)."""
+        for jti in [jti for jti, (_, principal) in self._entries.items() if principal.user_id == user_id]:
+            del self._entries[jti]
+
+    def clear(self) -> None:
+        """Drops every entry (a role or a membership changed here)."""
+        self._entries.clear()
