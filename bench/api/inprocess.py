@@ -18,24 +18,28 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench.api.cluster import hub_environment, redis_database_url, running_cluster
 from bench.api.scenario import WORKSPACE
-from bench.durable.hub import definition
+from bench.durable.floor import counting
+from bench.durable.hub import count_database, definition
 from bench.durable.services import throwaway_services
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
 
-async def _timed(client: httpx.AsyncClient, send: Send, count: int, profile: cProfile.Profile | None) -> float:
-    """CPU milliseconds per request over ``count`` requests (after 20 not counted)."""
+async def _timed(
+    client: httpx.AsyncClient, send: Send, count: int, profile: cProfile.Profile | None, cells: list[int]
+) -> tuple[float, float, float]:
+    """CPU milliseconds, SQL statements and commits per request over ``count`` requests (after 20 not counted)."""
     for _ in range(20):
         (await send(client)).raise_for_status()
     if profile is not None:
         profile.enable()
-    began = time.process_time()
+    began, counted = time.process_time(), list(cells)
     for _ in range(count):
         response = await send(client)
         if response.status_code >= 300:
@@ -43,11 +47,24 @@ async def _timed(client: httpx.AsyncClient, send: Send, count: int, profile: cPr
     spent = time.process_time() - began
     if profile is not None:
         profile.disable()
-    return spent * 1000 / count
+    statements = (cells[counting.STATEMENTS] - counted[counting.STATEMENTS]) / count
+    commits = (cells[counting.COMMITS] - counted[counting.COMMITS]) / count
+    return spent * 1000 / count, statements, commits
 
 
-async def measure(count: int, profile_path: Path | None, logs: Path) -> dict[str, float]:
-    """CPU ms per get-execution and per start-execution request."""
+def _show_sql(engine: Any) -> None:
+    from sqlalchemy import event
+
+    def show(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        print("SQL:", " ".join(statement.split())[:300])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", show)
+
+
+async def measure(
+    count: int, profile_path: Path | None, logs: Path, *, show_sql: bool = False
+) -> dict[str, tuple[float, float, float]]:
+    """CPU ms, statements and commits per get-execution and per start-execution request."""
     from wirehub.api import create_app
     from wirehub.settings import Settings
 
@@ -70,6 +87,10 @@ async def measure(count: int, profile_path: Path | None, logs: Path) -> dict[str
                 )
                 login.raise_for_status()
                 client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+                cells = [0] * counting.CELLS
+                count_database(app.state.services.engine, cells)
+                if show_sql:
+                    _show_sql(app.state.services.engine)
                 saved = await client.post(f"/api/v1/workspaces/{WORKSPACE}/workflows", json=definition("sequential", 2))
                 saved.raise_for_status()
                 start_path = f"/api/v1/workspaces/{WORKSPACE}/workflows/{saved.json()['id']}/executions"
@@ -77,9 +98,9 @@ async def measure(count: int, profile_path: Path | None, logs: Path) -> dict[str
                 started.raise_for_status()
                 get_path = f"/api/v1/workspaces/{WORKSPACE}/executions/{started.json()['id']}"
                 figures = {
-                    "get-execution": await _timed(client, lambda c: c.get(get_path), count, profile),
+                    "get-execution": await _timed(client, lambda c: c.get(get_path), count, profile, cells),
                     "start-execution": await _timed(
-                        client, lambda c: c.post(start_path, json={"input": {"n": 1}}), count, profile
+                        client, lambda c: c.post(start_path, json={"input": {"n": 1}}), count, profile, cells
                     ),
                 }
     if profile is not None and profile_path is not None:
@@ -91,12 +112,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.api.inprocess", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests of each route")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the requests here")
+    parser.add_argument("--show-sql", action="store_true", help="print every SQL statement the app sends")
     arguments = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="wirehub-bench-api-inprocess-"))
     load = os.getloadavg()[0]
-    figures = asyncio.run(measure(arguments.requests, arguments.profile, logs))
-    for route, milliseconds in figures.items():
-        print(f"{route:<16} {milliseconds:6.2f} ms of CPU per request")
+    figures = asyncio.run(measure(arguments.requests, arguments.profile, logs, show_sql=arguments.show_sql))
+    for route, (milliseconds, statements, commits) in figures.items():
+        print(
+            f"{route:<16} {milliseconds:6.2f} ms of CPU, {statements:.1f} SQL statements,"
+            f" {commits:.1f} commits per request"
+        )
     print(f"load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
 
 

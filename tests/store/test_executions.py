@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uuid_utils.compat import uuid7
 
@@ -15,7 +16,10 @@ from tests.store.executions_support import RETRY, T0, Harness, chain, make_harne
 from wirehub.engine import ErrorInfo, ExecutionStatus, StepFailed, StepReleased, StepSucceeded, StepSuspended
 from wirehub.plugins import Registry
 from wirehub.store import (
+    DEFAULT_WORKSPACE_ID,
+    AuditEntry,
     DispatchRecord,
+    ExecutionNotFoundError,
     Execution,
     IdempotencyConflictError,
     InvalidInputError,
@@ -32,6 +36,7 @@ EXECUTIONS: Any = Execution.__table__
 TIMERS: Any = Timer.__table__
 OUTBOX: Any = DispatchRecord.__table__
 STALE: Any = StaleEvent.__table__
+AUDIT: Any = AuditEntry.__table__
 HTTP_ERROR = ErrorInfo(kind="http.status", message="503 from the server", retryable=True)
 
 
@@ -361,6 +366,59 @@ async def test_start_is_idempotent_by_key_and_refuses_the_same_key_with_another_
     other, _ = await hub.store.start(workflow_id, None, {"order": 7})
     assert other != first
     assert applied.accepted
+
+
+async def test_a_start_writes_its_record_in_its_own_transaction_and_a_replay_or_a_refusal_writes_none(
+    hub: Harness,
+) -> None:
+    definition = chain(1)
+    definition["input_schema"] = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    workflow_id = await hub.workflow(definition)
+    made: list[Any] = []
+
+    def record(execution_id: Any) -> AuditEntry:
+        made.append(execution_id)
+        return AuditEntry(
+            at=T0, action="execution.start", target_type="execution", target_id=str(execution_id), outcome="success"
+        )
+
+    await hub.store.start(workflow_id, None, {"n": 0})  # the plan compiled and cached (a read of its own)
+    commits: list[int] = []
+    event.listen(hub.engine.sync_engine, "commit", lambda *_: commits.append(1))
+    first, _ = await hub.store.start(workflow_id, None, {"n": 1}, record=record)
+    assert len(commits) == 1  # the execution, its first transition and the record: one commit
+    keyed, _ = await hub.store.start(workflow_id, None, {"n": 2}, idempotency_key="k", record=record)
+    replayed, _ = await hub.store.start(workflow_id, None, {"n": 2}, idempotency_key="k", record=record)
+    with pytest.raises(InvalidInputError):
+        await hub.store.start(workflow_id, None, {"n": "one"}, record=record)
+    assert replayed == keyed
+    assert made == [first, keyed]
+    assert await hub.count(AUDIT, target_id=str(first)) == 1
+    assert await hub.count(AUDIT) == 2
+
+
+async def test_a_summary_is_the_view_without_the_engine_state_and_names_the_workspace(hub: Harness) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    execution_id, applied = await hub.store.start(workflow_id, None, {"n": 1})
+    await hub.run_by_hand(applied.dispatches)
+    view = await hub.store.get(execution_id)
+    summary = await hub.store.summary(execution_id)
+    assert summary.workspace_id == DEFAULT_WORKSPACE_ID
+    assert (summary.execution_id, summary.workflow_id, summary.workflow_version_id) == (
+        view.execution_id,
+        view.workflow_id,
+        view.workflow_version_id,
+    )
+    assert (summary.status, summary.input, summary.output, summary.error) == (
+        view.status,
+        view.input,
+        view.output,
+        view.error,
+    )
+    assert (summary.steps, summary.next_sequence) == (view.steps, view.next_sequence)
+    assert [step.step_id for step in summary.steps] == ["s0", "s1"]
+    with pytest.raises(ExecutionNotFoundError):
+        await hub.store.summary(uuid7())
 
 
 async def test_concurrent_starts_with_one_key_make_one_execution(hub: Harness) -> None:

@@ -11,8 +11,10 @@ The actor (the authenticated principal), the client's address, the correlation
 id, the time (the store's clock) and the workspace (the route's
 ``workspace_id``) are filled in. Pass ``session=`` inside a transaction to write
 the entry atomically with the change; without it the entry is committed on its
-own. ``details`` must not carry secrets: keys that look like one (password,
-token, secret...) are masked anyway. Denied requests (401, 403, and the 404 of
+own. :func:`entry` makes an entry without writing it, for a store method that
+writes it in its own transaction (``ExecutionStore.start``'s ``record``).
+``details`` must not carry secrets: keys that look like one (password, token,
+secret...) are masked anyway. Denied requests (401, 403, and the 404 of
 a workspace the caller may not see) are recorded by :func:`record_denial`, the
 app's ``after_exception`` hook.
 """
@@ -78,6 +80,44 @@ def _details(details: dict[str, Any] | None) -> Any:
     return msgspec.json.decode(encoded)
 
 
+def entry(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    action: str,
+    *,
+    target: Target | None = None,
+    outcome: Outcome = "success",
+    workspace_id: UUID | None = None,
+    details: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> AuditEntry:
+    """One entry of the audit log, not yet written (for a store that writes it in its own transaction).
+
+    Takes the arguments of :func:`record` but ``session``.
+    """
+    services = services_of(connection)
+    principal = connection.scope.get("user")
+    if actor is None and isinstance(principal, Principal):
+        actor = (principal.user_id, principal.username)
+    actor_id, actor_name = actor or (None, None)
+    if workspace_id is None:
+        path_workspace = connection.scope.get("path_params", {}).get("workspace_id")
+        workspace_id = path_workspace if isinstance(path_workspace, UUID) else None
+    client = connection.scope.get("client")
+    return AuditEntry(
+        at=services.store.now(),
+        actor_id=actor_id,
+        actor_name=actor_name[:100] if actor_name else None,
+        action=action[:64],
+        target_type=target[0][:64] if target else None,
+        target_id=str(target[1])[:200] if target else None,
+        workspace_id=workspace_id,
+        client=str(client[0])[:100] if client else None,
+        outcome=outcome,
+        correlation_id=correlation_id(connection.scope)[:64],
+        details=_details(details),
+    )
+
+
 async def record(
     connection: ASGIConnection[Any, Any, Any, Any],
     action: str,
@@ -101,33 +141,14 @@ async def record(
         actor: Who acted, when nobody is authenticated (a login attempt names its user).
         session: Write in this transaction (committed with the change); else in one of its own.
     """
-    services = services_of(connection)
-    principal = connection.scope.get("user")
-    if actor is None and isinstance(principal, Principal):
-        actor = (principal.user_id, principal.username)
-    actor_id, actor_name = actor or (None, None)
-    if workspace_id is None:
-        path_workspace = connection.scope.get("path_params", {}).get("workspace_id")
-        workspace_id = path_workspace if isinstance(path_workspace, UUID) else None
-    client = connection.scope.get("client")
-    entry = AuditEntry(
-        at=services.store.now(),
-        actor_id=actor_id,
-        actor_name=actor_name[:100] if actor_name else None,
-        action=action[:64],
-        target_type=target[0][:64] if target else None,
-        target_id=str(target[1])[:200] if target else None,
-        workspace_id=workspace_id,
-        client=str(client[0])[:100] if client else None,
-        outcome=outcome,
-        correlation_id=correlation_id(connection.scope)[:64],
-        details=_details(details),
+    made = entry(
+        connection, action, target=target, outcome=outcome, workspace_id=workspace_id, details=details, actor=actor
     )
     if session is not None:
-        session.add(entry)
+        session.add(made)
         return
-    async with services.sessions.begin() as own:
-        own.add(entry)
+    async with services_of(connection).sessions.begin() as own:
+        own.add(made)
 
 
 def _denied_status(exc: Exception) -> int | None:

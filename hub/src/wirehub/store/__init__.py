@@ -12,7 +12,7 @@ Nothing here runs at import time. The rest of the hub imports from here:
 - ``ExecutionStore``: executions as transactions (start, apply, cancel, retry), fenced
   claims of attempts (claim, renew, finish, hand_back) and the sweeper's
   transactions (sweep); ``Dispatch``, ``Claim``, ``Applied``, ``SweepResult``
-  and ``ExecutionView`` are what it hands out; ``execution_page`` and ``history_page``
+  ``ExecutionView`` and ``ExecutionSummary`` are what it hands out; ``execution_page`` and ``history_page``
   read a workspace's executions and an execution's history a page at a time.
 - ``ExecutionEvent``, ``EventPublisher`` and ``recorded_events``: what each
   committed transition publishes (``wirehub.store.events``) and the same
@@ -86,7 +86,15 @@ from wirehub.store.models import (
     metadata,
 )
 from wirehub.store.plans import CacheCounter, CacheStats, PlanCache, SharedVersions, VersionRecord, VersionRef
-from wirehub.store.records import Applied, Claim, Dispatch, ExecutionView, StepRunView, SweepResult
+from wirehub.store.records import (
+    Applied,
+    Claim,
+    Dispatch,
+    ExecutionSummary,
+    ExecutionView,
+    StepRunView,
+    SweepResult,
+)
 from wirehub.store.refresh_tokens import (
     REFRESH_TOKEN_PREFIX,
     LiveAccessToken,
@@ -129,6 +137,7 @@ __all__ = [
     "Applied",
     "SweepResult",
     "ExecutionView",
+    "ExecutionSummary",
     "StepRunView",
     "ExecutionFilter",
     "ExecutionRow",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any, cast
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from wirehub.store.errors import (
 )
 from wirehub.store.models import Workflow
 from wirehub.store.plans import VersionRef, elapsed
-from wirehub.store.records import Applied, ExecutionView, StepRunView
+from wirehub.store.records import Applied, ExecutionSummary, ExecutionView, StepRunView
 from wirehub.store.sweeper import Sweeper
 from wirehub.store.transition import EXECUTIONS, HISTORY, STEP_RUNS, VERSIONS, Loaded, sql
 from wirehub.store.versions import WorkflowVersionService
@@ -48,6 +49,14 @@ _SELECT_VERSION = (
     )
 )
 """A workflow's version by number, its latest when the number is ``None``: its row id and number."""
+
+
+def _step_runs(execution_id: UUID) -> Any:
+    """Every attempt of the execution's steps, in the order they were made (``StepRunView``'s columns)."""
+    s = STEP_RUNS.c
+    columns = (s.step_id, s.attempt, s.status, s.input, s.output, s.error, s.scheduled_at, s.started_at, s.finished_at)
+    return select(*columns, s.worker).where(s.execution_id == execution_id).order_by(s.created_at, s.step_id, s.attempt)
+
 
 WAIT_POLL_SECONDS = 0.02
 """How often ``wait`` looks at the execution again."""
@@ -76,7 +85,13 @@ class ExecutionStore(Claims, Sweeper):
     """
 
     async def start(
-        self, workflow_id: UUID, version: int | None, input: Any, *, idempotency_key: str | None = None
+        self,
+        workflow_id: UUID,
+        version: int | None,
+        input: Any,
+        *,
+        idempotency_key: str | None = None,
+        record: Callable[[UUID], object] | None = None,
     ) -> tuple[UUID, Applied]:
         """Starts an execution of a stored version (the latest when ``version`` is ``None``).
 
@@ -84,6 +99,14 @@ class ExecutionStore(Claims, Sweeper):
         ``ExecutionStarted``, in one transaction. With ``idempotency_key``,
         a second start of the same workflow with the same key and input
         returns the first execution (``accepted=False``, no dispatches).
+
+        Args:
+            workflow_id: The workflow.
+            version: Its version number; the latest when ``None``.
+            input: The execution input.
+            idempotency_key: Starts with the same key and input start one execution.
+            record: Makes, from the new execution's id, an ORM object (an audit entry) written in
+                the start's transaction; not called when an idempotent start finds its execution.
 
         Raises:
             WorkflowNotFoundError: No such workflow or version.
@@ -94,7 +117,7 @@ class ExecutionStore(Claims, Sweeper):
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
             raise ValueError("an idempotency key is 1 to 200 characters long")
         try:
-            return await self._start(workflow_id, version, input, idempotency_key)
+            return await self._start(workflow_id, version, input, idempotency_key, record)
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -104,7 +127,14 @@ class ExecutionStore(Claims, Sweeper):
                 raise
             return found
 
-    async def _start(self, workflow_id: UUID, version: int | None, input: Any, key: str | None) -> tuple[UUID, Applied]:
+    async def _start(
+        self,
+        workflow_id: UUID,
+        version: int | None,
+        input: Any,
+        key: str | None,
+        record: Callable[[UUID], object] | None,
+    ) -> tuple[UUID, Applied]:
         if key is not None:
             found = await self._by_key(workflow_id, key, input)
             if found is not None:
@@ -157,6 +187,8 @@ class ExecutionStore(Claims, Sweeper):
             # Inserted just above, in this transaction: nobody else can have it, no need to read it back.
             loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 1, 1)
             outcome = await self.transition(session, loaded, ExecutionStarted(at=now))
+            if record is not None:
+                session.add(record(execution_id))  # flushed by the commit: one transaction, one commit
             return execution_id, outcome.applied
 
     async def _by_key(self, workflow_id: UUID, key: str, input: Any) -> tuple[UUID, Applied] | None:
@@ -234,7 +266,7 @@ class ExecutionStore(Claims, Sweeper):
         Raises:
             ExecutionNotFoundError: No such execution.
         """
-        e, s = EXECUTIONS.c, STEP_RUNS.c
+        e = EXECUTIONS.c
         async with self.reads() as session, session.begin():
             row = (
                 await sql(
@@ -248,25 +280,7 @@ class ExecutionStore(Claims, Sweeper):
                 raise ExecutionNotFoundError(execution_id)
             loaded = await self.lock(session, execution_id, for_update=False)
             assert loaded is not None
-            runs = (
-                await sql(
-                    session,
-                    select(
-                        s.step_id,
-                        s.attempt,
-                        s.status,
-                        s.input,
-                        s.output,
-                        s.error,
-                        s.scheduled_at,
-                        s.started_at,
-                        s.finished_at,
-                        s.worker,
-                    )
-                    .where(s.execution_id == execution_id)
-                    .order_by(s.created_at, s.step_id, s.attempt),
-                )
-            ).all()
+            runs = (await sql(session, _step_runs(execution_id))).all()
         steps = [StepRunView(*run) for run in runs]
         return ExecutionView(
             execution_id,
@@ -278,6 +292,47 @@ class ExecutionStore(Claims, Sweeper):
             row.error,
             loaded.state,
             steps,
+            row.next_sequence,
+        )
+
+    async def summary(self, execution_id: UUID) -> ExecutionSummary:
+        """The execution's columns, workspace and attempts, without its engine state: two reads, no outputs restored.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        e = EXECUTIONS.c
+        async with self.reads() as session, session.begin():
+            row = (
+                await sql(
+                    session,
+                    select(
+                        e.workflow_id,
+                        _W.workspace_id,
+                        e.workflow_version_id,
+                        e.status,
+                        e.input,
+                        e.output,
+                        e.error,
+                        e.next_sequence,
+                    )
+                    .join(WORKFLOWS, _W.id == e.workflow_id)
+                    .where(e.id == execution_id),
+                )
+            ).one_or_none()
+            if row is None:
+                raise ExecutionNotFoundError(execution_id)
+            runs = (await sql(session, _step_runs(execution_id))).all()
+        return ExecutionSummary(
+            execution_id,
+            row.workflow_id,
+            row.workspace_id,
+            row.workflow_version_id,
+            row.status,
+            row.input,
+            row.output,
+            row.error,
+            [StepRunView(*run) for run in runs],
             row.next_sequence,
         )
 

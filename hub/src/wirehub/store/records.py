@@ -136,3 +136,31 @@ class ExecutionView(msgspec.Struct, frozen=True):
     state: ExecutionState
     steps: list[StepRunView]
     next_sequence: int
+
+
+class ExecutionSummary(msgspec.Struct, frozen=True):
+    """An execution's columns, its workspace and its attempts, without its engine state: what the API shows.
+
+    Attributes:
+        execution_id: The execution.
+        workflow_id: Its workflow.
+        workspace_id: The workflow's workspace.
+        workflow_version_id: The version it runs.
+        status: The engine's execution status.
+        input: The execution input.
+        output: The workflow's output, once it succeeded.
+        error: Why it failed (the engine's error record as JSON).
+        steps: Every attempt of every step, in the order they were made.
+        next_sequence: The sequence number the next history entry takes.
+    """
+
+    execution_id: UUID
+    workflow_id: UUID
+    workspace_id: UUID
+    workflow_version_id: UUID
+    status: str
+    input: Any
+    output: Any
+    error: Any
+    steps: list[StepRunView]
+    next_sequence: int

@@ -15,11 +15,13 @@ from wirehub.api import audit
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
 from wirehub.api.node_rules import node_type_problems
 from wirehub.api.problems import ApiError, items_of, not_found
-from wirehub.api.routes.workflows import archived_conflict, workflow_in
+from wirehub.api.routes.workflows import archived_conflict
 from wirehub.api.security import needs, principal_of
 from wirehub.api.services import HubServices
 from wirehub.store import (
+    AuditEntry,
     ExecutionNotFoundError,
+    ExecutionSummary,
     ExecutionView,
     NotRetryableError,
     StepRunView,
@@ -66,7 +68,7 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     steps: list[StepRunView]
 
 
-def execution_out(view: ExecutionView) -> ExecutionOut:
+def execution_out(view: ExecutionView | ExecutionSummary) -> ExecutionOut:
     """The API's view of a stored execution."""
     return ExecutionOut(
         id=view.execution_id,
@@ -143,17 +145,18 @@ async def start_execution(
     An archived workflow, or a version using a node type the workspace does not allow, is a 409.
     """
     await check_runnable(services, workspace_id, workflow_id, data.version)
+
+    def audited(execution_id: UUID) -> AuditEntry:  # written in the start's own transaction
+        details = {"workflow_id": str(workflow_id)}
+        return audit.entry(request, "execution.start", target=("execution", execution_id), details=details)
+
     execution_id, applied = await services.store.start(
-        workflow_id, data.version, data.input, idempotency_key=idempotency_key
+        workflow_id, data.version, data.input, idempotency_key=idempotency_key, record=audited
     )
     await services.dispatch(applied.dispatches)
     link_to_execution(execution_id)
-    if applied.accepted:
-        await audit.record(
-            request, "execution.start", target=("execution", execution_id), details={"workflow_id": str(workflow_id)}
-        )
-    view = await services.store.get(execution_id)
-    return Response(execution_out(view), status_code=201 if applied.accepted else 200)
+    summary = await services.store.summary(execution_id)
+    return Response(execution_out(summary), status_code=201 if applied.accepted else 200)
 
 
 async def execution_in(services: HubServices, workspace_id: UUID, execution_id: UUID) -> None:
@@ -170,14 +173,12 @@ async def get_execution(
 ) -> ExecutionOut:
     """An execution with its step runs (input, output, error, attempts, timings)."""
     try:
-        view = await services.store.get(execution_id)
+        summary = await services.store.summary(execution_id)
     except ExecutionNotFoundError as exc:
         raise not_found("the execution") from exc
-    try:
-        await workflow_in(services, workspace_id, view.workflow_id)
-    except ApiError as exc:  # the workflow is another workspace's: so is its execution
-        raise not_found("the execution") from exc
-    return execution_out(view)
+    if summary.workspace_id != workspace_id:  # the workflow is another workspace's: so is its execution
+        raise not_found("the execution")
+    return execution_out(summary)
 
 
 @post(ONE + "/cancel", opt=needs("execution:cancel"), tags=TAGS, summary="Cancel an execution", status_code=200)
@@ -197,7 +198,7 @@ async def cancel_execution(
         raise ApiError(409, "execution-over", f"the execution is already {applied.status}: it cannot be cancelled")
     await services.dispatch(applied.dispatches)
     await audit.record(request, "execution.cancel", target=("execution", execution_id))
-    return execution_out(await services.store.get(execution_id))
+    return execution_out(await services.store.summary(execution_id))
 
 
 @post(ONE + "/retry", opt=needs("execution:start"), tags=TAGS, summary="Retry a failed execution", status_code=200)
@@ -212,7 +213,7 @@ async def retry_execution(
     ``retry_requested`` entry is added to its history. Any other status is a 409 ``not-retryable``;
     an archived workflow, or a node type the workspace no longer allows, is a 409 as for a start."""
     await execution_in(services, workspace_id, execution_id)
-    view = await services.store.get(execution_id)
+    view = await services.store.summary(execution_id)
     async with services.sessions() as session:
         number = await session.scalar(
             select(WorkflowVersion.version).where(WorkflowVersion.id == view.workflow_version_id)
@@ -226,4 +227,4 @@ async def retry_execution(
         ) from exc
     await services.dispatch(applied.dispatches)
     await audit.record(request, "execution.retry", target=("execution", execution_id))
-    return execution_out(await services.store.get(execution_id))
+    return execution_out(await services.store.summary(execution_id))
