@@ -313,3 +313,41 @@ async def test_a_step_never_gets_a_credential_of_another_workspace_nor_one_for_a
     assert finished["status"] == "failed"
     assert finished["error"]["kind"] == "credential.host", finished["error"]
     assert server.requests == []
+
+
+async def test_creating_updating_and_deleting_a_credential_is_audited_without_a_secret(api: Api) -> None:
+    created = await _create(api, bearer("audited"))
+    credential = f"{WS}/credentials/{created['id']}"
+    changed = await api.client.patch(
+        credential, json={"fields": {"token": NEW_TOKEN}, "allowed_hosts": ["*.example.com"]}, headers=api.admin
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await api.client.delete(credential, headers=api.admin)).status_code == 204
+
+    response = await api.client.get(
+        "/api/v1/audit", params={"target_id": created["id"], "limit": 10}, headers=api.admin
+    )
+    assert response.status_code == 200, response.text
+    entries = {entry["action"]: entry for entry in response.json()["items"]}
+    assert set(entries) == {"credential.create", "credential.update", "credential.delete"}
+    for entry in entries.values():
+        assert entry["target_type"] == "credential"
+        assert entry["workspace_id"] == str(DEFAULT_WORKSPACE)
+        assert entry["actor_name"] == "admin"
+        assert entry["outcome"] == "success"
+        assert entry["details"]["name"] == "audited"
+    assert entries["credential.create"]["details"] == {
+        "name": "audited",
+        "type": "core.bearer",
+        "fields": ["token"],
+        "allowed_hosts": ["api.example.com"],
+    }
+    assert entries["credential.update"]["details"] == {
+        "name": "audited",
+        "fields": ["token"],
+        "allowed_hosts": ["*.example.com"],
+    }
+    assert entries["credential.delete"]["details"] == {"name": "audited", "type": "core.bearer"}
+    # Neither secret is anywhere in the log.
+    assert TOKEN not in response.text
+    assert NEW_TOKEN not in response.text

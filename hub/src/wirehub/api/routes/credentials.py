@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import delete, get, patch, post
+from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from wirehub.api import audit
 from wirehub.api.credential_fields import check_fields, check_hosts, credential_type
 from wirehub.api.problems import ApiError, not_found
 from wirehub.api.security import needs
@@ -111,7 +112,10 @@ def _unreadable(exc: CredentialSealError) -> ApiError:
 
 @post(BASE, opt=needs("credential:manage"), tags=["credentials"], summary="Create a credential")
 async def create_credential(
-    workspace_id: FromPath[UUID], data: JSONBody[CredentialCreate], services: NamedDependency[HubServices]
+    workspace_id: FromPath[UUID],
+    data: JSONBody[CredentialCreate],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
 ) -> CredentialOut:
     """Checks the fields against the credential type and stores them, the secret ones encrypted."""
     kind = credential_type(services.registry, data.type)
@@ -121,6 +125,10 @@ async def create_credential(
         async with services.sessions.begin() as session:
             row = await CredentialRows(session, services.keyring).add(
                 workspace_id, data.name, data.type, data.fields, secret_fields=kind.secret_fields, allowed_hosts=hosts
+            )
+            details = {"name": row.name, "type": row.type, "fields": sorted(data.fields), "allowed_hosts": hosts}
+            await audit.record(
+                request, "credential.create", target=("credential", row.id), details=details, session=session
             )
             return credential_out(row)
     except CredentialExistsError:
@@ -160,6 +168,7 @@ async def update_credential(
     credential_id: FromPath[UUID],
     data: JSONBody[CredentialUpdate],
     services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
 ) -> CredentialOut:
     """Renames it, replaces its hosts or its fields (a secret field omitted keeps its value); encrypts again."""
     hosts = None if data.allowed_hosts is None else check_hosts(data.allowed_hosts)
@@ -183,6 +192,17 @@ async def update_credential(
                 secret_fields=kind.secret_fields,
                 allowed_hosts=hosts if hosts is not None else list(row.allowed_hosts),
             )
+            # What changed, by name: field names only, never a value.
+            details: dict[str, Any] = {"name": row.name}
+            if data.name is not None:
+                details["renamed"] = True
+            if data.fields is not None:
+                details["fields"] = sorted(data.fields)
+            if hosts is not None:
+                details["allowed_hosts"] = hosts
+            await audit.record(
+                request, "credential.update", target=("credential", row.id), details=details, session=session
+            )
             return credential_out(row)
     except CredentialExistsError:
         raise _taken(data.name or "") from None
@@ -194,7 +214,10 @@ async def update_credential(
     BASE + "/{credential_id:uuid}", opt=needs("credential:manage"), tags=["credentials"], summary="Delete a credential"
 )
 async def delete_credential(
-    workspace_id: FromPath[UUID], credential_id: FromPath[UUID], services: NamedDependency[HubServices]
+    workspace_id: FromPath[UUID],
+    credential_id: FromPath[UUID],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
 ) -> None:
     """Removes it; a step that names it fails with ``credential.missing`` from then on."""
     async with services.sessions.begin() as session:
@@ -202,4 +225,8 @@ async def delete_credential(
         row = await rows.get(workspace_id, credential_id)
         if row is None:
             raise not_found("the credential")
+        details = {"name": row.name, "type": row.type}
+        await audit.record(
+            request, "credential.delete", target=("credential", row.id), details=details, session=session
+        )
         await rows.delete(row)
