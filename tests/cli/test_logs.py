@@ -136,3 +136,37 @@ def test_the_level_is_the_setting_lowered_by_verbose_flags() -> None:
     assert level_for(2, "info") == logging.DEBUG
     assert level_for(0, "debug") == logging.DEBUG
     assert level_for(1, "debug") == logging.DEBUG
+
+
+def test_wirehub_serve_keeps_the_hubs_log_lines_access_lines_included_redacted(tmp_path: Path) -> None:
+    """Litestar's default logging would take the root logger over at startup (its format, no redaction)."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WIREHUB_LOG_FORMAT": "json", "WIREHUB_LOG_LEVEL": "info"}
+    env = {key: value for key, value in env.items() if key not in ("WIREHUB_DATABASE_URL", "WIREHUB_REDIS_URL")}
+    command = [sys.executable, "-c", "from wirehub.cli.main import main; main()", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live?ticket={TOKEN}", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, "wirehub serve exited"
+                assert time.monotonic() < deadline, "wirehub serve did not answer"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert access, stderr
+    assert all("/health/live?ticket=***" in line["event"] for line in access)
+    assert TOKEN not in stderr
+    assert not [line for line in stderr.splitlines() if line.startswith("INFO - ")]  # no Litestar-format line

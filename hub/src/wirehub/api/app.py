@@ -149,6 +149,9 @@ def create_app(
             ],
         ),
         state=State({"jwt_auth": auth}),
+        # The hub's own logging (wirehub.cli.logs: its level, JSON and redaction) stays in charge: Litestar's
+        # default would take the root logger over (INFO, its own format, no redaction) at startup.
+        logging_config=None,
         debug=False,
     )
 
