@@ -1,7 +1,7 @@
 """Closed-loop HTTP load: ``clients`` tasks each sending one request after another for a while.
 
-One ``httpx.AsyncClient`` per API process, keep-alive, with a connection per client; client ``i``
-sends to API process ``i mod n``. Latency is from sending a request to reading its whole body.
+Each task has its own keep-alive ``httpx.AsyncClient`` (:func:`http_clients`); task ``i`` sends to
+API process ``i mod n``. Latency is from sending a request to reading its whole body.
 """
 
 from __future__ import annotations
@@ -51,10 +51,17 @@ class LoadResult:
 
 
 def http_clients(urls: Sequence[str], clients: int, token: str) -> list[httpx.AsyncClient]:
-    """One keep-alive client per API process, with room for every load client's connection."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    """One keep-alive ``AsyncClient`` (one connection) per load client, client ``i`` on API process ``i mod n``.
+
+    One client per connection: a single ``AsyncClient`` shared by 64 tasks spent more CPU in its
+    connection pool than the API spent answering (8.6 ms a request against 1.1 ms with one task).
+    """
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     headers = {"Authorization": f"Bearer {token}"}
-    return [httpx.AsyncClient(base_url=url, limits=limits, headers=headers, timeout=60) for url in urls]
+    return [
+        httpx.AsyncClient(base_url=urls[index % len(urls)], limits=limits, headers=headers, timeout=60)
+        for index in range(clients)
+    ]
 
 
 def _cpu(pids: Sequence[int]) -> float:
@@ -86,7 +93,7 @@ async def run_load(
     marks: dict[str, float] = {}
 
     async def loop(index: int) -> None:
-        client = http[index % len(http)]
+        client = http[index]
         while (sent := time.perf_counter()) < end:
             response = await send(client, next(counter))
             answers.append((sent, time.perf_counter()))

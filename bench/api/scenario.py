@@ -148,7 +148,7 @@ async def end_to_end(
     sent_at: dict[str, float] = {}
 
     async def loop(index: int) -> None:
-        client = http[index % len(http)]
+        client = http[index]
         for number in numbers:
             sent = time.time()
             response = await client.post(target.start_path, json={"input": {"n": number}})
