@@ -172,3 +172,27 @@ async def test_a_disabled_user_is_refused_at_once_and_cannot_refresh(api: Api) -
 def test_the_access_token_lifetime_is_what_the_settings_say() -> None:
     assert Settings().access_token_seconds == 900
     assert datetime.timedelta(seconds=Settings().refresh_token_seconds) == datetime.timedelta(days=14)
+
+
+def test_verified_claims_are_reused_for_under_a_second_and_never_past_the_tokens_expiry() -> None:
+    from wirehub.api.keys import KeyRing
+    from wirehub.api.security.tokens import VERIFIED_SECONDS, token_class
+
+    token_cls = token_class(KeyRing.of(SECRET))
+    options: Any = {"verify_aud": True, "verify_iss": True}
+    check = {"issuer": "wirehub", "audience": "wirehub-api", "options": options}
+    lasting = forge(str(uuid.uuid4()))
+    first = token_cls.decode_payload(lasting, SECRET, ["HS256"], **check)
+    assert token_cls.decode_payload(lasting, SECRET, ["HS256"], **check) == first
+    assert lasting in token_cls.verified
+    assert token_cls.verified[lasting][0] - time.monotonic() <= VERIFIED_SECONDS < 1
+    # A token verified once is refused once it expires, though that is sooner than the reuse window.
+    expiring = forge(str(uuid.uuid4()), exp=time.time() + 0.3)
+    token_cls.decode_payload(expiring, SECRET, ["HS256"], **check)
+    time.sleep(0.4)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        token_cls.decode_payload(expiring, SECRET, ["HS256"], **check)
+    # Another app's ring keeps its own: the token is checked there against its keys, and refused.
+    other = token_class(KeyRing.of(OLD_KEY))
+    with pytest.raises(jwt.InvalidTokenError):
+        other.decode_payload(lasting, OLD_KEY, ["HS256"], **check)
