@@ -178,3 +178,25 @@ async def test_another_workspaces_execution_answers_404(api: Api) -> None:
         assert response.status_code == 404, (method, path)
     listed = await api.client.get(f"{WS}/executions", headers=api.admin)
     assert execution_id not in [item["id"] for item in listed.json()["items"]]
+
+
+async def test_a_repeated_start_through_another_workspace_or_of_an_archived_workflow_is_refused(api: Api) -> None:
+    workflow_id = await _workflow(api, {"name": "keyed", "steps": [TRANSFORM]})
+    start = f"{WS}/workflows/{workflow_id}/executions"
+    key = {**api.admin, "Idempotency-Key": "order-1"}
+    first = await api.client.post(start, json={"input": {"n": 1}}, headers=key)
+    assert first.status_code == 201, first.text
+    again = await api.client.post(start, json={"input": {"n": 1}}, headers=key)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert again.json()["workflow_id"] == workflow_id
+
+    made = await api.client.post("/api/v1/workspaces", json={"name": "elsewhere"}, headers=api.admin)
+    elsewhere = f"/api/v1/workspaces/{made.json()['id']}/workflows/{workflow_id}/executions"
+    through_other = await api.client.post(elsewhere, json={"input": {"n": 1}}, headers=key)
+    assert through_other.status_code == 404  # the key does not reveal the execution to another workspace
+    assert first.json()["id"] not in through_other.text
+
+    archived = await api.client.post(f"{WS}/workflows/{workflow_id}/archive", headers=api.admin)
+    assert archived.status_code == 200
+    after = await api.client.post(start, json={"input": {"n": 1}}, headers=key)
+    assert (after.status_code, after.json()["code"]) == (409, "workflow-archived")

@@ -397,6 +397,29 @@ async def test_a_start_writes_its_record_in_its_own_transaction_and_a_replay_or_
     assert await hub.count(AUDIT) == 2
 
 
+async def test_a_check_runs_in_the_start_and_in_the_key_lookup_and_what_it_raises_stops_the_start(
+    hub: Harness,
+) -> None:
+    workflow_id = await hub.workflow(chain(1))
+    seen: list[Any] = []
+
+    async def allow(session: Any) -> None:
+        seen.append(session)
+
+    async def refuse(session: Any) -> None:
+        raise PermissionError("not this workflow")
+
+    first, _ = await hub.store.start(workflow_id, None, {"n": 1}, idempotency_key="k", check=allow)
+    assert len(seen) == 2  # the key's lookup, then the start's own transaction
+    with pytest.raises(PermissionError):
+        await hub.store.start(workflow_id, None, {"n": 1}, idempotency_key="k", check=refuse)  # not even a replay
+    with pytest.raises(PermissionError):
+        await hub.store.start(workflow_id, None, {"n": 2}, check=refuse)
+    assert await hub.count(EXECUTIONS) == 1
+    again, replayed = await hub.store.start(workflow_id, None, {"n": 1}, idempotency_key="k", check=allow)
+    assert (again, replayed.accepted) == (first, False)
+
+
 async def test_a_summary_is_the_view_without_the_engine_state_and_names_the_workspace(hub: Harness) -> None:
     workflow_id = await hub.workflow(chain(2))
     execution_id, applied = await hub.store.start(workflow_id, None, {"n": 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from uuid import UUID
 
@@ -12,6 +12,7 @@ import msgspec
 from msgspec.structs import replace
 from sqlalchemy import Integer, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from wirehub import engine
@@ -91,6 +92,7 @@ class ExecutionStore(Claims, Sweeper):
         input: Any,
         *,
         idempotency_key: str | None = None,
+        check: Callable[[AsyncSession], Awaitable[None]] | None = None,
         record: Callable[[UUID], object] | None = None,
     ) -> tuple[UUID, Applied]:
         """Starts an execution of a stored version (the latest when ``version`` is ``None``).
@@ -105,6 +107,8 @@ class ExecutionStore(Claims, Sweeper):
             version: Its version number; the latest when ``None``.
             input: The execution input.
             idempotency_key: Starts with the same key and input start one execution.
+            check: Reads what the caller requires of the workflow, first in the start's transaction
+                (and in the read that looks the key up): what it raises stops the start.
             record: Makes, from the new execution's id, an ORM object (an audit entry) written in
                 the start's transaction; not called when an idempotent start finds its execution.
 
@@ -117,12 +121,12 @@ class ExecutionStore(Claims, Sweeper):
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
             raise ValueError("an idempotency key is 1 to 200 characters long")
         try:
-            return await self._start(workflow_id, version, input, idempotency_key, record)
+            return await self._start(workflow_id, version, input, idempotency_key, check, record)
         except IntegrityError:
             if idempotency_key is None:
                 raise
             # Another start with the same key committed first: it is the one.
-            found = await self._by_key(workflow_id, idempotency_key, input)
+            found = await self._by_key(workflow_id, idempotency_key, input, check)
             if found is None:
                 raise
             return found
@@ -133,10 +137,11 @@ class ExecutionStore(Claims, Sweeper):
         version: int | None,
         input: Any,
         key: str | None,
+        check: Callable[[AsyncSession], Awaitable[None]] | None,
         record: Callable[[UUID], object] | None,
     ) -> tuple[UUID, Applied]:
         if key is not None:
-            found = await self._by_key(workflow_id, key, input)
+            found = await self._by_key(workflow_id, key, input, check)
             if found is not None:
                 return found
         shared = self.plans.shared if version is None else None
@@ -145,6 +150,8 @@ class ExecutionStore(Claims, Sweeper):
         if latest is not None:
             self.plans.stats.latest.hit(elapsed(started))
         async with self.sessions() as session, session.begin():
+            if check is not None:
+                await check(session)
             service = WorkflowVersionService(session, self.catalog, self.plans)
             if latest is not None:
                 version_id, number = latest.id, latest.number
@@ -191,9 +198,13 @@ class ExecutionStore(Claims, Sweeper):
                 session.add(record(execution_id))  # flushed by the commit: one transaction, one commit
             return execution_id, outcome.applied
 
-    async def _by_key(self, workflow_id: UUID, key: str, input: Any) -> tuple[UUID, Applied] | None:
+    async def _by_key(
+        self, workflow_id: UUID, key: str, input: Any, check: Callable[[AsyncSession], Awaitable[None]] | None
+    ) -> tuple[UUID, Applied] | None:
         e = EXECUTIONS.c
         async with self.reads() as session, session.begin():
+            if check is not None:
+                await check(session)
             row = (
                 await sql(
                     session,

@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.api import audit
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
@@ -84,7 +85,19 @@ def execution_out(view: ExecutionView | ExecutionSummary) -> ExecutionOut:
 
 
 async def check_runnable(services: HubServices, workspace_id: UUID, workflow_id: UUID, version: int | None) -> None:
-    """What starting (or retrying) an execution of a workflow needs beyond the store's checks.
+    """What starting (or retrying) an execution of a workflow needs beyond the store's checks, in a read of its own.
+
+    Raises:
+        ApiError: As :func:`runnable_in`.
+    """
+    async with services.sessions() as session:
+        await runnable_in(session, services, workspace_id, workflow_id, version)
+
+
+async def runnable_in(
+    session: AsyncSession, services: HubServices, workspace_id: UUID, workflow_id: UUID, version: int | None
+) -> None:
+    """What starting (or retrying) an execution of a workflow needs beyond the store's checks, read in ``session``.
 
     Raises:
         ApiError: 404 when the workflow is not the workspace's; 409 ``workflow-archived`` when it is
@@ -96,18 +109,15 @@ async def check_runnable(services: HubServices, workspace_id: UUID, workflow_id:
         .join(Workspace, Workspace.id == Workflow.workspace_id)
         .where(Workflow.id == workflow_id)
     )
-    async with services.sessions() as session:  # one read on the hot path of a start
-        row = (await session.execute(query)).one_or_none()
-        if row is None or row.workspace_id != workspace_id:
-            raise not_found("the workflow")
-        if row.archived:
-            raise archived_conflict()
-        rules = row.allowed_node_types
-        if rules is None:
-            return
-        stored = await WorkflowVersionService(session, services.registry, services.plans).get_version(
-            workflow_id, version
-        )
+    row = (await session.execute(query)).one_or_none()  # one read on the hot path of a start
+    if row is None or row.workspace_id != workspace_id:
+        raise not_found("the workflow")
+    if row.archived:
+        raise archived_conflict()
+    rules = row.allowed_node_types
+    if rules is None:
+        return
+    stored = await WorkflowVersionService(session, services.registry, services.plans).get_version(workflow_id, version)
     problems = node_type_problems(stored.definition, rules)
     if problems:
         raise ApiError(
@@ -144,14 +154,16 @@ async def start_execution(
 
     An archived workflow, or a version using a node type the workspace does not allow, is a 409.
     """
-    await check_runnable(services, workspace_id, workflow_id, data.version)
+
+    async def runnable(session: AsyncSession) -> None:  # checked in the start's own transaction
+        await runnable_in(session, services, workspace_id, workflow_id, data.version)
 
     def audited(execution_id: UUID) -> AuditEntry:  # written in the start's own transaction
         details = {"workflow_id": str(workflow_id)}
         return audit.entry(request, "execution.start", target=("execution", execution_id), details=details)
 
     execution_id, applied = await services.store.start(
-        workflow_id, data.version, data.input, idempotency_key=idempotency_key, record=audited
+        workflow_id, data.version, data.input, idempotency_key=idempotency_key, check=runnable, record=audited
     )
     await services.dispatch(applied.dispatches)
     link_to_execution(execution_id)
