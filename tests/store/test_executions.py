@@ -444,6 +444,24 @@ async def test_a_summary_is_the_view_without_the_engine_state_and_names_the_work
         await hub.store.summary(uuid7())
 
 
+async def test_start_and_summarize_reads_the_new_execution_in_its_transaction_and_a_replay_reads_it_after(
+    hub: Harness,
+) -> None:
+    workflow_id = await hub.workflow(chain(2))
+    await hub.store.start(workflow_id, None, {"n": 0})  # the plan compiled and cached (a read of its own)
+    commits: list[int] = []
+    event.listen(hub.engine.sync_engine, "commit", lambda *_: commits.append(1))
+    summary, applied = await hub.store.start_and_summarize(workflow_id, None, {"n": 1})
+    assert len(commits) == 1
+    assert applied.accepted
+    assert summary == await hub.store.summary(summary.execution_id)
+    assert [(step.step_id, step.attempt) for step in summary.steps] == [("s0", 1)]
+    keyed, _ = await hub.store.start_and_summarize(workflow_id, None, {"n": 2}, idempotency_key="k")
+    replayed, again = await hub.store.start_and_summarize(workflow_id, None, {"n": 2}, idempotency_key="k")
+    assert again.accepted is False
+    assert replayed == keyed
+
+
 async def test_concurrent_starts_with_one_key_make_one_execution(hub: Harness) -> None:
     workflow_id = await hub.workflow(chain(1))
     results = await asyncio.gather(

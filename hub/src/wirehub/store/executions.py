@@ -35,8 +35,9 @@ from wirehub.store.errors import (
 from wirehub.store.models import Workflow
 from wirehub.store.plans import VersionRef, elapsed
 from wirehub.store.records import Applied, ExecutionSummary, ExecutionView, StepRunView
+from wirehub.store.summaries import read_summary, step_runs_of
 from wirehub.store.sweeper import Sweeper
-from wirehub.store.transition import EXECUTIONS, HISTORY, STEP_RUNS, VERSIONS, Loaded, sql
+from wirehub.store.transition import EXECUTIONS, HISTORY, VERSIONS, Loaded, sql
 from wirehub.store.versions import WorkflowVersionService
 
 WORKFLOWS = cast(Table, Workflow.__table__)
@@ -50,13 +51,6 @@ _SELECT_VERSION = (
     )
 )
 """A workflow's version by number, its latest when the number is ``None``: its row id and number."""
-
-
-def _step_runs(execution_id: UUID) -> Any:
-    """Every attempt of the execution's steps, in the order they were made (``StepRunView``'s columns)."""
-    s = STEP_RUNS.c
-    columns = (s.step_id, s.attempt, s.status, s.input, s.output, s.error, s.scheduled_at, s.started_at, s.finished_at)
-    return select(*columns, s.worker).where(s.execution_id == execution_id).order_by(s.created_at, s.step_id, s.attempt)
 
 
 WAIT_POLL_SECONDS = 0.02
@@ -118,18 +112,52 @@ class ExecutionStore(Claims, Sweeper):
             InvalidInputError: The input does not fit the workflow, with every problem.
             IdempotencyConflictError: The key already started an execution with another input.
         """
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+        execution_id, applied, _ = await self._start_once(workflow_id, version, input, idempotency_key, check, record)
+        return execution_id, applied
+
+    async def start_and_summarize(
+        self,
+        workflow_id: UUID,
+        version: int | None,
+        input: Any,
+        *,
+        idempotency_key: str | None = None,
+        check: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        record: Callable[[UUID], object] | None = None,
+    ) -> tuple[ExecutionSummary, Applied]:
+        """:meth:`start`, and the execution's :meth:`summary` read in the start's own transaction.
+
+        Raises:
+            As :meth:`start`.
+        """
+        execution_id, applied, summary = await self._start_once(
+            workflow_id, version, input, idempotency_key, check, record, summarize=True
+        )
+        return summary or await self.summary(execution_id), applied  # an idempotent start read nothing
+
+    async def _start_once(
+        self,
+        workflow_id: UUID,
+        version: int | None,
+        input: Any,
+        key: str | None,
+        check: Callable[[AsyncSession], Awaitable[None]] | None,
+        record: Callable[[UUID], object] | None,
+        *,
+        summarize: bool = False,
+    ) -> tuple[UUID, Applied, ExecutionSummary | None]:
+        if key is not None and not 0 < len(key) <= 200:
             raise ValueError("an idempotency key is 1 to 200 characters long")
         try:
-            return await self._start(workflow_id, version, input, idempotency_key, check, record)
+            return await self._start(workflow_id, version, input, key, check, record, summarize)
         except IntegrityError:
-            if idempotency_key is None:
+            if key is None:
                 raise
             # Another start with the same key committed first: it is the one.
-            found = await self._by_key(workflow_id, idempotency_key, input, check)
+            found = await self._by_key(workflow_id, key, input, check)
             if found is None:
                 raise
-            return found
+            return (*found, None)
 
     async def _start(
         self,
@@ -139,11 +167,12 @@ class ExecutionStore(Claims, Sweeper):
         key: str | None,
         check: Callable[[AsyncSession], Awaitable[None]] | None,
         record: Callable[[UUID], object] | None,
-    ) -> tuple[UUID, Applied]:
+        summarize: bool,
+    ) -> tuple[UUID, Applied, ExecutionSummary | None]:
         if key is not None:
             found = await self._by_key(workflow_id, key, input, check)
             if found is not None:
-                return found
+                return (*found, None)
         shared = self.plans.shared if version is None else None
         started = time.perf_counter()
         latest = await shared.latest(workflow_id) if shared is not None else None
@@ -196,7 +225,8 @@ class ExecutionStore(Claims, Sweeper):
             outcome = await self.transition(session, loaded, ExecutionStarted(at=now))
             if record is not None:
                 session.add(record(execution_id))  # flushed by the commit: one transaction, one commit
-            return execution_id, outcome.applied
+            summary = await read_summary(session, execution_id) if summarize else None
+            return execution_id, outcome.applied, summary
 
     async def _by_key(
         self, workflow_id: UUID, key: str, input: Any, check: Callable[[AsyncSession], Awaitable[None]] | None
@@ -291,7 +321,7 @@ class ExecutionStore(Claims, Sweeper):
                 raise ExecutionNotFoundError(execution_id)
             loaded = await self.lock(session, execution_id, for_update=False)
             assert loaded is not None
-            runs = (await sql(session, _step_runs(execution_id))).all()
+            runs = (await sql(session, step_runs_of(execution_id))).all()
         steps = [StepRunView(*run) for run in runs]
         return ExecutionView(
             execution_id,
@@ -312,40 +342,11 @@ class ExecutionStore(Claims, Sweeper):
         Raises:
             ExecutionNotFoundError: No such execution.
         """
-        e = EXECUTIONS.c
         async with self.reads() as session, session.begin():
-            row = (
-                await sql(
-                    session,
-                    select(
-                        e.workflow_id,
-                        _W.workspace_id,
-                        e.workflow_version_id,
-                        e.status,
-                        e.input,
-                        e.output,
-                        e.error,
-                        e.next_sequence,
-                    )
-                    .join(WORKFLOWS, _W.id == e.workflow_id)
-                    .where(e.id == execution_id),
-                )
-            ).one_or_none()
-            if row is None:
-                raise ExecutionNotFoundError(execution_id)
-            runs = (await sql(session, _step_runs(execution_id))).all()
-        return ExecutionSummary(
-            execution_id,
-            row.workflow_id,
-            row.workspace_id,
-            row.workflow_version_id,
-            row.status,
-            row.input,
-            row.output,
-            row.error,
-            [StepRunView(*run) for run in runs],
-            row.next_sequence,
-        )
+            found = await read_summary(session, execution_id)
+        if found is None:
+            raise ExecutionNotFoundError(execution_id)
+        return found
 
     async def history(self, execution_id: UUID, *, after: int = 0) -> list[engine.HistoryEntry]:
         """The execution's accepted events after sequence ``after``, in order: what a client replays."""

@@ -162,12 +162,11 @@ async def start_execution(
         details = {"workflow_id": str(workflow_id)}
         return audit.entry(request, "execution.start", target=("execution", execution_id), details=details)
 
-    execution_id, applied = await services.store.start(
+    summary, applied = await services.store.start_and_summarize(
         workflow_id, data.version, data.input, idempotency_key=idempotency_key, check=runnable, record=audited
     )
     await services.dispatch(applied.dispatches)
-    link_to_execution(execution_id)
-    summary = await services.store.summary(execution_id)
+    link_to_execution(summary.execution_id)
     return Response(execution_out(summary), status_code=201 if applied.accepted else 200)
 
 
