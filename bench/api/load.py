@@ -64,7 +64,8 @@ def http_clients(urls: Sequence[str], clients: int, token: str) -> list[httpx.As
     ]
 
 
-def _cpu(pids: Sequence[int]) -> float:
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User plus system CPU seconds the processes used so far."""
     return sum(process_cpu_seconds(pid) for pid in pids)
 
 
@@ -103,7 +104,7 @@ async def run_load(
 
     async def mark(at: float, name: str) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
-        marks[f"{name}_api"], marks[f"{name}_client"] = _cpu(api_pids), time.process_time()
+        marks[f"{name}_api"], marks[f"{name}_client"] = cpu_seconds(api_pids), time.process_time()
         marks[name] = time.perf_counter()
 
     markers = [asyncio.create_task(mark(window, "from")), asyncio.create_task(mark(end, "to"))]

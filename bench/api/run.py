@@ -123,14 +123,18 @@ async def benchmark(
                     await drain(poller)
                     http = http_clients(urls, plan.end_to_end_clients, target.token)
                     try:
-                        whole = await end_to_end(http, target, poller, plan.executions, plan.end_to_end_clients)
+                        whole = await end_to_end(
+                            http, target, poller, plan.executions, plan.end_to_end_clients, (pids, cluster.worker_pids)
+                        )
                     finally:
                         await asyncio.gather(*(client.aclose() for client in http))
                     print(
                         f"  {count} API, end to end: {whole.executions} executions of 2 steps, "
                         f"{whole.clients} clients: {whole.per_second:,.0f} executions/s "
                         f"({whole.per_second / TARGET_PER_SECOND:.2f} x {TARGET_PER_SECOND:.0f}/s); "
-                        f"start to end p50 {whole.p50_ms:.0f} ms, p99 {whole.p99_ms:.0f} ms",
+                        f"start to end p50 {whole.p50_ms:.0f} ms, p99 {whole.p99_ms:.0f} ms; CPU ms per execution:"
+                        f" API {whole.api_cpu_ms:.1f}, workers {whole.worker_cpu_ms:.1f},"
+                        f" clients {whole.client_cpu_ms:.1f}",
                         flush=True,
                     )
                     measured["end-to-end"] = whole.as_dict()
@@ -154,13 +158,18 @@ def table(results: dict[str, Any]) -> str:
                     f"| {count} | {route} | {row['clients']} | {row['per_second']:,.0f} | {row['p50_ms']:.1f}"
                     f" | {row['p99_ms']:.1f} | {row['api_cpu_ms']:.2f} |"
                 )
-    lines += ["", "| API processes | executions | clients | executions/s | x 220/s | p50 ms | p99 ms |"]
-    lines += ["| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| API processes | executions | clients | executions/s | x 220/s | p50 ms | p99 ms"
+        " | API CPU ms/exec | workers CPU ms/exec |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for count, measured in results.items():
         whole = measured["end-to-end"]
         lines.append(
             f"| {count} | {whole['executions']} | {whole['clients']} | {whole['per_second']:,.0f}"
-            f" | {whole['per_second'] / TARGET_PER_SECOND:.2f} | {whole['p50_ms']:.0f} | {whole['p99_ms']:.0f} |"
+            f" | {whole['per_second'] / TARGET_PER_SECOND:.2f} | {whole['p50_ms']:.0f} | {whole['p99_ms']:.0f}"
+            f" | {whole['api_cpu_ms']:.1f} | {whole['worker_cpu_ms']:.1f} |"
         )
     lines += ["", "| API processes | cache | hits | misses | hit rate | mean hit µs | mean miss µs | saved ms/hit |"]
     lines += ["| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]

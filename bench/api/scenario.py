@@ -15,7 +15,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.api.cluster import ADMIN
-from bench.api.load import LoadResult, run_load
+from bench.api.load import LoadResult, cpu_seconds, run_load
 from bench.durable.hub import definition
 from bench.durable.measure import percentile
 from bench.durable.processes import wait_finished
@@ -127,6 +127,9 @@ class EndToEnd:
         per_second: Executions over ``seconds``.
         p50_ms: The median of one execution's time from its start request to its end.
         p99_ms: Its 99th percentile.
+        api_cpu_ms: CPU milliseconds of the API processes per execution.
+        worker_cpu_ms: CPU milliseconds of the worker processes per execution.
+        client_cpu_ms: CPU milliseconds of this (the clients') process per execution.
     """
 
     executions: int
@@ -135,13 +138,21 @@ class EndToEnd:
     per_second: float
     p50_ms: float
     p99_ms: float
+    api_cpu_ms: float
+    worker_cpu_ms: float
+    client_cpu_ms: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
 async def end_to_end(
-    http: Sequence[httpx.AsyncClient], target: Target, poller: asyncpg.Connection, executions: int, clients: int
+    http: Sequence[httpx.AsyncClient],
+    target: Target,
+    poller: asyncpg.Connection,
+    executions: int,
+    clients: int,
+    pids: tuple[Sequence[int], Sequence[int]],
 ) -> EndToEnd:
     """Starts ``executions`` executions with ``clients`` clients at once; waits until every one ended."""
     numbers = iter(range(executions))
@@ -156,9 +167,16 @@ async def end_to_end(
                 raise RuntimeError(f"start: {response.status_code} {response.text[:500]}")
             sent_at[response.json()["id"]] = sent
 
+    api_pids, worker_pids = pids
+    cpu = (cpu_seconds(api_pids), cpu_seconds(worker_pids), time.process_time())
     began = time.time()
     await asyncio.gather(*(loop(index) for index in range(clients)))
     finished = await wait_executions(poller, dict.fromkeys(sent_at, 2), limit=max(60.0, executions / 5))
+    api_cpu, worker_cpu, client_cpu = (
+        cpu_seconds(api_pids) - cpu[0],
+        cpu_seconds(worker_pids) - cpu[1],
+        time.process_time() - cpu[2],
+    )
     seconds = max(finished.values()) - began
     latencies = [finished[key] - sent for key, sent in sent_at.items()]
     return EndToEnd(
@@ -168,6 +186,9 @@ async def end_to_end(
         per_second=executions / seconds,
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
+        api_cpu_ms=api_cpu * 1000 / executions,
+        worker_cpu_ms=worker_cpu * 1000 / executions,
+        client_cpu_ms=client_cpu * 1000 / executions,
     )
 
 
