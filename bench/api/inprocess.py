@@ -1,5 +1,9 @@
 """The API's own cost per request, without sockets or other processes: ``python -m bench.api.inprocess``.
 
+Also starts with the definition caches emptied before each request: the compiled plan only
+(the definition then comes from the shared layer), and every cache (the latest version and the
+definition read from the database): the difference to a warm start is what the caches save.
+
 Builds the distributed app (``create_app``) on a throwaway PostgreSQL database and a Redis database
 of its own, and sends it get-execution and start-execution requests one after another through
 httpx's ASGI transport, in this process: the CPU time per request is then the app's (routing,
@@ -31,17 +35,30 @@ from bench.durable.services import throwaway_services
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
 
+Figures = tuple[float, float, float, float]
+"""CPU ms, wall ms, SQL statements and commits per request."""
+
+
 async def _timed(
-    client: httpx.AsyncClient, send: Send, count: int, profile: cProfile.Profile | None, cells: list[int]
-) -> tuple[float, float, float]:
-    """CPU milliseconds, SQL statements and commits per request over ``count`` requests (after 20 not counted)."""
+    client: httpx.AsyncClient,
+    send: Send,
+    count: int,
+    profile: cProfile.Profile | None,
+    cells: list[int],
+    before: Callable[[], None] = lambda: None,
+) -> Figures:
+    """The figures per request over ``count`` requests (after 20 not counted), ``before`` called before each."""
     for _ in range(20):
+        before()
         (await send(client)).raise_for_status()
     if profile is not None:
         profile.enable()
-    began, counted = time.process_time(), list(cells)
+    began, counted, wall = time.process_time(), list(cells), 0.0
     for _ in range(count):
+        before()
+        sent = time.perf_counter()
         response = await send(client)
+        wall += time.perf_counter() - sent
         if response.status_code >= 300:
             raise RuntimeError(f"{response.status_code} {response.text[:300]}")
     spent = time.process_time() - began
@@ -49,7 +66,7 @@ async def _timed(
         profile.disable()
     statements = (cells[counting.STATEMENTS] - counted[counting.STATEMENTS]) / count
     commits = (cells[counting.COMMITS] - counted[counting.COMMITS]) / count
-    return spent * 1000 / count, statements, commits
+    return spent * 1000 / count, wall * 1000 / count, statements, commits
 
 
 def _show_sql(engine: Any) -> None:
@@ -61,10 +78,8 @@ def _show_sql(engine: Any) -> None:
     event.listen(engine.sync_engine, "before_cursor_execute", show)
 
 
-async def measure(
-    count: int, profile_path: Path | None, logs: Path, *, show_sql: bool = False
-) -> dict[str, tuple[float, float, float]]:
-    """CPU ms, statements and commits per get-execution and per start-execution request."""
+async def measure(count: int, profile_path: Path | None, logs: Path, *, show_sql: bool = False) -> dict[str, Figures]:
+    """The figures of get-execution and start-execution, and of starts with the definition caches emptied."""
     from wirehub.api import create_app
     from wirehub.settings import Settings
 
@@ -97,12 +112,23 @@ async def measure(
                 started = await client.post(start_path, json={"input": {"n": 0}})
                 started.raise_for_status()
                 get_path = f"/api/v1/workspaces/{WORKSPACE}/executions/{started.json()['id']}"
+                plans = app.state.services.plans
+                shared = plans.shared
+
+                def start(c: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+                    return c.post(start_path, json={"input": {"n": 1}})
+
+                def without_cache() -> None:  # every start reads the latest version and the definition
+                    plans.clear()
+                    plans.shared = None
+
                 figures = {
                     "get-execution": await _timed(client, lambda c: c.get(get_path), count, profile, cells),
-                    "start-execution": await _timed(
-                        client, lambda c: c.post(start_path, json={"input": {"n": 1}}), count, profile, cells
-                    ),
+                    "start-execution": await _timed(client, start, count, profile, cells),
+                    "start, plan compiled again": await _timed(client, start, count, None, cells, plans.clear),
+                    "start, no cache": await _timed(client, start, count, None, cells, without_cache),
                 }
+                plans.shared = shared
     if profile is not None and profile_path is not None:
         profile.dump_stats(profile_path)
     return figures
@@ -117,9 +143,9 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="wirehub-bench-api-inprocess-"))
     load = os.getloadavg()[0]
     figures = asyncio.run(measure(arguments.requests, arguments.profile, logs, show_sql=arguments.show_sql))
-    for route, (milliseconds, statements, commits) in figures.items():
+    for route, (milliseconds, wall, statements, commits) in figures.items():
         print(
-            f"{route:<16} {milliseconds:6.2f} ms of CPU, {statements:.1f} SQL statements,"
+            f"{route:<28} {milliseconds:6.2f} ms of CPU, {wall:6.2f} ms, {statements:.1f} SQL statements,"
             f" {commits:.1f} commits per request"
         )
     print(f"load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
