@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -78,5 +79,31 @@ async def test_a_dispatch_waiting_unread_in_the_stream_is_not_sent_again_and_one
         await sweeper.sweep_once()
         assert await redis.xlen(STREAM) == 6
         assert await broker.unread() == 3
+    finally:
+        await redis.aclose()
+
+
+async def test_the_sweeper_trims_the_stream_of_what_workers_read_and_acknowledged(
+    sender: Sender, redis_server: RedisServer
+) -> None:
+    broker = sender.dispatcher.broker
+    assert isinstance(broker, DispatchStreamBroker)
+    sweeper = Sweeper(sender.store, sender.dispatcher, interval=0.1)
+    workflow_id = await sender.workflow(ONE_STEP)
+    for number in range(3):
+        await sender.start(workflow_id, number)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        read: Any = await redis.xreadgroup(broker.consumer_group_name, "a-worker", {STREAM: ">"}, count=10)
+        ids = [message_id for _, messages in read for message_id, _ in messages]
+        assert len(ids) == 3
+        await redis.xack(STREAM, broker.consumer_group_name, *ids)
+
+        await sweeper.sweep_once()  # the first sweep trims (and then every tenth)
+        entries: Any = await redis.xrange(STREAM)
+        kept = [message_id for message_id, _ in entries]
+        assert ids[0] not in kept  # read and acknowledged: gone
+        assert ids[1] not in kept
+        assert ids[2] in kept  # the last entry given to the group is the bound, and stays
     finally:
         await redis.aclose()
