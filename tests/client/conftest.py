@@ -1,0 +1,209 @@
+"""The real app served by uvicorn on 127.0.0.1 (embedded: SQLite, in-process worker), for the client to call.
+
+- ``hub``: the server's URL and the first admin's credentials, plus helpers that make
+  users and service accounts over HTTP.
+- ``proxy``: a TCP proxy in front of the hub whose connections a test can cut
+  (and refuse for a while), to break a live stream in the middle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.api.conftest import ADMIN, api_settings  # noqa: F401 - a fixture, registered by name
+from tests.behaviour.conftest import registry  # noqa: F401 - a fixture, registered by name
+from wirehub.api import create_app
+from wirehub.runtime.registry import NodeRegistry
+from wirehub.settings import Settings
+
+START_WITHIN = 30.0
+
+
+def chain(name: str, steps: int, seconds: float = 0.05) -> dict[str, Any]:
+    """A workflow of ``steps`` delays in a row: two events a step, spread over time."""
+    return {
+        "name": name,
+        "steps": [
+            {"id": f"s{i}", "type": "core.delay", "input": "`{}`", "config": {"seconds": seconds}, **({"needs": [f"s{i - 1}"]} if i else {})}
+            for i in range(steps)
+        ],
+    }
+
+
+FAILING = {
+    "name": "failing",
+    "steps": [{"id": "boom", "type": "core.fail", "config": {"message": "it broke", "kind": "test.broken"}}],
+}
+TYPED = {
+    "name": "typed",
+    "input_schema": {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}}},
+    "steps": [{"id": "echo", "type": "core.transform", "input": "input", "config": {"expression": "amount"}}],
+    "output": {"amount": "steps.echo"},
+}
+
+
+@dataclass
+class Hub:
+    """A hub served over TCP.
+
+    Attributes:
+        url: Its base URL.
+        admin: The first admin's username and password.
+    """
+
+    url: str
+    admin: tuple[str, str]
+
+    def _admin_headers(self) -> dict[str, str]:
+        response = httpx.post(f"{self.url}/api/v1/auth/token", json=dict(zip(("username", "password"), self.admin)))
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def api_key(self, role: str = "editor") -> str:
+        """The key of a new service account holding ``role`` globally."""
+        headers = self._admin_headers()
+        user = httpx.post(
+            f"{self.url}/api/v1/users", json={"username": f"svc-{uuid.uuid4().hex[:8]}", "service": True}, headers=headers
+        )
+        assert user.status_code == 201, user.text
+        user_id = user.json()["id"]
+        grant = {"user_id": user_id, "role": role, "workspace_id": None}
+        assert httpx.post(f"{self.url}/api/v1/memberships", json=grant, headers=headers).status_code == 201
+        key = httpx.post(f"{self.url}/api/v1/users/{user_id}/api-keys", json={"name": "test"}, headers=headers)
+        assert key.status_code == 201, key.text
+        return str(key.json()["key"])
+
+
+@contextlib.contextmanager
+def serve(settings: Settings, registry: NodeRegistry) -> Iterator[str]:  # noqa: F811 - the fixture's value
+    """The app on ``settings``, served by uvicorn in a thread of its own; yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    app = create_app(settings, registry=registry)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_WITHIN
+        while not server.started:
+            assert thread.is_alive(), "the server stopped while starting"
+            assert time.monotonic() < deadline, "the server did not start in time"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        listener.close()
+
+
+@pytest.fixture
+def hub(api_settings: Settings, registry: NodeRegistry) -> Iterator[Hub]:  # noqa: F811
+    """The embedded hub, served over TCP."""
+    with serve(api_settings, registry) as url:
+        yield Hub(url, ADMIN)
+
+
+class Proxy:
+    """A TCP proxy to ``target`` that can cut every open connection and refuse new ones for a while."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.connections = 0
+        self._refuse_until = 0.0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="proxy", daemon=True)
+        self.port = 0
+
+    def __enter__(self) -> Proxy:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cut(self, refuse_for: float = 0.0) -> None:
+        """Closes every open connection at once (both ways), and refuses new ones for ``refuse_for`` seconds."""
+        self._refuse_until = time.monotonic() + refuse_for
+        done = threading.Event()
+
+        def close_all() -> None:
+            for writer in list(self._writers):
+                writer.transport.abort()
+            self._writers.clear()
+            done.set()
+
+        self._loop.call_soon_threadsafe(close_all)
+        assert done.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            server.close()
+            for writer in self._writers:
+                writer.transport.abort()
+            self._loop.close()
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if time.monotonic() < self._refuse_until:
+            client_writer.transport.abort()
+            return
+        self.connections += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers.update((client_writer, upstream_writer))
+        await asyncio.gather(
+            self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer), return_exceptions=True
+        )
+        for writer in (client_writer, upstream_writer):
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.transport.abort()
+
+
+@pytest.fixture
+def proxy(hub: Hub) -> Iterator[Proxy]:
+    """A cuttable proxy in front of ``hub``."""
+    with Proxy(int(hub.url.rsplit(":", 1)[1])) as running:
+        yield running
+
+
+@pytest.fixture
+def definition_file(tmp_path: Path) -> Path:
+    """A workflow file of three short delays."""
+    import json
+
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(chain("from-file", 3)))
+    return path
