@@ -345,8 +345,8 @@ class AsyncClient(ClientBase):
         follow = Follow(UUID(str(execution_id)), after)
         failures = 0
         while not follow.ended:
-            ticket = await self._send(calls.live_ticket())
             try:
+                ticket = await self._send(calls.live_ticket())
                 async with connect(
                     self._live_url(ticket),
                     open_timeout=LIVE_OPEN_TIMEOUT,
@@ -370,7 +370,7 @@ class AsyncClient(ClientBase):
                             yield event
             except WaitTimeoutError:
                 raise
-            except (ConnectionClosed, InvalidHandshake, OSError) as exc:  # TimeoutError included: opening took too long
+            except (ConnectionClosed, InvalidHandshake, OSError, TransportError) as exc:  # OSError: TimeoutError too
                 failures += 1
                 if failures > max_reconnects:
                     raise TransportError(f"the live connection failed {failures} times in a row: {exc}") from exc

@@ -104,8 +104,8 @@ def logout(refresh_token: str | None) -> Call[None]:
 
 
 def live_ticket() -> Call[dict[str, Any]]:
-    """``POST /live/tickets``."""
-    return Call("POST", f"{API}/live/tickets", _any)
+    """``POST /live/tickets`` (an unused ticket expires by itself: asking again does no harm)."""
+    return Call("POST", f"{API}/live/tickets", _any, repeatable=True)
 
 
 def workspaces() -> Call[list[Workspace]]:

@@ -336,8 +336,8 @@ class Client(ClientBase):
         follow = Follow(UUID(str(execution_id)), after)
         failures = 0
         while not follow.ended:
-            ticket = self._send(calls.live_ticket())
             try:
+                ticket = self._send(calls.live_ticket())
                 with connect(
                     self._live_url(ticket),
                     open_timeout=LIVE_OPEN_TIMEOUT,
@@ -360,7 +360,7 @@ class Client(ClientBase):
                             yield event
             except WaitTimeoutError:
                 raise
-            except (ConnectionClosed, InvalidHandshake, OSError) as exc:  # TimeoutError included: opening took too long
+            except (ConnectionClosed, InvalidHandshake, OSError, TransportError) as exc:  # OSError: TimeoutError too
                 failures += 1
                 if failures > max_reconnects:
                     raise TransportError(f"the live connection failed {failures} times in a row: {exc}") from exc
