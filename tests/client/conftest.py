@@ -37,7 +37,13 @@ def chain(name: str, steps: int, seconds: float = 0.05) -> dict[str, Any]:
     return {
         "name": name,
         "steps": [
-            {"id": f"s{i}", "type": "core.delay", "input": "`{}`", "config": {"seconds": seconds}, **({"needs": [f"s{i - 1}"]} if i else {})}
+            {
+                "id": f"s{i}",
+                "type": "core.delay",
+                "input": "`{}`",
+                "config": {"seconds": seconds},
+                **({"needs": [f"s{i - 1}"]} if i else {}),
+            }
             for i in range(steps)
         ],
     }
@@ -68,7 +74,9 @@ class Hub:
     admin: tuple[str, str]
 
     def _admin_headers(self) -> dict[str, str]:
-        response = httpx.post(f"{self.url}/api/v1/auth/token", json=dict(zip(("username", "password"), self.admin)))
+        response = httpx.post(
+            f"{self.url}/api/v1/auth/token", json={"username": self.admin[0], "password": self.admin[1]}
+        )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -76,7 +84,9 @@ class Hub:
         """The key of a new service account holding ``role`` globally."""
         headers = self._admin_headers()
         user = httpx.post(
-            f"{self.url}/api/v1/users", json={"username": f"svc-{uuid.uuid4().hex[:8]}", "service": True}, headers=headers
+            f"{self.url}/api/v1/users",
+            json={"username": f"svc-{uuid.uuid4().hex[:8]}", "service": True},
+            headers=headers,
         )
         assert user.status_code == 201, user.text
         user_id = user.json()["id"]
@@ -178,7 +188,9 @@ class Proxy:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._writers.update((client_writer, upstream_writer))
         await asyncio.gather(
-            self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer), return_exceptions=True
+            self._pipe(client_reader, upstream_writer),
+            self._pipe(upstream_reader, client_writer),
+            return_exceptions=True,
         )
         for writer in (client_writer, upstream_writer):
             self._writers.discard(writer)

@@ -129,7 +129,8 @@ def test_an_expired_access_token_is_refreshed_and_the_new_login_handed_over(hub:
     expired = dataclasses.replace(tokens, expires_at=time.time() - 1)
     with Client(hub.url, tokens=expired, on_tokens=stored.append) as client:
         assert client.workflows() == []
-        assert len(stored) == 1 and stored[0] is not None
+        assert len(stored) == 1
+        assert stored[0] is not None
         assert stored[0].refresh_token != tokens.refresh_token
         assert client.tokens == stored[0]
 
@@ -137,10 +138,11 @@ def test_an_expired_access_token_is_refreshed_and_the_new_login_handed_over(hub:
 def test_a_refused_access_token_is_refreshed_once_and_the_request_sent_again(hub: Hub) -> None:
     with Client(hub.url) as first:
         tokens = first.login(*hub.admin)
-    revoked = dataclasses.replace(tokens, access_token="not-a-token")  # noqa: S106 - a bad token on purpose
+    revoked = dataclasses.replace(tokens, access_token="not-a-token")
     with Client(hub.url, tokens=revoked) as client:
         assert client.workflows() == []
-        assert client.tokens is not None and client.tokens.access_token != "not-a-token"
+        assert client.tokens is not None
+        assert client.tokens.access_token != "not-a-token"
 
 
 def test_a_used_refresh_token_ends_the_login(hub: Hub) -> None:
@@ -188,5 +190,6 @@ def test_the_client_never_shows_its_secrets(hub: Hub) -> None:
     with Client(hub.url, api_key=key) as keyed, Client(hub.url) as client:
         tokens = client.login(*hub.admin)
         assert key not in repr(keyed)
-        assert tokens.access_token not in repr(tokens) and tokens.refresh_token not in repr(tokens)
+        assert tokens.access_token not in repr(tokens)
+        assert tokens.refresh_token not in repr(tokens)
         assert tokens.access_token not in repr(client)
