@@ -1,7 +1,9 @@
-"""The real app served by uvicorn on 127.0.0.1 (embedded: SQLite, in-process worker), for the client to call.
+"""The real app served by uvicorn on 127.0.0.1, for the client to call.
 
-- ``hub``: the server's URL and the first admin's credentials, plus helpers that make
-  users and service accounts over HTTP.
+- ``hub``: the embedded hub (SQLite, in-process worker): the server's URL and the first
+  admin's credentials, plus a helper that makes service accounts over HTTP.
+- ``distributed_hub_server``: the same on PostgreSQL, with dispatches over a Redis stream
+  read by a worker in the server's thread, and live events over Redis pub/sub.
 - ``proxy``: a TCP proxy in front of the hub whose connections a test can cut
   (and refuse for a while), to break a live stream in the middle.
 """
@@ -20,14 +22,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import uvicorn
 
 from tests.api.conftest import ADMIN, api_settings  # noqa: F401 - a fixture, registered by name
-from tests.behaviour.conftest import registry  # noqa: F401 - a fixture, registered by name
+from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by name
+    distributed_hub,
+    migrated_template,
+    new_stream,
+    postgresql_url,
+    registry,
+)
 from wirehub.api import create_app
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
+from wirehub.store import credential_keyring, database_engine, session_factory
+from wirehub.worker.credentials import StoreCredentialSource
 
 START_WITHIN = 30.0
 
@@ -98,14 +109,42 @@ class Hub:
 
 
 @contextlib.contextmanager
-def serve(settings: Settings, registry: NodeRegistry) -> Iterator[str]:  # noqa: F811 - the fixture's value
-    """The app on ``settings``, served by uvicorn in a thread of its own; yields its URL."""
+def serve(
+    settings: Settings,
+    registry: NodeRegistry,  # noqa: F811 - the fixture's value
+    redis_url: str | None = None,
+) -> Iterator[str]:
+    """The app on ``settings``, served by uvicorn in a thread of its own; yields its URL.
+
+    With ``redis_url``, distributed: a worker reads the app's dispatch stream in the same thread.
+    """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    app = create_app(settings, registry=registry)
+    stream = new_stream()
+    if redis_url is not None:
+        settings = msgspec.structs.replace(settings, redis_url=redis_url)
+        app = create_app(settings, registry=registry, stream=stream, namespace=f"test-{uuid.uuid4().hex[:12]}")
+    else:
+        app = create_app(settings, registry=registry)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
+
+    async def distributed() -> None:
+        assert redis_url is not None
+        engine = database_engine(settings.database_url)
+        credentials = StoreCredentialSource(session_factory(engine), credential_keyring(settings))
+        try:
+            async with distributed_hub(
+                settings, registry, settings.database_url, redis_url, stream=stream, credentials=credentials
+            ):
+                await server.serve(sockets=[listener])
+        finally:
+            await engine.dispose()
+
+    if redis_url is None:
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
+    else:
+        thread = threading.Thread(target=asyncio.run, args=(distributed(),), name="uvicorn", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + START_WITHIN
@@ -124,6 +163,19 @@ def serve(settings: Settings, registry: NodeRegistry) -> Iterator[str]:  # noqa:
 def hub(api_settings: Settings, registry: NodeRegistry) -> Iterator[Hub]:  # noqa: F811
     """The embedded hub, served over TCP."""
     with serve(api_settings, registry) as url:
+        yield Hub(url, ADMIN)
+
+
+@pytest.fixture
+def distributed_hub_server(
+    api_settings: Settings,  # noqa: F811
+    registry: NodeRegistry,  # noqa: F811
+    postgresql_url: str,  # noqa: F811
+    redis_url: str,
+) -> Iterator[Hub]:
+    """The distributed hub (PostgreSQL, a Redis stream and pub/sub), served over TCP."""
+    settings = msgspec.structs.replace(api_settings, database_url=postgresql_url)
+    with serve(settings, registry, redis_url) as url:
         yield Hub(url, ADMIN)
 
 

@@ -20,6 +20,15 @@ def _check_complete(events: list[LiveEvent], final_sequence: int) -> None:
 
 
 def test_a_killed_connection_is_reopened_and_resumes_after_the_last_event(hub: Hub, proxy: Proxy) -> None:
+    _resume_after_a_cut(hub, proxy)
+
+
+def test_the_distributed_hub_resumes_a_killed_stream_the_same_way(distributed_hub_server: Hub) -> None:
+    with Proxy(int(distributed_hub_server.url.rsplit(":", 1)[1])) as proxy:
+        _resume_after_a_cut(distributed_hub_server, proxy)
+
+
+def _resume_after_a_cut(hub: Hub, proxy: Proxy) -> None:
     with Client(proxy.url, timeout=20.0) as client:
         client.login(*hub.admin)
         execution = client.start(client.push(chain("long", STEPS, seconds=0.1)).id)
