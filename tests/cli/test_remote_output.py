@@ -54,7 +54,8 @@ def test_text_from_the_hub_cannot_drive_the_terminal() -> None:
     EventPrinter(out)(
         event(1, "step_failed", 0, step_id="a\x1b]0;owned\x07", attempt=1, error={"kind": "x", "message": "\r\x1b[2J"})
     )
-    assert "\x1b" not in out.getvalue() and "\r" not in out.getvalue()
+    assert "\x1b" not in out.getvalue()
+    assert "\r" not in out.getvalue()
     assert "\\x1b" in out.getvalue()
 
 
