@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from wirehub.settings import Settings, SettingsError
+from wirehub.settings import Settings, SettingsError, variable_name
+from wirehub.settings_reference import COMMAND, render
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def test_every_setting_is_documented_in_operations() -> None:
-    text = DOCS.read_text()
-    missing = [name for name in Settings.variable_names() if f"| `{name}` |" not in text]
-    assert not missing
+def test_the_settings_reference_is_the_one_the_code_generates() -> None:
+    assert (DOCS / "settings.md").read_text() == render(), f"run: uv run {COMMAND}"
+
+
+def test_the_reference_lists_every_setting_with_its_type_default_and_description() -> None:
+    text = render()
+    for field in msgspec.structs.fields(Settings):
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{variable_name(field.name)}` |"))
+        variable, kind, default, description = (cell.strip() for cell in row.strip("|").split(" | "))
+        assert all((kind, default, description)), variable
+    assert "| `WIREHUB_WORKER_CONCURRENCY` | integer (>= 1, <= 10000) | `16` |" in text
+    assert "| `WIREHUB_LOG_FORMAT` | one of `auto`, `json`, `console` | `auto` |" in text
+    assert "| `WIREHUB_REDIS_URL` | text, optional | (unset) |" in text
+
+
+def test_operations_and_the_readme_link_the_reference() -> None:
+    assert "(settings.md)" in (DOCS / "operations.md").read_text()
+    assert "(docs/settings.md)" in (DOCS.parent / "README.md").read_text()
 
 
 def test_every_setting_describes_itself() -> None:
@@ -61,3 +77,10 @@ def test_a_setting_that_does_not_parse_names_its_variable(variable: str, value: 
     assert str(caught.value).startswith(variable)
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_choice_ignores_case() -> None:
+    settings = Settings.from_env({"WIREHUB_LOG_FORMAT": "JSON", "WIREHUB_LOG_LEVEL": " Info "})
+    assert (settings.log_format, settings.log_level) == ("json", "info")
+    with pytest.raises(SettingsError, match="WIREHUB_LOG_FORMAT"):
+        Settings.from_env({"WIREHUB_LOG_FORMAT": "xml"})

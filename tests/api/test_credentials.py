@@ -259,7 +259,7 @@ async def test_a_definition_naming_a_credential_its_workspace_lacks_is_a_422_at_
     )
     assert ok.status_code == 201, ok.text
     listed = await api.client.get(f"{WS}/workflows", headers=api.admin)
-    assert [w["name"] for w in listed.json()] == ["call"], "the refused saves stored nothing"
+    assert [w["name"] for w in listed.json()["items"]] == ["call"], "the refused saves stored nothing"
 
 
 async def _run(api: Api, base: str, workflow: dict[str, Any]) -> dict[str, Any]:

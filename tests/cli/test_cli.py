@@ -110,9 +110,11 @@ def test_validate_pin_records_the_version_each_step_resolved_to(tmp_path: Path) 
 def test_log_lines_from_a_node_name_the_execution_step_and_attempt() -> None:
     import logging
 
-    from wirehub.cli.logs import ContextFormatter
+    from wirehub.cli.logs import LogFormatter
 
     record = logging.LogRecord("wirehub.runtime", logging.WARNING, __file__, 1, "attempt timed out", None, None)
     record.execution_id, record.step_id, record.attempt = "ex-1", "fetch", 2
-    line = ContextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
-    assert line == "WARNING wirehub.runtime: attempt timed out [ex-1 fetch#2]"
+    line = LogFormatter(json=False).format(record)
+    assert "attempt timed out" in line
+    assert "attempt=2 execution_id=ex-1" in line
+    assert "step_id=fetch" in line

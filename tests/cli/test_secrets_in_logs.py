@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.support.local_http import LocalServer
-from wirehub.cli.logs import ContextFormatter, redact, redact_url
+from wirehub.cli.logs import LogFormatter, redact, redact_url
 
 SECRET = "SECRET-d41d8cd98f"
 TOKEN = "TOKEN-9e107d9d372"
@@ -69,5 +69,13 @@ def test_urls_lose_userinfo_and_query_values_but_keep_parameter_names() -> None:
 
 def test_log_lines_escape_control_characters_from_messages() -> None:
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "bad \x1b]0;pwned\x07 step\rover", None, None)
-    line = ContextFormatter("%(message)s").format(record)
-    assert line == "bad \\x1b]0;pwned\\x07 step\\x0dover"
+    line = LogFormatter(json=False).format(record)
+    assert "bad \\x1b]0;pwned\\x07 step\\x0dover" in line
+    assert "\x1b" not in line
+    assert "\r" not in line
+
+
+def test_request_paths_lose_their_query_values() -> None:
+    line = '127.0.0.1:5000 - "GET /api/v1/live?ticket=tk-secret&x=1 HTTP/1.1" 101'
+    assert redact(line) == '127.0.0.1:5000 - "GET /api/v1/live?ticket=***&x=*** HTTP/1.1" 101'
+    assert redact("no query in /api/v1/workflows here") == "no query in /api/v1/workflows here"

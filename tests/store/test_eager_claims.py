@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from msgspec.structs import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.store.executions_support import Harness, chain, make_harness
+from tests.store.executions_support import RETRY, T0, Harness, chain, make_harness
 from wirehub.engine import StepSucceeded
 from wirehub.plugins import Registry
-from wirehub.store import Claim
+from wirehub.store import QUEUED_START_SECONDS, Applied, Claim
 from wirehub.store.models import DispatchRecord, HistoryEntry, StaleEvent, StepRun
 
 
@@ -221,3 +222,114 @@ async def test_an_eagerly_claimed_attempt_handed_back_is_claimed_again_with_its_
     again = await hub.store.claim(dispatch, "w2")
     assert again is not None
     assert (again.step_id, again.input) == ("s1", {"n": 2})
+
+
+def _fan_out(width: int, **branch: Any) -> dict[str, Any]:
+    branches = [{"id": f"b{i}", "type": "core.transform", "needs": ["root"], **branch} for i in range(width)]
+    return {"name": "fan", "steps": [{"id": "root", "type": "core.transform"}, *branches]}
+
+
+async def _queued_fan_out(hub: Harness, width: int, queue: int, **branch: Any) -> tuple[UUID, Applied]:
+    workflow_id = await hub.workflow(_fan_out(width, **branch))
+    execution_id, started = await hub.store.start(workflow_id, None, {})
+    root = await hub.store.claim(started.dispatches[0], "w1")
+    assert root is not None
+    event_ = StepSucceeded("root", 1, root.claimed_at, output={"x": 1})
+    return execution_id, await hub.store.finish(root, event_, worker="w1", eager=1, queue=queue)
+
+
+async def test_a_result_claims_beyond_the_free_slots_up_to_the_queue_bound_in_its_transaction(hub: Harness) -> None:
+    execution_id, applied = await _queued_fan_out(hub, 5, queue=2, timeout_seconds=10)
+
+    assert [c.step_id for c in applied.claims] == ["b0"]
+    assert [c.step_id for c in applied.queued] == ["b1", "b2"]  # the bound: two, the rest dispatched
+    assert [d.step_id for d in applied.dispatches] == ["b3", "b4"]
+    (now,) = applied.claims
+    assert now.starts_by is None
+    assert now.deadline == T0 + timedelta(seconds=10)
+    for queued in applied.queued:
+        # A fenced claim like any other, whose run deadline counts from when it must have started.
+        assert queued.starts_by == T0 + timedelta(seconds=QUEUED_START_SECONDS)
+        assert queued.deadline == queued.starts_by + timedelta(seconds=10)
+        assert queued.input == {"x": 1}  # a single source: its output is the input
+    async with hub.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(StepRun.step_id, StepRun.status, StepRun.worker, StepRun.lease_token).where(
+                    StepRun.execution_id == execution_id, StepRun.step_id.in_(["b1", "b2"])
+                )
+            )
+        ).all()
+        history = (
+            await connection.execute(
+                select(HistoryEntry.sequence, HistoryEntry.event)
+                .where(HistoryEntry.execution_id == execution_id)
+                .order_by(HistoryEntry.sequence)
+            )
+        ).all()
+    tokens = {claim.step_id: claim.lease_token for claim in applied.queued}
+    assert {(row.step_id, row.status, row.worker, row.lease_token) for row in rows} == {
+        (step_id, "running", "w1", token) for step_id, token in tokens.items()
+    }
+    # The result, its eager claim and the queued claims: consecutive entries of the result's transaction.
+    recorded = [(entry.event["type"], entry.event.get("step_id")) for entry in history[-4:]]
+    assert recorded == [
+        ("step_succeeded", "root"),
+        ("step_started", "b0"),
+        ("step_started", "b1"),
+        ("step_started", "b2"),
+    ]
+    assert history[-4].sequence == applied.sequence
+    assert [entry.event.get("starts_by") is not None for entry in history[-3:]] == [False, True, True]
+    # Only the branches left to the broker have dispatch records.
+    assert await hub.count(DispatchRecord.__table__, execution_id=execution_id) == 2
+
+
+async def test_without_a_queue_nothing_is_claimed_beyond_the_free_slots(hub: Harness) -> None:
+    _, applied = await _queued_fan_out(hub, 3, queue=0)
+    assert len(applied.claims) == 1
+    assert applied.queued == []
+    assert len(applied.dispatches) == 2
+
+
+async def test_queued_leases_are_renewed_together_and_a_lost_one_is_told(hub: Harness) -> None:
+    execution_id, applied = await _queued_fan_out(hub, 3, queue=2)
+    first, second = applied.queued
+    hub.clock.advance(20)
+    renewed = await hub.store.renew_all([first, second, replace(second, lease_token=uuid4())])
+    assert renewed == [hub.clock.at + timedelta(seconds=30)] * 2 + [None]
+    hub.clock.advance(15)  # past the first lease, within the renewed one
+    assert (await hub.store.sweep()).expired_leases == 1  # b0, claimed to run now and never renewed
+    view = await hub.store.get(execution_id)
+    assert view.state.steps["b0"].status == "timed_out"
+    # Its execution failed meanwhile: the queued claims' leases are lost now.
+    assert await hub.store.renew_all([first, second]) == [None, None]
+
+
+async def test_a_queued_claim_handed_back_cannot_finish_and_its_dispatch_is_claimed_elsewhere(hub: Harness) -> None:
+    execution_id, applied = await _queued_fan_out(hub, 2, queue=1)
+    (queued,) = applied.queued
+    dispatch = await hub.store.hand_back(queued, "not started within 2 s", send=True)
+    assert dispatch is not None
+    assert (dispatch.step_id, dispatch.attempt) == ("b1", 1)
+    # The stale queued claim's result changes nothing and is recorded as stale.
+    late = await _succeed(hub, queued, {"late": True})
+    assert not late.accepted
+    assert await hub.count(StaleEvent.__table__, execution_id=execution_id) == 1
+    # The sender has it: the next sweep does not send it again before the redelivery interval.
+    assert (await hub.store.sweep()).dispatches == []
+    again = await hub.store.claim(dispatch, "w2")
+    assert again is not None
+    assert again.input == queued.input
+    assert (await _succeed(hub, again, {"ok": True})).accepted
+
+
+async def test_a_queued_claim_whose_lease_expired_cannot_finish(hub: Harness) -> None:
+    execution_id, applied = await _queued_fan_out(hub, 2, queue=1, **RETRY)
+    (queued,) = applied.queued
+    hub.clock.advance(31)  # its worker died: nobody renewed it
+    swept = await hub.store.sweep()
+    assert swept.expired_leases == 2  # the running branch and the queued one
+    assert not (await _succeed(hub, queued, {})).accepted
+    view = await hub.store.get(execution_id)
+    assert (view.state.steps["b1"].status, view.state.steps["b1"].attempt) == ("retry_wait", 1)

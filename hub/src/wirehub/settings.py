@@ -45,63 +45,114 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     plugins_allow: Annotated[
         tuple[str, ...],
-        msgspec.Meta(description="Plugin names that may load; when set, every other plugin is blocked."),
+        msgspec.Meta(description="Plugin names that may load. When set, every other plugin is blocked."),
     ] = ()
     plugins_deny: Annotated[
         tuple[str, ...],
-        msgspec.Meta(description="Plugin names that never load, not even imported. Wins over allow."),
+        msgspec.Meta(description="Plugin names that never load; they are not even imported. Wins over allow."),
     ] = ()
     egress_allow_hosts: Annotated[
         tuple[str, ...],
         msgspec.Meta(
-            description="Host names nodes may reach although they resolve to private, loopback or link-local addresses."
+            description="Host names nodes may reach even though they resolve to private, loopback or"
+            " link-local addresses.",
         ),
     ] = ()
     egress_allow_networks: Annotated[
         tuple[Network, ...],
-        msgspec.Meta(description="CIDR networks nodes may reach although they are forbidden by default."),
+        msgspec.Meta(
+            description=(
+                "CIDR networks nodes may reach even though they are forbidden by default, e.g. `10.20.0.0/16`. Each "
+                "is checked when read."
+            )
+        ),
     ] = ()
     egress_max_response_bytes: Annotated[
         int,
-        msgspec.Meta(ge=1, description="Largest response body a node may read, after decompression."),
+        msgspec.Meta(
+            ge=1,
+            description="Largest response body a node may read, counted after decompression. An integer of at least 1.",
+        ),
     ] = 10 * 1024 * 1024
     credentials_file: Annotated[
         Path | None,
-        msgspec.Meta(description="JSON file of named credentials for `wirehub run`."),
+        msgspec.Meta(
+            description=(
+                'JSON file of named credentials for `wirehub run`: `{"name": {"type": "core.bearer", "fields": '
+                '{"token": "..."}, "allowed_hosts": ["api.example.com"]}}` (`allowed_hosts` optional). The API and '
+                "the workers use the credentials stored in the database instead ([api.md](api.md#credentials))."
+            )
+        ),
     ] = None
 
     database_url: Annotated[
         str,
         msgspec.Meta(
             min_length=1,
-            description="The database: postgresql+asyncpg://USER@HOST/DB, or sqlite+aiosqlite:///FILE (embedded).",
+            description=(
+                "The database. `postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB` for the distributed hub; "
+                "`sqlite+aiosqlite:///FILE` for the embedded one (a relative path is relative to the working "
+                "directory; its folder is created). `postgresql://` and `sqlite://` choose these drivers by "
+                "themselves."
+            ),
         ),
     ] = DEFAULT_DATABASE_URL
     redis_url: Annotated[
         str | None,
         msgspec.Meta(
-            description="Redis for the distributed hub (redis://HOST:6379/0); unset: one process, in-process broker."
+            description=(
+                "Redis for the distributed hub, `redis://HOST:6379/0` (`rediss://` for TLS): workers take attempts "
+                "from a Redis stream. Unset, `wirehub run` runs everything in one process with an in-process broker; "
+                "`wirehub worker` needs it."
+            )
         ),
     ] = None
     worker_concurrency: Annotated[
         int,
-        msgspec.Meta(ge=1, le=10_000, description="Attempts one worker process runs at once."),
+        msgspec.Meta(
+            ge=1,
+            le=10_000,
+            description=(
+                "Attempts one `wirehub worker` process runs at once, those it claims with the results of others "
+                "included; it reads a message from Redis only when a slot is free. 1 to 10000."
+            ),
+        ),
     ] = 16
     lease_seconds: Annotated[
         float,
-        msgspec.Meta(gt=0, le=86_400, description="How long a worker's claim of an attempt lasts unless renewed."),
+        msgspec.Meta(
+            gt=0,
+            le=86_400,
+            description=(
+                "How long a worker's claim of an attempt lasts; the worker renews it every third of that. A worker "
+                "that dies loses its lease when it expires, and the attempt counts as timed out (its retry policy "
+                "decides)."
+            ),
+        ),
     ] = 30.0
     sweep_interval_seconds: Annotated[
         float,
-        msgspec.Meta(gt=0, le=3_600, description="How often a sweeper expires leases, fires timers and redispatches."),
+        msgspec.Meta(
+            gt=0,
+            le=3_600,
+            description=(
+                "How often each worker's sweeper expires dead leases, fires due timers and dispatches again what was "
+                "never claimed. The embedded hub's sweeper also wakes when a timer is due, so there it is only the "
+                "longest pause."
+            ),
+        ),
     ] = 1.0
     worker_processes: Annotated[
         int,
         msgspec.Meta(
             ge=1,
             le=256,
-            description="Worker processes `wirehub worker` runs under a supervisor that replaces any that exits or"
-            " stops sending heartbeats; 1 runs the worker in the command's own process.",
+            description=(
+                "Worker processes one `wirehub worker` runs (`--processes` overrides it). Above 1, the command "
+                "becomes a supervisor of that many worker processes, named `NAME-1` ... `NAME-N`: one that exits, or "
+                "whose event loop stops sending heartbeats, is killed and started again, and SIGTERM is passed on to "
+                "all of them. 1 runs the worker in the command's own process. 1 to 256."
+            ),
         ),
     ] = 1
     worker_heartbeat_timeout_seconds: Annotated[
@@ -109,19 +160,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         msgspec.Meta(
             gt=0,
             le=3_600,
-            description="How long a supervised worker process may go without a heartbeat from its event loop"
-            " before it is killed and replaced.",
+            description=(
+                "Under a supervisor, how long a worker process may go without a heartbeat from its event loop (it "
+                "beats every second, or every quarter of this) before it is killed and replaced: a node that blocks "
+                "the event loop (holds the interpreter lock in C code, deadlocks) stops the heartbeat. A new process "
+                "has 60 s to send its first."
+            ),
         ),
     ] = 15.0
     worker_sweep: Annotated[
         bool,
-        msgspec.Meta(description="Whether a worker process also runs a sweeper (any number may; one is enough)."),
+        msgspec.Meta(
+            description=(
+                "Whether a `wirehub worker` process also runs a sweeper. Any number of sweepers may run (they skip "
+                "each other's rows), and one is enough; `false` makes a process that only runs attempts."
+            )
+        ),
     ] = True
     tracing: Annotated[
         Literal["console", "otlp"] | None,
         msgspec.Meta(
-            description="OpenTelemetry tracing: `otlp` exports to the OTEL_EXPORTER_OTLP_* endpoint (install"
-            " opentelemetry-exporter-otlp), `console` prints spans; unset: off.",
+            description=(
+                "OpenTelemetry tracing. `otlp` exports spans to the endpoint of the standard `OTEL_EXPORTER_OTLP_*` "
+                "variables (install `opentelemetry-exporter-otlp` beside the hub); `console` prints them. See "
+                "[Tracing](operations.md#tracing)."
+            ),
         ),
     ] = None
     worker_metrics_port: Annotated[
@@ -129,95 +192,164 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         msgspec.Meta(
             ge=0,
             le=65_535,
-            description="Port a `wirehub worker` process serves its Prometheus metrics on (0: none); under a"
-            " supervisor, process N serves on this port + N - 1.",
+            description=(
+                "Port a `wirehub worker` process serves its Prometheus metrics on (`--metrics-port` overrides it); "
+                "`0` serves none. Under a supervisor (`--processes N`), process `NAME-k` serves on this port + k - 1."
+            ),
         ),
     ] = 0
     worker_metrics_address: Annotated[
-        str, msgspec.Meta(min_length=1, description="Address the worker's metrics port listens on.")
+        str,
+        msgspec.Meta(
+            min_length=1,
+            description="Address the worker's metrics port listens on; `0.0.0.0` in a container whose"
+            " port a scraper reaches.",
+        ),
     ] = "127.0.0.1"
     shutdown_grace_seconds: Annotated[
         float,
-        msgspec.Meta(ge=0, le=3_600, description="How long a stopping worker lets running attempts finish."),
+        msgspec.Meta(
+            ge=0,
+            le=3_600,
+            description=(
+                "On SIGTERM a worker stops taking work and lets its running attempts finish for this long; those "
+                "still running then are handed back (another worker runs them) and the process exits 0."
+            ),
+        ),
     ] = 20.0
+
+    log_format: Annotated[
+        Literal["auto", "json", "console"],
+        msgspec.Meta(
+            description="How log lines look: `json` (one JSON object a line, for log collectors), `console`"
+            " (readable lines with key=value context) or `auto` (console when stderr is a terminal, else JSON).",
+        ),
+    ] = "auto"
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error", "critical"] | None,
+        msgspec.Meta(
+            description="The lowest level logged; unset: warning. The command's -v (info) and -vv (debug) go lower.",
+        ),
+    ] = None
 
     secret_key: Annotated[
         str | None,
         msgspec.Meta(
-            description="Signs access tokens (HMAC-SHA256): 32 characters or more, the same on every API replica."
-            " Required when WIREHUB_REDIS_URL is set; the embedded hub generates one into .wirehub/secret.key.",
+            description=(
+                "Signs access tokens (HMAC-SHA256). 32 characters or more, the same on every API replica; `wirehub "
+                "serve` refuses to start in distributed mode (`WIREHUB_REDIS_URL` set) without one. Embedded, a "
+                "random key is generated once into `.wirehub/secret.key` (mode 600)."
+            ),
         ),
     ] = None
     credential_keys: Annotated[
         tuple[str, ...],
         msgspec.Meta(
-            description="Keys that encrypt stored credentials (AES-256-GCM), comma-separated `id:base64key` entries"
-            " (32-byte keys): the first encrypts, all decrypt. Required when WIREHUB_REDIS_URL is set; the"
-            " embedded hub generates one into .wirehub/credential.key.",
+            description=(
+                "The keys that encrypt stored credentials (AES-256-GCM): comma-separated `id:base64key` entries, each"
+                " key 32 bytes (`wirehub credentials new-key ID` prints one), ids of 1 to 32 letters, digits, `.`, "
+                "`_` or `-`. The first encrypts, all decrypt; see [rotation](api.md#encryption-at-rest). The API and "
+                "every worker need the same keys: with `WIREHUB_REDIS_URL` set, `wirehub serve` and `wirehub worker` "
+                "refuse to start without them. Embedded, a key is generated once into `.wirehub/credential.key` (mode"
+                " 600). A malformed entry is named by its position or id, never by its key."
+            ),
         ),
     ] = ()
     previous_secret_keys: Annotated[
         tuple[str, ...],
         msgspec.Meta(
-            description="Former WIREHUB_SECRET_KEY values (comma-separated): tokens they signed stay valid until they"
-            " expire; nothing is signed with them. Drop one once its tokens have expired.",
+            description=(
+                "Former `WIREHUB_SECRET_KEY` values, comma-separated, each 32 characters or more: tokens they signed "
+                "stay valid until they expire (each token names its key by a `kid` fingerprint); nothing is signed "
+                "with them. Drop one once `WIREHUB_ACCESS_TOKEN_SECONDS` have passed since the rotation. See "
+                "[rotating the signing key](api.md#rotating-the-signing-key)."
+            ),
         ),
     ] = ()
     token_issuer: Annotated[
-        str, msgspec.Meta(min_length=1, description="The `iss` of access tokens, verified on every request.")
+        str,
+        msgspec.Meta(min_length=1, description="The `iss` claim of access tokens; a token with another is refused."),
     ] = "wirehub"  # noqa: S105 - a name, not a secret
     token_audience: Annotated[
-        str, msgspec.Meta(min_length=1, description="The `aud` of access tokens, verified on every request.")
+        str,
+        msgspec.Meta(min_length=1, description="The `aud` claim of access tokens; a token with another is refused."),
     ] = "wirehub-api"  # noqa: S105 - a name, not a secret
     access_token_seconds: Annotated[
-        int, msgspec.Meta(ge=30, le=86_400, description="How long an access token is valid.")
+        int, msgspec.Meta(ge=30, le=86_400, description="How long an access token is valid. 30 to 86400.")
     ] = 900
     refresh_token_seconds: Annotated[
         int,
         msgspec.Meta(
-            ge=60, le=90 * 86_400, description="How long a refresh token is valid; each use replaces it with a new one."
+            ge=60,
+            le=90 * 86_400,
+            description=(
+                "How long a refresh token is valid. Each use replaces it with a new one; reusing a used one revokes "
+                "the whole login. 60 to 7776000."
+            ),
         ),
     ] = 14 * 86_400
     admin_username: Annotated[
         str | None,
-        msgspec.Meta(description="With WIREHUB_ADMIN_PASSWORD: the first admin, created at startup if no user exists."),
+        msgspec.Meta(
+            description=(
+                "With `WIREHUB_ADMIN_PASSWORD`, the first admin: created at startup while the hub has no user, "
+                "ignored afterwards. `wirehub users create-admin` is the other way. There is no default password."
+            )
+        ),
     ] = None
     admin_password: Annotated[
         str | None,
-        msgspec.Meta(description="The first admin's password (12 characters or more); used only while no user exists."),
+        msgspec.Meta(description="The first admin's password, 12 characters or more."),
     ] = None
     api_max_body_bytes: Annotated[
-        int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024, description="Largest request body the API reads.")
+        int,
+        msgspec.Meta(
+            ge=1024, le=64 * 1024 * 1024, description="Largest request body the API reads; a larger one is a 413."
+        ),
     ] = 1024 * 1024
     cors_allow_origins: Annotated[
         tuple[str, ...],
-        msgspec.Meta(description="Origins browsers may call the API from (CORS) and open the WebSocket from."),
+        msgspec.Meta(
+            description="Origins a browser may call the API from, and open the WebSocket from (its"
+            " `Origin` is checked).",
+        ),
     ] = ()
     allowed_hosts: Annotated[
         tuple[str, ...],
-        msgspec.Meta(description="Host headers the API answers (`*.example.com` allowed); unset: any host."),
+        msgspec.Meta(
+            description="`Host` headers the API answers, e.g. `hub.example.com,*.internal`; any other is a 400."
+        ),
     ] = ()
     rate_limit_window_seconds: Annotated[
-        int, msgspec.Meta(ge=1, le=3_600, description="The window the API's rate limits count requests in.")
+        int, msgspec.Meta(ge=1, le=3_600, description="The fixed window the API's rate limits count in. 1 to 3600.")
     ] = 60
     rate_limit_user: Annotated[
         int,
         msgspec.Meta(
             ge=0,
-            description="HTTP requests and WebSocket messages one user may send per window, all API replicas"
-            " together; 0: no limit.",
+            description=(
+                "HTTP requests plus WebSocket messages one user may send per window, counted across every API replica"
+                " (atomically, in Redis); past it a 429 with `Retry-After`. 0: no limit. See "
+                "[api.md](api.md#rate-limits)."
+            ),
         ),
     ] = 1_200
     rate_limit_anonymous: Annotated[
         int,
         msgspec.Meta(
-            ge=0, description="Requests per window to unauthenticated routes from one client address; 0: no limit."
+            ge=0,
+            description=(
+                "Requests per window to unauthenticated routes (health, docs, the WebSocket handshake) from one "
+                "client address. 0: no limit."
+            ),
         ),
     ] = 300
     rate_limit_login: Annotated[
         int,
         msgspec.Meta(
-            ge=0, description="Logins (POST /api/v1/auth/token) per window from one client address; 0: no limit."
+            ge=0,
+            description="Logins (`POST /api/v1/auth/token`) per window from one client address, right or"
+            " wrong. 0: no limit.",
         ),
     ] = 10
     cache_latest_seconds: Annotated[
@@ -225,12 +357,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         msgspec.Meta(
             gt=0,
             le=86_400,
-            description="How long a workflow's latest-version pointer stays cached (an update replaces it at once).",
+            description=(
+                "How long a workflow's latest-version pointer stays in the shared cache. Saving a version replaces it"
+                " at once on every replica; this bounds how long it could lag if Redis failed at that instant."
+            ),
         ),
     ] = 300.0
     cache_definition_seconds: Annotated[
         float,
-        msgspec.Meta(gt=0, le=604_800, description="How long a saved workflow version stays in the shared cache."),
+        msgspec.Meta(
+            gt=0,
+            le=604_800,
+            description=(
+                "How long a saved version (its pinned definition) stays in the shared cache; versions never change, "
+                "so this only bounds memory."
+            ),
+        ),
     ] = 3_600.0
 
     @classmethod
@@ -249,7 +391,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         for field in msgspec.structs.fields(cls):
             value = env.get(variable_name(field.name), "")
             if value.strip():
-                raw[field.name] = _split(value) if _is_list(field.type) else value.strip()
+                raw[field.name] = _split(value) if _is_list(field.type) else _text(value, field.type)
         try:
             return msgspec.convert(raw, cls, strict=False, dec_hook=_decode)
         except msgspec.ValidationError as exc:
@@ -311,6 +453,18 @@ def _bare(annotation: Any) -> Any:
 
 def _is_list(annotation: Any) -> bool:
     return typing.get_origin(_bare(annotation)) is tuple
+
+
+def _text(value: str, annotation: Any) -> str:
+    """A scalar setting's text; a choice among names (``Literal``) is matched without regard to case."""
+    value = value.strip()
+    return value.lower() if _is_choice(_bare(annotation)) else value
+
+
+def _is_choice(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is Literal:
+        return True
+    return any(typing.get_origin(arg) is Literal for arg in typing.get_args(annotation))
 
 
 def _split(value: str) -> list[str]:

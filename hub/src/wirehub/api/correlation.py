@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bound_contextvars
 
 HEADER = "x-request-id"
 RESPONSE_HEADER = b"x-correlation-id"
@@ -47,4 +48,6 @@ class CorrelationMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        # Every line logged while the request or WebSocket is handled carries its correlation id.
+        with bound_contextvars(correlation_id=value):
+            await self.app(scope, receive, send_with_id)

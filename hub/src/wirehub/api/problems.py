@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
+from advanced_alchemy.exceptions import IntegrityError as AlchemyIntegrityError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
 from wirehub.api.correlation import correlation_id
 from wirehub.engine import Problem
@@ -275,6 +277,15 @@ def _handle_concurrent(request: Request[Any, Any, Any], exc: ConcurrentTransitio
     return problem_response(request, 409, "concurrent-change", "the execution changed meanwhile; try again")
 
 
+def _handle_integrity(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    # A unique key taken by a concurrent request between a handler's check and its write: the
+    # database refused the write and rolled it back. The statement and its values stay in the log.
+    logger.info("integrity error on %s %s: %s", request.method, request.scope.get("path"), exc)
+    return problem_response(
+        request, 409, "conflict", "the change conflicts with another made meanwhile (a name taken?); try again"
+    )
+
+
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.exception(
         "unhandled error on %s %s (correlation id %s)",
@@ -297,6 +308,8 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         ExecutionNotFoundError: _handle_not_found,
         IdempotencyConflictError: _handle_idempotency,
         ConcurrentTransitionError: _handle_concurrent,
+        IntegrityError: _handle_integrity,
+        AlchemyIntegrityError: _handle_integrity,
         HTTPException: _handle_http,
         Exception: _handle_unexpected,
     }

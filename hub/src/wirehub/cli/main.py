@@ -77,15 +77,20 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
-@click.option("-v", "--verbose", count=True, help="Log at INFO (DEBUG with -vv). URLs and credentials are redacted.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log at INFO (DEBUG with -vv); see WIREHUB_LOG_LEVEL and WIREHUB_LOG_FORMAT. URLs and secrets are redacted.",
+)
 @click.version_option(package_name="wirehub")
 def cli(verbose: int) -> None:
     """Workflow automation and integration hub."""
     from wirehub.cli.errors import load_settings
     from wirehub.cli.logs import configure
 
-    configure(verbose)
-    load_settings()  # a malformed WIREHUB_* setting stops every command with one clear line
+    settings = load_settings()  # a malformed WIREHUB_* setting stops every command with one clear line
+    configure(verbose, level=settings.log_level, log_format=settings.log_format)
 
 
 def main() -> None:

@@ -39,4 +39,5 @@ def serve_command(host: str, port: int) -> None:
     click.echo(
         f"wirehub: serving the API on http://{host}:{port} (docs: http://{host}:{port}/schema/swagger)", err=True
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+    # log_config=None: uvicorn's lines (access lines included, at INFO) go through the hub's logging.
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level=None, proxy_headers=False, server_header=False)

@@ -8,8 +8,10 @@ without touching its users:
   with a JSON pointer; a valid definition comes back as a ``Plan``.
 - ``pin_versions`` / ``node_facts`` / ``compile_pinned``: what a saved version
   records, and its plan compiled from that record alone (no node type needed).
-  ``read_input`` decodes an input written as JSON text within the input's limits.
-- ``prepare`` / ``start`` / ``apply``: ``(plan, state, event) -> (state, commands)``.
+  ``read_input`` decodes an input written as JSON text within the input's limits;
+  ``parse_document`` reads a definition's JSON within the definition's limits.
+- ``prepare`` / ``start`` / ``apply``: ``(plan, state, event) -> (state, commands)``;
+  ``prepare_retry`` (what ``RetryRequested`` applies) runs a failed execution again.
 - The state (``ExecutionState``, ``StepRun``), the events that change it,
   the commands it emits, ``HistoryEntry`` and ``IllegalTransitionError``:
   frozen msgspec Structs, the persistence schema (events and commands are
@@ -24,6 +26,7 @@ from wirehub.engine.execution.events import (
     CancelRequested,
     Event,
     ExecutionStarted,
+    RetryRequested,
     StepFailed,
     StepReleased,
     StepStarted,
@@ -35,6 +38,7 @@ from wirehub.engine.execution.events import (
 )
 from wirehub.engine.execution.history import HistoryEntry
 from wirehub.engine.execution.machine import apply, prepare, start
+from wirehub.engine.execution.rerun import RETRYABLE, kept_steps, prepare_retry
 from wirehub.engine.execution.state import (
     ErrorInfo,
     ExecutionState,
@@ -45,6 +49,7 @@ from wirehub.engine.execution.state import (
 )
 from wirehub.engine.execution.timers import Timer, due_timers, live_timers
 from wirehub.engine.expressions.evaluate import evaluate
+from wirehub.engine.language.jsonsource import parse_document
 from wirehub.engine.language.pinning import pin_versions
 from wirehub.engine.language.problems import Problem
 from wirehub.engine.plan import NodeFacts, Plan, StepPlan, compile_pinned, node_facts
@@ -61,6 +66,7 @@ __all__ = [
     "ValidationReport",
     "compile_pinned",
     "node_facts",
+    "parse_document",
     "pin_versions",
     "read_input",
     "validate_definition",
@@ -69,6 +75,9 @@ __all__ = [
     "apply",
     "prepare",
     "start",
+    "prepare_retry",
+    "kept_steps",
+    "RETRYABLE",
     "ExecutionState",
     "ExecutionStatus",
     "StepRun",
@@ -93,6 +102,7 @@ __all__ = [
     "StepSuspended",
     "TimerFired",
     "CancelRequested",
+    "RetryRequested",
     # Commands
     "Command",
     "BaseCommand",

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from structlog.contextvars import bound_contextvars
 
 from wirehub.engine import (
     ErrorInfo,
@@ -249,7 +250,9 @@ async def run_attempt(env: StepEnvironment, step: StepPlan, attempt: Attempt) ->
     """
     began = time.perf_counter()
     hidden: set[str] = set()
-    with attempt_span(attempt.execution_id, step.id, attempt.number, step.type) as span:
+    # Every line logged while the attempt runs (its node thread's included) names the attempt.
+    ids = bound_contextvars(execution_id=attempt.execution_id, step_id=step.id, attempt=attempt.number)
+    with ids, attempt_span(attempt.execution_id, step.id, attempt.number, step.type) as span:
         outcome = redact_outcome(await _run_attempt(env, step, attempt, hidden), frozenset(hidden))
         name = _outcome_name(outcome)
         span.set_attribute("wirehub.outcome", name)

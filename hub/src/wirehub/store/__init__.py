@@ -9,10 +9,11 @@ Nothing here runs at import time. The rest of the hub imports from here:
   Alembic migrations of ``migrations/``.
 - ``WorkflowVersionService`` and ``PlanCache``: immutable, pinned versions and
   their compiled plans by (workflow, version).
-- ``ExecutionStore``: executions as transactions (start, apply, cancel), fenced
+- ``ExecutionStore``: executions as transactions (start, apply, cancel, retry), fenced
   claims of attempts (claim, renew, finish, hand_back) and the sweeper's
   transactions (sweep); ``Dispatch``, ``Claim``, ``Applied``, ``SweepResult``
-  and ``ExecutionView`` are what it hands out.
+  and ``ExecutionView`` are what it hands out; ``execution_page`` and ``history_page``
+  read a workspace's executions and an execution's history a page at a time.
 - ``ExecutionEvent``, ``EventPublisher`` and ``recorded_events``: what each
   committed transition publishes (``wirehub.store.events``) and the same
   events read back from the history.
@@ -49,10 +50,19 @@ from wirehub.store.errors import (
     IdempotencyConflictError,
     InvalidDefinitionError,
     InvalidInputError,
+    NotRetryableError,
     StoreError,
     WorkflowNotFoundError,
 )
 from wirehub.store.events import EventPublisher, ExecutionEvent, recorded_events
+from wirehub.store.execution_pages import (
+    ExecutionFilter,
+    ExecutionRow,
+    HistoryRow,
+    execution_page,
+    execution_workspace,
+    history_page,
+)
 from wirehub.store.executions import ExecutionStore
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
@@ -88,6 +98,7 @@ from wirehub.store.refresh_tokens import (
     revoke_user_tokens,
     use_refresh_token,
 )
+from wirehub.store.transition import QUEUED_START_SECONDS
 from wirehub.store.versions import WorkflowVersionService, content_hash
 
 __all__ = [
@@ -112,12 +123,19 @@ __all__ = [
     "content_hash",
     # Executions
     "ExecutionStore",
+    "QUEUED_START_SECONDS",
     "Dispatch",
     "Claim",
     "Applied",
     "SweepResult",
     "ExecutionView",
     "StepRunView",
+    "ExecutionFilter",
+    "ExecutionRow",
+    "HistoryRow",
+    "execution_page",
+    "execution_workspace",
+    "history_page",
     # Events
     "ExecutionEvent",
     "EventPublisher",
@@ -181,4 +199,5 @@ __all__ = [
     "InvalidInputError",
     "IdempotencyConflictError",
     "ConcurrentTransitionError",
+    "NotRetryableError",
 ]

@@ -47,6 +47,17 @@ _LATE = "the result's lease token is not the attempt's current one (late or dupl
 _SELECT_ATTEMPTS = select(*ATTEMPT_COLUMNS).where(
     STEP_RUNS.c.execution_id == bindparam("b_execution"), STEP_RUNS.c.step_id.in_(bindparam("b_steps", expanding=True))
 )
+_RENEW_ALL = (
+    update(STEP_RUNS)
+    .where(
+        STEP_RUNS.c.lease_token.in_(bindparam("b_tokens", expanding=True)),
+        STEP_RUNS.c.status == bindparam("b_running"),
+        STEP_RUNS.c.lease_expires_at > bindparam("b_now"),
+    )
+    .values(lease_expires_at=bindparam("b_expires"))
+    .returning(STEP_RUNS.c.lease_token)
+)
+"""Renews the leases a list of tokens holds (a token is an attempt's own): the tokens renewed."""
 _SELECT_LEASES = select(STEP_RUNS.c.step_id, STEP_RUNS.c.attempt, STEP_RUNS.c.lease_token).where(
     STEP_RUNS.c.execution_id == bindparam("b_execution"), STEP_RUNS.c.step_id.in_(bindparam("b_steps", expanding=True))
 )
@@ -200,14 +211,36 @@ class Claims(StoreCore):
             )
             return expires if getattr(result, "rowcount", 0) == 1 else None
 
-    async def finish(self, claim: Claim, outcome: Outcome, *, worker: str | None = None, eager: int = 0) -> Applied:
+    async def renew_all(self, claims: Sequence[Claim]) -> list[datetime | None]:
+        """Extends the leases of several claims by ``lease_seconds`` from now, in one statement.
+
+        What ``renew`` does for each (a worker's queued claims, renewed
+        together while they wait for a slot). One new expiry per claim, in
+        order; ``None`` for a lease that is lost.
+        """
+        if not claims:
+            return []
+        async with self.sessions() as session, session.begin():
+            now = self.now()
+            expires = now + timedelta(seconds=self.lease_seconds)
+            tokens = [claim.lease_token for claim in claims]
+            parameters = {"b_tokens": tokens, "b_running": str(StepStatus.RUNNING), "b_now": now, "b_expires": expires}
+            renewed = {row.lease_token for row in await sql(session, _RENEW_ALL, parameters)}
+            return [expires if claim.lease_token in renewed else None for claim in claims]
+
+    async def finish(
+        self, claim: Claim, outcome: Outcome, *, worker: str | None = None, eager: int = 0, queue: int = 0
+    ) -> Applied:
         """Records the result of a claimed attempt, fenced by its lease token.
 
         With ``worker`` and ``eager`` > 0, up to ``eager`` of the attempts the
         result makes ready are claimed for ``worker`` in the same transaction
         and returned in ``Applied.claims`` (the others in ``dispatches``): the
         worker that just finished a step runs the next one without a broker
-        round trip and a claim transaction of its own.
+        round trip and a claim transaction of its own. With ``queue`` > 0, up
+        to that many more are claimed for the worker's queue (``Applied.queued``,
+        see ``transition``): it starts each as a slot frees up, within
+        ``QUEUED_START_SECONDS``, or hands it back.
 
         The store stamps ``at`` with its own clock. A result whose token is
         not the attempt's current one (its lease lapsed and the sweeper timed
@@ -232,11 +265,16 @@ class Claims(StoreCore):
                     session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), _LATE
                 )
                 return Applied(False, loaded.status, [], None)
-            outcome_ = await self.transition(session, loaded, event, eager=eager, worker=worker)
+            outcome_ = await self.transition(session, loaded, event, eager=eager, queue=queue, worker=worker)
             return outcome_.applied
 
     async def finish_all(
-        self, results: Sequence[tuple[Claim, Outcome]], *, worker: str | None = None, eager: int = 0
+        self,
+        results: Sequence[tuple[Claim, Outcome]],
+        *,
+        worker: str | None = None,
+        eager: int = 0,
+        queue: int = 0,
     ) -> list[Applied]:
         """Records the results of several claimed attempts of one execution in one transaction.
 
@@ -244,8 +282,8 @@ class Claims(StoreCore):
         a stale one recorded and skipped), with one lock, one write of the
         execution and one commit: the branches of a fan-out that end together
         on one worker cost one transaction. What the results make ready is
-        dispatched or eagerly claimed once, in the first accepted result's
-        ``Applied``. One ``Applied`` per result, in order.
+        dispatched, eagerly claimed or queued once, in the first accepted
+        result's ``Applied``. One ``Applied`` per result, in order.
 
         Raises:
             TypeError: An outcome is not a step result.
@@ -258,7 +296,7 @@ class Claims(StoreCore):
             _check(claim, outcome)
         if len(results) == 1:
             claim, outcome = results[0]
-            return [await self.finish(claim, outcome, worker=worker, eager=eager)]
+            return [await self.finish(claim, outcome, worker=worker, eager=eager, queue=queue)]
         execution_id = results[0][0].execution_id
         if any(claim.execution_id != execution_id for claim, _ in results):
             raise ValueError("finish_all records results of one execution")
@@ -280,10 +318,10 @@ class Claims(StoreCore):
                     continue
                 applied.append(None)
                 events.append(event)
-            outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, worker=worker))
+            outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, queue=queue, worker=worker))
             return [next(outcomes).applied if item is None else item for item in applied]
 
-    async def hand_back(self, claim: Claim, reason: str) -> None:
+    async def hand_back(self, claim: Claim, reason: str, *, send: bool = False) -> Dispatch | None:
         """Releases a claim without a result: the attempt is dispatched again, to any worker.
 
         In one transaction, fenced by the claim's lease token: ``StepReleased``
@@ -294,22 +332,31 @@ class Claims(StoreCore):
         attempt that keeps coming back because no worker can run it fails
         with ``timeout.queue`` when the sweeper fires its ``schedule_timeout``
         timer. A claim that is no longer current does nothing.
+
+        With ``send`` the caller sends the new dispatch itself, after commit
+        (it is returned; the sweeper redelivers it only if it is still
+        unclaimed ``redelivery_seconds`` later), as for any transition's
+        dispatch: a worker handing back queued claims it has no slot for.
+
+        Returns:
+            The new dispatch with ``send``, else ``None``.
         """
         key = (claim.step_id, claim.attempt)
         async with self.sessions() as session, session.begin():
             loaded = await self.lock(session, claim.execution_id, outputs=False, attempt=key)
             if loaded is None:
-                return
+                return None
             row = loaded.attempt_row
             if row is None or row.lease_token != claim.lease_token:
-                return
+                return None
             now = self.now()
             event = StepReleased(claim.step_id, claim.attempt, now, reason[:1000])
             outcome = await self.transition(session, loaded, event, attempt_values={key: {"worker": None}})
             if outcome.state is None:
-                return  # refused: the transition recorded why
+                return None  # refused: the transition recorded why
             dispatch = Dispatch(uuid7(), claim.execution_id, claim.step_id, claim.attempt)
-            await _add_dispatch(session, dispatch, row.id, now - timedelta(seconds=self.redelivery_seconds))
+            created = now if send else now - timedelta(seconds=self.redelivery_seconds)
+            await _add_dispatch(session, dispatch, row.id, created)
             _log.info(
                 "attempt %s of step %r of execution %s handed back: %s",
                 claim.attempt,
@@ -317,10 +364,11 @@ class Claims(StoreCore):
                 claim.execution_id,
                 reason,
             )
+            return dispatch if send else None
 
 
 async def _add_dispatch(session: AsyncSession, dispatch: Dispatch, step_run_id: UUID, created_at: datetime) -> None:
-    # Backdated by the redelivery interval, so the next sweep sends it rather than one interval later.
+    # Backdated by the redelivery interval when nobody sends it now, so the next sweep sends it.
     await sql(
         session,
         insert(OUTBOX).values(

@@ -69,3 +69,12 @@ class IdempotencyConflictError(StoreError):
 
 class ConcurrentTransitionError(StoreError):
     """Another transaction changed the execution first (its ``lock_version`` moved on); nothing was written."""
+
+
+class NotRetryableError(StoreError):
+    """The execution is not failed, timed out or cancelled, so it cannot be retried."""
+
+    def __init__(self, execution_id: UUID, status: str) -> None:
+        self.execution_id = execution_id
+        self.status = status
+        super().__init__(f"execution {execution_id} is {status}: only a failed, timed-out or cancelled one is retried")

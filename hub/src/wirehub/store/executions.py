@@ -14,9 +14,22 @@ from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
 from wirehub import engine
-from wirehub.engine import CancelRequested, Event, ExecutionStarted, ExecutionStatus, validate_input
+from wirehub.engine import (
+    RETRYABLE,
+    CancelRequested,
+    Event,
+    ExecutionStarted,
+    ExecutionStatus,
+    RetryRequested,
+    validate_input,
+)
 from wirehub.store.claims import Claims
-from wirehub.store.errors import ExecutionNotFoundError, IdempotencyConflictError, InvalidInputError
+from wirehub.store.errors import (
+    ExecutionNotFoundError,
+    IdempotencyConflictError,
+    InvalidInputError,
+    NotRetryableError,
+)
 from wirehub.store.models import Workflow
 from wirehub.store.plans import VersionRef, elapsed
 from wirehub.store.records import Applied, ExecutionView, StepRunView
@@ -192,6 +205,27 @@ class ExecutionStore(Claims, Sweeper):
             if loaded is None:
                 raise ExecutionNotFoundError(execution_id)
             outcome = await self.transition(session, loaded, CancelRequested(self.now(), reason[:2000]))
+            return outcome.applied
+
+    async def retry(self, execution_id: UUID) -> Applied:
+        """Runs a failed, timed-out or cancelled execution again from the steps that did not succeed.
+
+        One transaction applies ``RetryRequested`` (``wirehub.engine.prepare_retry``): the
+        outputs of the steps that succeeded are kept, the others get new attempts, the
+        execution is ``running`` again with a new history entry. The caller sends the
+        returned dispatches after commit, as after ``start``.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+            NotRetryableError: It is not failed, timed out or cancelled (nothing is written).
+        """
+        async with self.sessions() as session, session.begin():
+            loaded = await self.lock(session, execution_id)
+            if loaded is None:
+                raise ExecutionNotFoundError(execution_id)
+            if ExecutionStatus(loaded.status) not in RETRYABLE:
+                raise NotRetryableError(execution_id, loaded.status)
+            outcome = await self.transition(session, loaded, RetryRequested(self.now()))
             return outcome.applied
 
     async def get(self, execution_id: UUID) -> ExecutionView:

@@ -41,6 +41,8 @@ class Claim(msgspec.Struct, frozen=True):
         deadline: When the attempt runs out of time (the step's ``timeout_seconds``
             from its first claim), or ``None``.
         step: The step's plan, from the execution's pinned version: what the worker runs.
+        starts_by: For a queued claim (``Applied.queued``), when the worker must have started
+            the attempt or handed it back; its run deadline counts from here. ``None``: run now.
     """
 
     execution_id: UUID
@@ -52,6 +54,7 @@ class Claim(msgspec.Struct, frozen=True):
     claimed_at: datetime
     deadline: datetime | None = None
     step: StepPlan | None = None
+    starts_by: datetime | None = None
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -65,6 +68,9 @@ class Applied(msgspec.Struct, frozen=True):
         claims: Attempts this transition made ready and claimed at once for the
             worker that asked (``finish(..., eager=n)``), in the same transaction:
             that worker runs them, with their leases, and no dispatch is sent for them.
+        queued: Attempts claimed for that worker's queue beyond its free slots
+            (``finish(..., queue=n)``): fenced claims like ``claims``, which the worker
+            starts as its slots free up, by their ``starts_by``, or hands back.
     """
 
     accepted: bool
@@ -72,6 +78,7 @@ class Applied(msgspec.Struct, frozen=True):
     dispatches: list[Dispatch]
     sequence: int | None
     claims: list[Claim] = msgspec.field(default_factory=list)
+    queued: list[Claim] = msgspec.field(default_factory=list)
 
 
 class SweepResult(msgspec.Struct, frozen=True):

@@ -118,6 +118,8 @@ _SELECT_OUTPUTS = {
 }
 
 _CONNECTION = "wirehub_connection"
+QUEUED_START_SECONDS = 2.0
+"""How long a queued claim may wait in its worker's queue: the worker starts it by then or hands it back."""
 RUN_STEP = "run_step"
 """The outbox ``kind`` of a dispatch record that hands out one attempt."""
 _ROW_CLOSED = frozenset(
@@ -312,6 +314,7 @@ class StoreCore:
         *,
         attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
         eager: int = 0,
+        queue: int = 0,
         worker: str | None = None,
     ) -> Outcome:
         """Applies ``event`` (already stamped with the store's clock) and writes what changed.
@@ -326,13 +329,17 @@ class StoreCore:
         than written to the outbox: ``Applied.claims`` hands them to the
         caller, which runs them at once. The database stays the record: an
         eager claim is an ordinary fenced claim, which expires with its lease.
+        With ``queue`` > 0, up to that many more are claimed the same way as
+        queued claims (``Applied.queued``): their ``StepStarted`` carries
+        ``starts_by`` (``QUEUED_START_SECONDS`` from now), by when the worker
+        starts each as a slot frees up or hands it back.
 
         Raises:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
                 since it was read (only possible without the row lock).
         """
         outcomes = await self.transition_all(
-            session, loaded, [event], attempt_values=attempt_values, eager=eager, worker=worker
+            session, loaded, [event], attempt_values=attempt_values, eager=eager, queue=queue, worker=worker
         )
         return outcomes[0]
 
@@ -344,6 +351,7 @@ class StoreCore:
         *,
         attempt_values: dict[tuple[str, int], dict[str, Any]] | None = None,
         eager: int = 0,
+        queue: int = 0,
         worker: str | None = None,
     ) -> list[Outcome]:
         """Applies several events in order, as ``transition`` does one, and writes what changed once.
@@ -380,10 +388,13 @@ class StoreCore:
                 if new.steps[step_id].attempt == attempt and new.steps[step_id].status is StepStatus.SCHEDULED
             }
         claims: list[Claim] = []
+        queued: list[Claim] = []
         unclaimed = inputs
         if eager > 0 and inputs and worker is not None:
-            new, claims, attempt_values = self._claim_eagerly(loaded, new, inputs, eager, worker, now, events)
-            taken = {(claim.step_id, claim.attempt) for claim in claims}
+            new, claims, queued, attempt_values = self._claim_eagerly(
+                loaded, new, inputs, (eager, max(0, queue)), worker, now, events
+            )
+            taken = {(claim.step_id, claim.attempt) for claim in (*claims, *queued)}
             unclaimed = {key: value for key, value in inputs.items() if key not in taken}
         # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
         await self._write_timers(session, loaded.execution_id, old, new)
@@ -433,6 +444,7 @@ class StoreCore:
                     dispatches if index == first else [],
                     sequence + index,
                     claims if index == first else [],
+                    queued if index == first else [],
                 ),
                 new,
             )
@@ -444,17 +456,25 @@ class StoreCore:
         loaded: Loaded,
         state: ExecutionState,
         inputs: dict[tuple[str, int], Any],
-        eager: int,
+        counts: tuple[int, int],
         worker: str,
         now: datetime,
         events: list[Event],
-    ) -> tuple[ExecutionState, list[Claim], dict[tuple[str, int], dict[str, Any]]]:
-        """Starts up to ``eager`` of the attempts just made ready, for ``worker``: the state, claims and leases."""
+    ) -> tuple[ExecutionState, list[Claim], list[Claim], dict[tuple[str, int], dict[str, Any]]]:
+        """Starts attempts just made ready, for ``worker``: the state, the claims, the queued claims, the leases.
+
+        ``counts`` is ``(eager, queue)``: up to ``eager`` attempts are claimed
+        to run now, up to ``queue`` more as queued claims (``starts_by`` set).
+        """
+        eager, queue = counts
         claims: list[Claim] = []
+        queued: list[Claim] = []
         leases: dict[tuple[str, int], dict[str, Any]] = {}
         expires = now + timedelta(seconds=self.lease_seconds)
-        for step_id, attempt in list(inputs)[:eager]:
-            started = StepStarted(step_id, attempt, now)
+        starts_by = now + timedelta(seconds=QUEUED_START_SECONDS)
+        for index, (step_id, attempt) in enumerate(list(inputs)[: eager + queue]):
+            waits = index >= eager
+            started = StepStarted(step_id, attempt, now, starts_by if waits else None)
             try:
                 state, _ = engine.apply(loaded.plan, state, started)
             except IllegalTransitionError:  # cannot happen to an attempt just scheduled; dispatch it then
@@ -463,7 +483,7 @@ class StoreCore:
             events.append(started)
             leases[(step_id, attempt)] = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
             deadline = state.steps[step_id].run_deadline
-            claims.append(
+            (queued if waits else claims).append(
                 Claim(
                     loaded.execution_id,
                     step_id,
@@ -474,9 +494,10 @@ class StoreCore:
                     now,
                     deadline,
                     loaded.plan.steps[step_id],
+                    starts_by if waits else None,
                 )
             )
-        return state, claims, leases
+        return state, claims, queued, leases
 
     async def record_stale(
         self, session: AsyncSession, execution_id: UUID, event_type: str, event: Any, reason: str
@@ -516,6 +537,8 @@ class StoreCore:
                 left_scheduled.append((step_id, before.attempt))
             if run.attempt == 0:
                 continue  # a step that never got an attempt (skipped) has no row
+            if run.attempt == before.attempt and before.status.terminal:
+                continue  # the row of an attempt that ended stays as it ended (a retried execution's steps)
             if run.attempt != before.attempt:
                 row_id = uuid7()
                 row_ids[(step_id, run.attempt)] = row_id

@@ -178,6 +178,14 @@ class WorkflowVersionService:
         await shared.keep_version(record)
         return record
 
+    def pinned(self, definition: DefinitionSource) -> dict[str, Any]:
+        """``definition`` validated and pinned as saving would store it; nothing is stored.
+
+        Raises:
+            InvalidDefinitionError: The definition has problems.
+        """
+        return self._pin(definition)[0]
+
     def _pin(self, definition: DefinitionSource) -> tuple[dict[str, Any], str, dict[str, Any]]:
         report = validate_definition(definition, self.catalog)
         if report.problems or report.plan is None:

@@ -14,6 +14,7 @@ from wirehub.events import ExecutionChannels
 from wirehub.runtime import StepEnvironment
 from wirehub.settings import Settings
 from wirehub.worker.broker import STREAM, broker_for
+from wirehub.worker.claim_queue import ClaimQueue
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.slots import Slots
 from wirehub.worker.steps import StepRunner
@@ -79,6 +80,10 @@ class Worker:
         # A result claims as many of the attempts it makes ready as this worker has free slots;
         # the consumer takes its messages' slots from the same count.
         self.slots = Slots(settings.worker_concurrency)
+        self.distributed = settings.redis_url is not None
+        # Distributed, it also claims ready attempts beyond its free slots for its queue (a fan-out's
+        # branches), up to as many as it has slots; embedded, the in-process broker hands them out.
+        queue = ClaimQueue(settings.worker_concurrency if self.distributed else 0)
         self.runner = StepRunner(
             store,
             env,
@@ -87,11 +92,11 @@ class Worker:
             lease_seconds=settings.lease_seconds,
             eager=settings.worker_concurrency,
             slots=self.slots,
+            queue=queue,
         )
         register(self.broker, self.runner)
         self.sweeper = Sweeper(store, self.dispatcher, interval=settings.sweep_interval_seconds) if sweep else None
         self.consumer: Consumer | None = None
-        self.distributed = settings.redis_url is not None
         self.started = asyncio.Event()
         """Set once the broker is up (the consumer group exists) and the loops run."""
         self._stop = asyncio.Event()

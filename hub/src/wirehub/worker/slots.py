@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class Slots:
@@ -11,7 +12,9 @@ class Slots:
     A slot is held from the read of a message (or the eager claim of an
     attempt) until the attempts it carries have finished. The consumer's read
     holds its slot while it waits, so a result never claims a slot a message
-    is about to fill.
+    is about to fill. A slot given back goes first to ``handoff`` (the
+    worker's queued claims, already claimed and waiting), then to whoever
+    waits for one.
 
     Args:
         size: How many attempts may run at once (``worker_concurrency``).
@@ -23,6 +26,8 @@ class Slots:
         self.size = size
         self.used = 0
         self._freed = asyncio.Event()
+        self.handoff: Callable[[], bool] | None = None
+        """Offered each slot given back: True when it took the slot (started a queued claim in it)."""
 
     @property
     def free(self) -> int:
@@ -37,6 +42,9 @@ class Slots:
 
     def give(self, count: int = 1) -> None:
         """Gives back ``count`` slots."""
+        handoff = self.handoff
+        while count > 0 and handoff is not None and handoff():
+            count -= 1  # the slot passed on, still used
         if count:
             self.used -= count
             self._freed.set()

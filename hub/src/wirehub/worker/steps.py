@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from structlog.contextvars import bound_contextvars
+
 from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
+from wirehub.worker.claim_queue import ClaimQueue, Queued
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.slots import Slots
 
@@ -42,6 +46,8 @@ ACK_SECONDS = 1.0
 """Longest wait for the broker to take an acknowledgement."""
 RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
+TEND_SECONDS = 0.05
+"""How often the queued claims are looked at while there are any: hand-backs are this late at most."""
 
 
 @dataclass(eq=False)
@@ -53,6 +59,8 @@ class _Running:
     """The attempt itself: cancelled when the lease is lost or the worker hands it back."""
     handing_back: bool = False
     lost: bool = False
+    begun: datetime | None = None
+    """A queued claim's start (store clock): its run deadline counts from here, not from the claim."""
 
 
 @dataclass
@@ -72,6 +80,12 @@ class StepRunner:
             any worker. ``Worker`` sets it to ``worker_concurrency``.
         slots: The worker's slots, shared with its consumer (by default ``eager`` of the
             runner's own): an attempt claimed with a result takes one as a message does.
+        queue: The worker's queued claims (``wirehub.worker.claim_queue``): a result also
+            claims ready attempts beyond the free slots, up to the queue's places, and
+            each starts in the first slot given back (before the consumer reads another
+            message), or is handed back once it waited ``QUEUED_START_SECONDS``. By
+            default none (``ClaimQueue(0)``); ``Worker`` sets ``worker_concurrency``
+            places when distributed.
     """
 
     store: ExecutionStore
@@ -81,6 +95,7 @@ class StepRunner:
     lease_seconds: float
     eager: int = 1
     slots: Slots | None = None
+    queue: ClaimQueue = field(default_factory=lambda: ClaimQueue(0))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
@@ -91,10 +106,13 @@ class StepRunner:
     """Per execution with a claim under way: the dispatches waiting to be claimed next, together."""
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
+    _tending: asyncio.Task[None] | None = field(default=None, init=False)
+    """Renews the queued claims' leases and hands back those that waited too long, while there are any."""
 
     def __post_init__(self) -> None:
         if self.slots is None:
             self.slots = Slots(max(1, self.eager))
+        self.slots.handoff = self._start_queued
 
     @property
     def running(self) -> int:
@@ -171,8 +189,11 @@ class StepRunner:
                 self._spawned.add(task)
                 task.add_done_callback(self._spawned.discard)
 
-    async def _run_chain(self, claim: Claim) -> None:
-        """Runs a claimed attempt, then each attempt claimed with its result, in this task."""
+    async def _run_chain(self, claim: Claim, begun: datetime | None = None) -> None:
+        """Runs a claimed attempt, then each attempt claimed with its result, in this task.
+
+        ``begun`` is the start of a queued claim, where its run deadline counts from.
+        """
         current = asyncio.current_task()
         assert current is not None  # runs in a task
         next_claim: Claim | None = claim
@@ -183,10 +204,13 @@ class StepRunner:
                 await self._hand_back(next_claim, "the worker is stopping")
                 return
             key = (str(next_claim.execution_id), next_claim.step_id, next_claim.attempt)
-            running = _Running(next_claim, current)
+            running = _Running(next_claim, current, begun=begun)
+            begun = None
             self._running[key] = running
             try:
-                next_claim = await self._run(running)
+                # Every line about this attempt (claim, lease, result, hand-back) carries its ids.
+                with bound_contextvars(execution_id=key[0], step_id=key[1], attempt=key[2]):
+                    next_claim = await self._run(running)
             finally:
                 self._running.pop(key, None)
 
@@ -196,12 +220,22 @@ class StepRunner:
         return self._accepting
 
     def stop_accepting(self) -> None:
-        """From now on dispatches are left unclaimed (for another worker)."""
+        """From now on dispatches are left unclaimed (for another worker); queued claims are handed back at once."""
         self._accepting = False
+        if len(self.queue):
+            task = asyncio.get_running_loop().create_task(
+                self._hand_back_queued(self.queue.take_all(), "the worker is stopping")
+            )
+            self._spawned.add(task)
+            task.add_done_callback(self._spawned.discard)
 
     async def stop(self, grace: float) -> None:
-        """Lets running attempts finish for ``grace`` seconds, then hands back the rest."""
+        """Hands back queued claims; lets running attempts finish for ``grace`` seconds, then hands back the rest."""
         self.stop_accepting()
+        if self._tending is not None:
+            self._tending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tending
         tasks = [running.task for running in self._running.values()] + list(self._spawned)
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
@@ -221,7 +255,8 @@ class StepRunner:
         if step is None:  # a store that does not say what to run: let a worker that can have it
             await self._hand_back(claim, "the claim carries no step plan")
             return None
-        attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, _first_claimed_at(claim, step))
+        begun = running.begun or _first_claimed_at(claim, step)
+        attempt = Attempt(str(claim.execution_id), claim.attempt, claim.input, begun)
         work = running.work = asyncio.create_task(run_attempt(self.env, step, attempt))
         renewing = asyncio.create_task(self._renew(running))
         try:
@@ -278,6 +313,90 @@ class StepRunner:
         claimed = sum(max(0, len(applied.claims) - 1) for applied in results if applied is not None)
         self._slots.give(extra - min(extra, claimed))
 
+    def _reserve_queue(self, asked: float) -> int:
+        """Places in the queue a result may fill: taken now, before the transaction."""
+        return self.queue.reserve(asked) if self._accepting else 0
+
+    def _queue_claims(self, places: int, results: list[Applied | None], asked: float) -> None:
+        """Queues the claims results took for the queue, and gives back the reserved places."""
+        self.queue.release(places)
+        queued = [claim for applied in results if applied is not None for claim in applied.queued]
+        if not queued:
+            return
+        if not self._accepting:  # stopping while the transaction ran: give them back at once
+            entries = [Queued(claim, asked, asked) for claim in queued]
+            task = asyncio.create_task(self._hand_back_queued(entries, "the worker is stopping"))
+            self._spawned.add(task)
+            task.add_done_callback(self._spawned.discard)
+            return
+        self.queue.put(queued, asked)
+        while len(self.queue) and self._slots.take(1):  # a slot freed meanwhile: start at once
+            if not self._start_queued():
+                self._slots.give()
+                break
+        if len(self.queue) and (self._tending is None or self._tending.done()):
+            self._tending = asyncio.create_task(self._tend())
+
+    def _start_queued(self) -> bool:
+        """Starts the oldest queued claim in a slot being given back; False when there is none to start."""
+        if not self._accepting:
+            return False
+        now = asyncio.get_running_loop().time()
+        entry = self.queue.pop(now)
+        if entry is None:
+            return False
+        claim = entry.claim
+        # Its start on the store's clock, from the claim instant (late by at most the transaction's time).
+        begun = claim.claimed_at + timedelta(seconds=now - entry.asked)
+        if claim.starts_by is not None:
+            begun = min(begun, claim.starts_by)
+        task = asyncio.create_task(self._run_chain(claim, begun))
+        self._spawned.add(task)
+        task.add_done_callback(self._chain_ended)
+        return True
+
+    async def _tend(self) -> None:
+        """While claims wait in the queue: hands back those that waited too long, renews the others' leases."""
+        loop = asyncio.get_running_loop()
+        every = min(self.lease_seconds / 3, CANCEL_CHECK_SECONDS)
+        while len(self.queue):
+            await asyncio.sleep(TEND_SECONDS)
+            now = loop.time()
+            late = self.queue.overdue(now)
+            if late:
+                reason = f"not started within {self.queue.hand_back_after:g} s: the worker's slots stayed busy"
+                await self._hand_back_queued(late, reason)
+            due = self.queue.due_for_renewal(now - every)
+            if not due:
+                continue
+            try:
+                renewed = await asyncio.shield(self.store.renew_all([entry.claim for entry in due]))
+            except Exception as exc:  # the database is away: a lease holds for a while, try again next time
+                logger.warning("could not renew the leases of %d queued claim(s): %s", len(due), exc)
+                continue
+            lost = []
+            for entry, expires in zip(due, renewed, strict=True):
+                if expires is None:
+                    lost.append(entry)
+                else:
+                    entry.renewed = now
+            if lost:
+                logger.info("the leases of %d queued claim(s) were lost (cancelled or expired): dropped", len(lost))
+                self.queue.drop(lost)
+
+    async def _hand_back_queued(self, entries: list[Queued], reason: str) -> None:
+        """Hands back queued claims, one transaction each, and sends their new dispatches to any worker."""
+        dispatches: list[Dispatch] = []
+        for entry in entries:
+            dispatch = await self._retry(
+                "hand back", entry.claim, functools.partial(self._give_back, entry.claim, reason)
+            )
+            if dispatch is not None:
+                dispatches.append(dispatch)
+        if entries:
+            logger.info("handed back %d queued claim(s): %s", len(entries), reason)
+        await self.dispatcher.send(dispatches)
+
     async def _finish(self, claim: Claim, outcome: Outcome) -> Applied | None:
         """Records a result; those of the same execution that end while it is recorded go together next.
 
@@ -286,6 +405,7 @@ class StepRunner:
         in one transaction after it (``finish_all``). A result whose batch
         failed is recorded again on its own, with the usual retries.
         """
+        self.queue.note_ended(asyncio.get_running_loop().time())
         execution_id = claim.execution_id
         queue = self._finishing.get(execution_id)
         if queue is not None:
@@ -312,24 +432,33 @@ class StepRunner:
         return await self._record(claim, outcome)
 
     async def _record(self, claim: Claim, outcome: Outcome) -> Applied | None:
+        asked = asyncio.get_running_loop().time()
         extra = self._take_slots()
+        places = self._reserve_queue(asked)
         applied: Applied | None = None
         try:
             applied = await self._retry(
                 "record the result of",
                 claim,
-                lambda: self.store.finish(claim, outcome, worker=self.worker, eager=self._eager(extra)),
+                lambda: self.store.finish(claim, outcome, worker=self.worker, eager=self._eager(extra), queue=places),
             )
             return applied
         finally:
+            self._queue_claims(places, [applied], asked)
             self._give_unused(extra, [applied])
 
     async def _record_batch(self, batch: list[_Waiting]) -> None:
+        asked = asyncio.get_running_loop().time()
         extra = self._take_slots()
+        places = self._reserve_queue(asked)
+        results: list[Applied] = []
         delivered: list[Applied | None] = []  # a result whose waiter is gone runs nothing it claimed
         try:
             results = await self.store.finish_all(
-                [(claim, outcome) for claim, outcome, _ in batch], worker=self.worker, eager=self._eager(extra)
+                [(claim, outcome) for claim, outcome, _ in batch],
+                worker=self.worker,
+                eager=self._eager(extra),
+                queue=places,
             )
             for (_, _, waiting), applied in zip(batch, results, strict=True):
                 if not waiting.done():
@@ -343,7 +472,11 @@ class StepRunner:
             if not isinstance(exc, Exception):
                 raise
         finally:
+            self._queue_claims(places, list(results), asked)  # queued whoever waits for the result
             self._give_unused(extra, delivered)
+
+    async def _give_back(self, claim: Claim, reason: str) -> Dispatch | None:
+        return await self.store.hand_back(claim, reason, send=True)
 
     async def _renew(self, running: _Running) -> None:
         """Renews the lease until ``work`` ends; cancels it when the lease is lost or the step cancelled."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -13,6 +11,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
+from wirehub.api.pagination import TIME_ID, CursorParameter, PageSize, next_cursor, time_id
 from wirehub.api.problems import ApiError, ProblemItem
 from wirehub.api.security import needs
 from wirehub.api.services import HubServices
@@ -57,28 +56,6 @@ class AuditPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-def _cursor(entry: AuditEntry) -> str:
-    raw = msgspec.json.encode([entry.at.isoformat(), entry.id.hex])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _position(cursor: str) -> tuple[datetime.datetime, UUID]:
-    try:
-        at, entry_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position = (datetime.datetime.fromisoformat(at), UUID(hex=entry_id))
-    except (ValueError, TypeError, binascii.Error, msgspec.DecodeError) as exc:
-        problem = "the cursor is not one this API returned"
-        raise ApiError(
-            400,
-            "invalid-cursor",
-            problem,
-            errors=[ProblemItem(message=problem, code="invalid-cursor", parameter="cursor")],
-        ) from exc
-    if position[0].tzinfo is None:
-        raise ApiError(400, "invalid-cursor", "the cursor is not one this API returned")
-    return position
-
-
 def _out(row: AuditEntry) -> AuditEntryOut:
     return AuditEntryOut(
         id=row.id,
@@ -107,8 +84,8 @@ async def read_audit_log(
     workspace_id: Annotated[UUID | None, QueryParameter(name="workspace")] = None,
     since: FromQuery[datetime.datetime | None] = None,
     until: FromQuery[datetime.datetime | None] = None,
-    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    cursor: CursorParameter = None,
+    limit: PageSize = 100,
 ) -> AuditPage:
     """Entries newest first. ``actor`` is a name or an id; ``action`` an action or ``resource.*``;
     ``since`` (inclusive) and ``until`` (exclusive) are RFC 3339 times with a zone."""
@@ -131,9 +108,10 @@ async def read_audit_log(
         since=since,
         until=until,
     )
-    before = _position(cursor) if cursor is not None else None
+    before = time_id(cursor) if cursor is not None else None
     async with services.sessions() as session:
         rows = await audit_page(session, filters, before=before, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AuditPage(items=[_out(row) for row in rows], next_cursor=_cursor(rows[-1]) if more and rows else None)
+    return AuditPage(
+        items=[_out(row) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: (row.at, row.id), TIME_ID),
+    )

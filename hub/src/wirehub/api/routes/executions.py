@@ -1,4 +1,4 @@
-"""Executions of a workspace's workflows: start and read (first cut)."""
+"""Executions of a workspace's workflows: start, list, read, cancel and retry."""
 
 from __future__ import annotations
 
@@ -6,18 +6,34 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
+from sqlalchemy import select
 
-from wirehub.api.problems import ApiError, not_found
-from wirehub.api.routes.workflows import workflow_in
-from wirehub.api.security import needs
+from wirehub.api import audit
+from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
+from wirehub.api.node_rules import node_type_problems
+from wirehub.api.problems import ApiError, items_of, not_found
+from wirehub.api.routes.workflows import archived_conflict, workflow_in
+from wirehub.api.security import needs, principal_of
 from wirehub.api.services import HubServices
-from wirehub.store import ExecutionNotFoundError, ExecutionView, StepRunView
+from wirehub.store import (
+    ExecutionNotFoundError,
+    ExecutionView,
+    NotRetryableError,
+    StepRunView,
+    Workflow,
+    WorkflowVersion,
+    WorkflowVersionService,
+    Workspace,
+    execution_workspace,
+)
 from wirehub.tracing import link_to_execution
 
 BASE = "/api/v1/workspaces/{workspace_id:uuid}"
+ONE = BASE + "/executions/{execution_id:uuid}"
+TAGS = ["executions"]
 
 
 class StartExecution(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -65,10 +81,45 @@ def execution_out(view: ExecutionView) -> ExecutionOut:
     )
 
 
+async def check_runnable(services: HubServices, workspace_id: UUID, workflow_id: UUID, version: int | None) -> None:
+    """What starting (or retrying) an execution of a workflow needs beyond the store's checks.
+
+    Raises:
+        ApiError: 404 when the workflow is not the workspace's; 409 ``workflow-archived`` when it is
+            archived; 409 ``node-type-not-allowed`` when the version uses a node type the workspace
+            no longer allows (each step at ``/steps/N/type`` of its definition).
+    """
+    query = (
+        select(Workflow.workspace_id, Workflow.archived, Workspace.allowed_node_types)
+        .join(Workspace, Workspace.id == Workflow.workspace_id)
+        .where(Workflow.id == workflow_id)
+    )
+    async with services.sessions() as session:  # one read on the hot path of a start
+        row = (await session.execute(query)).one_or_none()
+        if row is None or row.workspace_id != workspace_id:
+            raise not_found("the workflow")
+        if row.archived:
+            raise archived_conflict()
+        rules = row.allowed_node_types
+        if rules is None:
+            return
+        stored = await WorkflowVersionService(session, services.registry, services.plans).get_version(
+            workflow_id, version
+        )
+    problems = node_type_problems(stored.definition, rules)
+    if problems:
+        raise ApiError(
+            409,
+            NODE_TYPE_NOT_ALLOWED,
+            f"version {stored.version} of the workflow uses node types this workspace does not allow",
+            errors=items_of(problems),
+        )
+
+
 @post(
     BASE + "/workflows/{workflow_id:uuid}/executions",
     opt=needs("execution:start"),
-    tags=["executions"],
+    tags=TAGS,
     summary="Start an execution",
 )
 async def start_execution(
@@ -76,6 +127,7 @@ async def start_execution(
     workflow_id: FromPath[UUID],
     data: JSONBody[StartExecution],
     services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
     idempotency_key: Annotated[
         str | None,
         HeaderParameter(
@@ -86,23 +138,33 @@ async def start_execution(
         ),
     ] = None,
 ) -> Response[ExecutionOut]:
-    """Starts an execution and dispatches its first steps; 201, or 200 for a repeated idempotent request."""
-    await workflow_in(services, workspace_id, workflow_id)
+    """Starts an execution and dispatches its first steps; 201, or 200 for a repeated idempotent request.
+
+    An archived workflow, or a version using a node type the workspace does not allow, is a 409.
+    """
+    await check_runnable(services, workspace_id, workflow_id, data.version)
     execution_id, applied = await services.store.start(
         workflow_id, data.version, data.input, idempotency_key=idempotency_key
     )
     await services.dispatch(applied.dispatches)
     link_to_execution(execution_id)
+    if applied.accepted:
+        await audit.record(
+            request, "execution.start", target=("execution", execution_id), details={"workflow_id": str(workflow_id)}
+        )
     view = await services.store.get(execution_id)
     return Response(execution_out(view), status_code=201 if applied.accepted else 200)
 
 
-@get(
-    BASE + "/executions/{execution_id:uuid}",
-    opt=needs("execution:read"),
-    tags=["executions"],
-    summary="Get an execution",
-)
+async def execution_in(services: HubServices, workspace_id: UUID, execution_id: UUID) -> None:
+    """Nothing if the execution belongs to the workspace; a 404 otherwise (another workspace's too)."""
+    async with services.sessions() as session:
+        found = await execution_workspace(session, execution_id)
+    if found != workspace_id:
+        raise not_found("the execution")
+
+
+@get(ONE, opt=needs("execution:read"), tags=TAGS, summary="Get an execution")
 async def get_execution(
     workspace_id: FromPath[UUID], execution_id: FromPath[UUID], services: NamedDependency[HubServices]
 ) -> ExecutionOut:
@@ -111,12 +173,57 @@ async def get_execution(
         view = await services.store.get(execution_id)
     except ExecutionNotFoundError as exc:
         raise not_found("the execution") from exc
-    await _in_workspace(services, workspace_id, view.workflow_id)
+    try:
+        await workflow_in(services, workspace_id, view.workflow_id)
+    except ApiError as exc:  # the workflow is another workspace's: so is its execution
+        raise not_found("the execution") from exc
     return execution_out(view)
 
 
-async def _in_workspace(services: NamedDependency[HubServices], workspace_id: UUID, workflow_id: UUID) -> None:
+@post(ONE + "/cancel", opt=needs("execution:cancel"), tags=TAGS, summary="Cancel an execution", status_code=200)
+async def cancel_execution(
+    workspace_id: FromPath[UUID],
+    execution_id: FromPath[UUID],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
+) -> ExecutionOut:
+    """Cancels an execution that is not over (pending or running): its open attempts are cancelled
+    (a worker running one learns of it at its next lease renewal) and its pending steps skipped.
+    An execution already over is a 409 ``execution-over``."""
+    await execution_in(services, workspace_id, execution_id)
+    principal = principal_of(request)
+    applied = await services.store.cancel(execution_id, f"cancelled by {principal.username}")
+    if not applied.accepted:
+        raise ApiError(409, "execution-over", f"the execution is already {applied.status}: it cannot be cancelled")
+    await services.dispatch(applied.dispatches)
+    await audit.record(request, "execution.cancel", target=("execution", execution_id))
+    return execution_out(await services.store.get(execution_id))
+
+
+@post(ONE + "/retry", opt=needs("execution:start"), tags=TAGS, summary="Retry a failed execution", status_code=200)
+async def retry_execution(
+    workspace_id: FromPath[UUID],
+    execution_id: FromPath[UUID],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
+) -> ExecutionOut:
+    """Runs a failed, timed-out or cancelled execution again, on its version, from the steps that did
+    not succeed: the outputs of those that did are kept, the others get new attempts, and a
+    ``retry_requested`` entry is added to its history. Any other status is a 409 ``not-retryable``;
+    an archived workflow, or a node type the workspace no longer allows, is a 409 as for a start."""
+    await execution_in(services, workspace_id, execution_id)
+    view = await services.store.get(execution_id)
+    async with services.sessions() as session:
+        number = await session.scalar(
+            select(WorkflowVersion.version).where(WorkflowVersion.id == view.workflow_version_id)
+        )
+    await check_runnable(services, workspace_id, view.workflow_id, number)
     try:
-        await workflow_in(services, workspace_id, workflow_id)
-    except ApiError as exc:  # the workflow is another workspace's: so is its execution
-        raise not_found("the execution") from exc
+        applied = await services.store.retry(execution_id)
+    except NotRetryableError as exc:
+        raise ApiError(
+            409, "not-retryable", f"the execution is {exc.status}: only a failed, timed-out or cancelled one is retried"
+        ) from exc
+    await services.dispatch(applied.dispatches)
+    await audit.record(request, "execution.retry", target=("execution", execution_id))
+    return execution_out(await services.store.get(execution_id))

@@ -151,10 +151,11 @@ class Draft:
     def attempt_failed(self, step_id: str, run: StepRun, error: ErrorInfo, terminal: StepStatus) -> None:
         """The current attempt failed: wait for a retry, or end the step ``terminal``."""
         policy = self.plan.steps[step_id].retry
-        if will_retry(policy, error, run.attempt):
+        counted = run.attempt - run.attempts_before  # a retried execution's steps count their attempts afresh
+        if will_retry(policy, error, counted):
             delay = retry_delay(
                 policy,
-                run.attempt,
+                counted,
                 execution_id=self.base.execution_id,
                 step_id=step_id,
                 retry_after=error.retry_after,
@@ -210,18 +211,18 @@ class Draft:
                 if counted.resolved_edges < len(step.incoming):
                     steps[edge.target] = counted
                     continue
-                self._ready(step, counted)
+                self.ready(step, counted)
                 if self.status is not running:
                     return
         if self.status is running and self.open_steps == 0:
             self._complete()
 
-    def _ready(self, step: StepPlan, run: StepRun) -> None:
-        """Every source of ``step`` is terminal: run it if an incoming edge is active, else skip it."""
+    def ready(self, step: StepPlan, run: StepRun) -> None:
+        """Every source of ``step`` is terminal: run its next attempt if an incoming edge is active, else skip it."""
         steps = self.steps
         for edge in step.incoming:
             if edge_active(edge.kind, edge.branch, step.id, steps[edge.source]):
-                self.schedule(step.id, 1, run)
+                self.schedule(step.id, run.attempt + 1, run)
                 return
         self.finish(step.id, replace(run, status=StepStatus.SKIPPED, finished_at=self.now))
 
@@ -253,8 +254,10 @@ class Draft:
             if run.status.terminal:
                 continue
             if run.status is _PENDING or step_id in self._fresh:
+                # A step scheduled in this transition never got its attempt: it keeps the number it had.
+                attempt = run.attempt - 1 if step_id in self._fresh else run.attempt
                 self.steps[step_id] = replace(
-                    run, status=StepStatus.SKIPPED, attempt=0, finished_at=now, queue_deadline=None
+                    run, status=StepStatus.SKIPPED, attempt=attempt, finished_at=now, queue_deadline=None
                 )
                 continue
             if run.status in _ATTEMPT_OPEN:

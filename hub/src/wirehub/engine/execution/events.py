@@ -49,11 +49,19 @@ class ExecutionStarted(BaseEvent, frozen=True):
 
 
 class StepStarted(BaseEvent, frozen=True):
-    """A worker claimed a scheduled attempt; ``at`` is the claim instant, where its run deadline starts."""
+    """A worker claimed a scheduled attempt; ``at`` is the claim instant, where its run deadline starts.
+
+    A queued claim (a worker claims an attempt it will start when one of its
+    slots frees, within a bound) carries ``starts_by``: the worker starts the
+    attempt by then or hands it back, and the run deadline counts from
+    ``starts_by`` instead of ``at``, so the wait in the worker's queue does
+    not eat into the step's ``timeout_seconds``.
+    """
 
     step_id: str
     attempt: int
     at: datetime
+    starts_by: datetime | None = None
 
 
 class StepReleased(BaseEvent, frozen=True):
@@ -137,6 +145,13 @@ class CancelRequested(BaseEvent, frozen=True):
     reason: str = "cancelled"
 
 
+class RetryRequested(BaseEvent, frozen=True):
+    """Someone asked a failed, timed-out or cancelled execution to run again from the steps that did not
+    succeed, keeping the outputs of those that did (``wirehub.engine.execution.rerun``)."""
+
+    at: datetime
+
+
 Event = (
     ExecutionStarted
     | StepStarted
@@ -147,5 +162,6 @@ Event = (
     | StepSuspended
     | TimerFired
     | CancelRequested
+    | RetryRequested
 )
 """Every event the state machine accepts."""

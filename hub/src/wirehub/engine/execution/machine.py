@@ -27,6 +27,7 @@ from wirehub.engine.execution.events import (
     CancelRequested,
     Event,
     ExecutionStarted,
+    RetryRequested,
     StepFailed,
     StepReleased,
     StepStarted,
@@ -36,6 +37,7 @@ from wirehub.engine.execution.events import (
     TimerFired,
     TimerKind,
 )
+from wirehub.engine.execution.rerun import prepare_retry
 from wirehub.engine.execution.state import (
     ErrorInfo,
     ExecutionState,
@@ -142,6 +144,10 @@ def _on_cancel_requested(plan: Plan, state: ExecutionState, event: CancelRequest
     return draft.result()
 
 
+def _on_retry_requested(plan: Plan, state: ExecutionState, event: RetryRequested) -> Outcome:
+    return prepare_retry(plan, state, event.at)
+
+
 def _execution_timed_out(plan: Plan, state: ExecutionState, event: TimerFired) -> Outcome:
     if state.status.terminal:
         raise IllegalTransitionError(f"execution is already {state.status}: its timeout is moot", stale=True)
@@ -180,7 +186,8 @@ def _current(
 def _on_step_started(plan: Plan, state: ExecutionState, event: StepStarted) -> Outcome:
     run = _current(plan, state, event.step_id, event.attempt, _SCHEDULED, "StepStarted")
     timeout = plan.steps[event.step_id].timeout_seconds
-    deadline = event.at + timedelta(seconds=timeout) if timeout else None
+    begins = event.at if event.starts_by is None else max(event.at, event.starts_by)
+    deadline = begins + timedelta(seconds=timeout) if timeout else None
     started = replace(
         run,
         status=StepStatus.RUNNING,
@@ -388,4 +395,5 @@ _HANDLERS: dict[type, _Handler] = {
     StepSuspended: _on_step_suspended,
     TimerFired: _on_timer_fired,
     CancelRequested: _on_cancel_requested,
+    RetryRequested: _on_retry_requested,
 }

@@ -122,6 +122,9 @@ class StepRun(msgspec.Struct, frozen=True, gc=False):
     """When a ``running`` attempt times out: its claim instant plus ``timeout_seconds``."""
     output_bytes: int = 0
     """The size of ``output`` as compact JSON."""
+    attempts_before: int = 0
+    """Attempts made before the execution was last retried (``RetryRequested``); its retry policy counts
+    only the attempts after them."""
 
 
 class ExecutionState(msgspec.Struct, frozen=True, gc=False):

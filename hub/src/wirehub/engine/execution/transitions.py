@@ -14,6 +14,7 @@ from wirehub.engine.execution.state import ExecutionStatus, StepStatus
 _E = ExecutionStatus
 _S = StepStatus
 _ATTEMPT_OPEN = (_S.SCHEDULED, _S.RUNNING)
+_NOT_KEPT = (_S.FAILED, _S.TIMED_OUT, _S.CANCELLED, _S.SKIPPED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,10 @@ STEP_TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition((_S.PENDING,), "execution ends", _S.SKIPPED, "none"),
     Transition(
-        (_S.SCHEDULED,), "`StepStarted` (the claim)", _S.RUNNING, "`StartTimer(run_timeout)` with `timeout_seconds`"
+        (_S.SCHEDULED,),
+        "`StepStarted` (the claim)",
+        _S.RUNNING,
+        "`StartTimer(run_timeout)` with `timeout_seconds` (from `starts_by` for a queued claim)",
     ),
     Transition(
         (_S.RUNNING,),
@@ -77,6 +81,15 @@ STEP_TRANSITIONS: tuple[Transition, ...] = (
     Transition((_S.RETRY_WAIT,), "`TimerFired(retry)`, but its input cannot be built", _S.FAILED, _FAILING),
     Transition(_ATTEMPT_OPEN, "execution ends", _S.CANCELLED, "`CancelStep`"),
     Transition((_S.WAITING, _S.RETRY_WAIT), "execution ends", _S.CANCELLED, "none; its timer turns stale"),
+    Transition(
+        _NOT_KEPT,
+        "`RetryRequested`, the step not kept, its sources kept: ready again",
+        _S.SCHEDULED,
+        f"{_RUN} attempt + 1 (its retry policy counting afresh){_QUEUED}",
+    ),
+    Transition(_NOT_KEPT, "`RetryRequested`, the step not kept, waiting on a step not kept", _S.PENDING, "none"),
+    Transition(_NOT_KEPT, "`RetryRequested`, ready again, no incoming edge active", _S.SKIPPED, "none"),
+    Transition(_NOT_KEPT, "`RetryRequested`, ready again, but its input cannot be built", _S.FAILED, _FAILING),
 )
 """Every status change of a step. "Execution ends" is a `CancelRequested`, a
 `TimerFired(execution_timeout)`, or another step failing with no matching catch."""
@@ -109,9 +122,15 @@ EXECUTION_TRANSITIONS: tuple[Transition, ...] = (
         _E.TIMED_OUT,
         "`CancelStep`s, `FinishExecution(TIMED_OUT)`",
     ),
+    Transition(
+        (_E.FAILED, _E.TIMED_OUT, _E.CANCELLED),
+        "`RetryRequested`",
+        _E.RUNNING,
+        "`StartTimer(execution_timeout)` with `timeout_seconds`, `RunStep` of the steps ready again",
+    ),
 )
-"""Every status change of an execution. ``ExecutionStarted`` may pass through
-``running`` to ``failed`` in one transition when a root step's input fails."""
+"""Every status change of an execution. ``ExecutionStarted`` (and ``RetryRequested``) may pass through
+``running`` to ``failed`` in one transition when a step's input fails."""
 
 
 def step_pairs() -> frozenset[tuple[StepStatus, StepStatus]]:
