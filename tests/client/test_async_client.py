@@ -17,7 +17,7 @@ async def test_push_start_and_wait_live(hub: Hub) -> None:
     async with AsyncClient(hub.url, timeout=20.0) as client:
         await client.login(*hub.admin)
         workflow = await client.push(chain("async-chain", 2))
-        assert [w.name for w in await client.workflows()] == ["async-chain"]
+        assert [w.name for w in (await client.workflows()).items] == ["async-chain"]
         execution = await client.start("async-chain")
         events: list[int] = []
         done = await client.wait(execution.id, timeout=20, on_event=lambda event: events.append(event.sequence))

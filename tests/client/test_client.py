@@ -34,7 +34,7 @@ def test_a_workflow_pushed_from_a_dict_runs_to_its_end_and_the_wait_follows_it_l
     workflow = client.push(chain("three", 3))
     assert client.workflow(workflow.id) == workflow
     assert client.workflow("three").id == workflow.id  # by name too
-    assert [w.id for w in client.workflows()] == [workflow.id]
+    assert [w.id for w in client.workflows().items] == [workflow.id]
 
     execution = client.start(workflow.id)
     seen: list[int] = []
@@ -128,7 +128,7 @@ def test_an_expired_access_token_is_refreshed_and_the_new_login_handed_over(hub:
         tokens = first.login(*hub.admin)
     expired = dataclasses.replace(tokens, expires_at=time.time() - 1)
     with Client(hub.url, tokens=expired, on_tokens=stored.append) as client:
-        assert client.workflows() == []
+        assert client.workflows().items == []
         assert len(stored) == 1
         assert stored[0] is not None
         assert stored[0].refresh_token != tokens.refresh_token
@@ -140,7 +140,7 @@ def test_a_refused_access_token_is_refreshed_once_and_the_request_sent_again(hub
         tokens = first.login(*hub.admin)
     revoked = dataclasses.replace(tokens, access_token="not-a-token")
     with Client(hub.url, tokens=revoked) as client:
-        assert client.workflows() == []
+        assert client.workflows().items == []
         assert client.tokens is not None
         assert client.tokens.access_token != "not-a-token"
 

@@ -14,9 +14,13 @@ from wirehub.cli.errors import CliError
 from wirehub.cli.text import escape, json_text
 
 if TYPE_CHECKING:
-    from wirehub_sdk.client import Execution
+    from wirehub_sdk.client import Client, Execution
 
+STATUSES = ("pending", "running", "succeeded", "failed", "cancelled", "timed_out")
+"""An execution's statuses, as the hub filters on them."""
 FAILED_STATUSES = ("failed", "timed_out")
+MAX_MESSAGE = 300
+"""Characters of an error message a ``failed`` line shows (``show ID`` has all of it)."""
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -52,23 +56,44 @@ def _when(execution: Execution) -> str:
     return instant.isoformat(timespec="seconds") if instant else "-"
 
 
-def _error_line(execution: Execution) -> str:
-    error = execution.error
-    if not isinstance(error, dict):
-        return ""
-    where = f" (step {error['step_id']})" if error.get("step_id") else ""
-    return f"{escape(error.get('kind', ''))}: {escape(error.get('message', ''))}{where}"
-
-
-def _print_table(executions: list[Execution], *, errors: bool) -> None:
+def _print_table(executions: list[Execution]) -> None:
     if not executions:
         click.echo("no executions", err=True)
         return
     for execution in executions:
         columns = [str(execution.id), f"{execution.status:<10}", _when(execution), str(execution.workflow_id or "-")]
-        if errors:
-            columns.append(_error_line(execution))
         click.echo("  ".join(columns))
+
+
+def failure_line(execution: Execution, workflow_name: str | None) -> str:
+    """A line of ``executions failed``: when, id, workflow, failed step and attempt, the error's kind and message."""
+    error = execution.error if isinstance(execution.error, dict) else {}
+    step = error.get("step_id")
+    attempt = error.get("attempt")
+    where = f"step {escape(step)}" if step else "no step"
+    if attempt is not None:
+        where += f" attempt {escape(attempt)}"
+    message = str(error.get("message", ""))
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "…"
+    kind = escape(error.get("kind") or execution.status)
+    name = escape(workflow_name) if workflow_name else str(execution.workflow_id or "-")
+    return "  ".join([_when(execution), str(execution.id), name, where, f"{kind}: {escape(message)}"])
+
+
+def recent_failures(
+    client: Client, *, workflow: str | None, since: datetime, limit: int
+) -> tuple[list[Execution], bool]:
+    """The newest ``limit`` failed or timed-out executions started since ``since``, and whether there are more."""
+    workflow_id = client.workflow(workflow).id if workflow else None
+    found: list[Execution] = []
+    more = False
+    for status in FAILED_STATUSES:  # the hub filters on one status at a time
+        page = client.executions(workflow=workflow_id, status=status, started_after=since, limit=limit)
+        found.extend(page.items)
+        more = more or page.next is not None
+    found.sort(key=lambda execution: (execution.created_at or since, str(execution.id)), reverse=True)
+    return found[:limit], more or len(found) > limit
 
 
 def _print_json(value: Any) -> None:
@@ -84,24 +109,24 @@ def executions_group() -> None:
 
 @executions_group.command("list")
 @click.option("--workflow", help="Only this workflow's (a name or an id).")
-@click.option("--status", "statuses", multiple=True, help="Only executions with this status (repeatable).")
+@click.option("--status", type=click.Choice(STATUSES), help="Only executions with this status.")
 @click.option("--since", help="Only those started since: 30m, 2h, 7d, or an instant.")
 @click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
 @workspace_option
 def list_command(
-    workflow: str | None, statuses: tuple[str, ...], since: str | None, limit: int, as_json: bool, workspace: str | None
+    workflow: str | None, status: str | None, since: str | None, limit: int, as_json: bool, workspace: str | None
 ) -> None:
     """List executions, newest first."""
     after = since_instant(since) if since else None
     with connect(workspace) as client, reporting():
-        page = client.executions(workflow=workflow, status=list(statuses) or None, started_after=after, limit=limit)
+        page = client.executions(workflow=workflow, status=status, started_after=after, limit=limit)
     if as_json:
         _print_json(page)
         return
-    _print_table(page.items, errors=False)
+    _print_table(page.items)
     if page.next:
-        click.echo("(more: raise --limit or use the API's cursor)", err=True)
+        click.echo("(more: raise --limit, narrow --since, or page with the API's cursor)", err=True)
 
 
 @executions_group.command("failed")
@@ -111,14 +136,21 @@ def list_command(
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 @workspace_option
 def failed_command(workflow: str | None, since: str, limit: int, as_json: bool, workspace: str | None) -> None:
-    """Recent failures (failed or timed out), with the error of each."""
+    """Recent failures (failed or timed out), newest first: the step, attempt and error of each."""
     after = since_instant(since)
     with connect(workspace) as client, reporting():
-        page = client.executions(workflow=workflow, status=list(FAILED_STATUSES), started_after=after, limit=limit)
+        failures, more = recent_failures(client, workflow=workflow, since=after, limit=limit)
+        names = {w.id: w.name for w in client.iter_workflows(archived=True)} if failures and not as_json else {}
     if as_json:
-        _print_json(page.items)
+        _print_json(failures)
         return
-    _print_table(page.items, errors=True)
+    if not failures:
+        click.echo(f"no failures since {after.isoformat(timespec='seconds')}", err=True)
+        return
+    for execution in failures:
+        click.echo(failure_line(execution, names.get(execution.workflow_id) if execution.workflow_id else None))
+    if more:
+        click.echo("(more: raise --limit or narrow --since)", err=True)
 
 
 @executions_group.command("show")
@@ -164,12 +196,11 @@ def watch_command(execution_id: str, timeout: float | None, workspace: str | Non
 
 @executions_group.command("cancel")
 @click.argument("execution_id")
-@click.option("--reason", help="Why; it becomes the execution's error message.")
 @workspace_option
-def cancel_command(execution_id: str, reason: str | None, workspace: str | None) -> None:
-    """Cancel an execution: running attempts finish, nothing new starts."""
+def cancel_command(execution_id: str, workspace: str | None) -> None:
+    """Cancel an execution that is not over: its open attempts are cancelled, its pending steps skipped."""
     with connect(workspace) as client, reporting():
-        execution = client.cancel(_execution_id(execution_id), reason)
+        execution = client.cancel(_execution_id(execution_id))
     click.echo(f"execution {execution.id} {escape(execution.status)}", err=True)
 
 

@@ -20,7 +20,8 @@ def push_command(file: Path, new: bool, workspace: str | None) -> None:
     """Save a workflow file on the hub and print the workflow as JSON.
 
     A workflow of the same name becomes the next version (the same
-    definition again stores nothing); otherwise a new workflow is made.
+    definition again stores nothing); otherwise a new workflow is made
+    (an archived workflow of that name is left as it is).
     The hub validates the definition: each problem is shown with its
     JSON pointer, and nothing is saved.
     """
@@ -33,7 +34,7 @@ def push_command(file: Path, new: bool, workspace: str | None) -> None:
         raise CliError(f"the workflow file {str(file)!r} is not JSON: {exc}") from exc
     name = document.get("name") if isinstance(document, dict) else None
     with connect(workspace) as client, reporting():
-        existing = [] if new or not isinstance(name, str) else [w for w in client.workflows() if w.name == name]
+        existing = [] if new or not isinstance(name, str) else [w for w in client.iter_workflows() if w.name == name]
         if len(existing) == 1:
             workflow = client.update_workflow(existing[0].id, body)
         elif existing:

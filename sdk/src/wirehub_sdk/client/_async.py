@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,13 +20,30 @@ from wirehub_sdk.client._base import (
     LIVE_PING_SECONDS,
     MAX_LIVE_MESSAGE_BYTES,
     MAX_RECONNECTS,
+    PAGE_SIZE,
     SEND_ATTEMPTS,
     ClientBase,
     Follow,
     backoff,
+    definition_bytes,
 )
-from wirehub_sdk.client._errors import AuthenticationError, ClientError, NotFoundError, TransportError, WaitTimeoutError
-from wirehub_sdk.client._models import Execution, ExecutionPage, HistoryPage, LiveEvent, Tokens, Workflow, Workspace
+from wirehub_sdk.client._calls import Definition
+from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
+from wirehub_sdk.client._models import (
+    Execution,
+    ExecutionPage,
+    HistoryEntry,
+    HistoryPage,
+    LiveEvent,
+    NodeType,
+    Tokens,
+    Validation,
+    VersionPage,
+    Workflow,
+    WorkflowPage,
+    WorkflowVersion,
+    Workspace,
+)
 
 T = TypeVar("T")
 
@@ -145,45 +162,90 @@ class AsyncClient(ClientBase):
 
     # Workflows
 
-    async def push(self, definition: Mapping[str, Any] | bytes | str | Path) -> Workflow:
+    async def push(self, definition: Definition | Path) -> Workflow:
         """Saves a new workflow from a definition: a dict, JSON text or bytes, or a file's path.
 
         Raises:
             InvalidRequestError: The definition is not valid; ``errors`` point at each problem.
         """
-        body = await asyncio.to_thread(definition.read_bytes) if isinstance(definition, Path) else definition
-        return await self._send(calls.create_workflow(await self.workspace_id(), body))
+        return await self._send(calls.create_workflow(await self.workspace_id(), definition_bytes(definition)))
 
-    async def update_workflow(
-        self, workflow: UUID | str, definition: Mapping[str, Any] | bytes | str | Path
-    ) -> Workflow:
-        """Saves a definition as the workflow's next version (an identical one stores nothing)."""
-        body = await asyncio.to_thread(definition.read_bytes) if isinstance(definition, Path) else definition
-        return await self._send(calls.update_workflow(await self.workspace_id(), await self._resolve(workflow), body))
+    async def update_workflow(self, workflow: UUID | str, definition: Definition | Path) -> Workflow:
+        """Saves a whole definition as the workflow's next version (one equal to the latest stores nothing).
 
-    async def validate_workflow(self, definition: Mapping[str, Any] | bytes | str | Path) -> dict[str, Any]:
-        """The hub's verdict on a definition, without saving it."""
-        body = await asyncio.to_thread(definition.read_bytes) if isinstance(definition, Path) else definition
-        return await self._send(calls.validate_workflow(await self.workspace_id(), body))
+        Executions keep the version they started on.
 
-    async def archive_workflow(self, workflow: UUID | str) -> Any:
-        """Archives a workflow: it starts no more executions."""
+        Raises:
+            InvalidRequestError: The definition is not valid (nothing is saved).
+            ConflictError: The workflow is archived (``code`` ``workflow-archived``).
+        """
+        return await self._send(
+            calls.update_workflow(
+                await self.workspace_id(), await self._resolve(workflow), definition_bytes(definition)
+            )
+        )
+
+    async def patch_workflow(self, workflow: UUID | str, patch: Mapping[str, Any]) -> Workflow:
+        """Changes the latest definition by a JSON Merge Patch and saves the result as the next version.
+
+        ``{"description": "..."}`` changes one field, ``None`` removes one, a list (``steps``) is
+        replaced whole. Raises as ``update_workflow``.
+        """
+        return await self._send(calls.patch_workflow(await self.workspace_id(), await self._resolve(workflow), patch))
+
+    async def validate_workflow(self, definition: Definition | Path) -> Validation:
+        """Checks a definition as saving it would, and saves nothing.
+
+        Returns:
+            The definition as it would be saved, pinned.
+
+        Raises:
+            InvalidRequestError: It is not valid; ``errors`` point at each problem.
+        """
+        return await self._send(calls.validate_workflow(await self.workspace_id(), definition_bytes(definition)))
+
+    async def archive_workflow(self, workflow: UUID | str) -> Workflow:
+        """Archives a workflow: it starts no executions and takes no versions; running ones go on."""
         return await self._send(calls.archive_workflow(await self.workspace_id(), await self._resolve(workflow)))
 
-    async def workflows(self) -> list[Workflow]:
-        """The workspace's workflows that are not archived, by name."""
-        return await self._send(calls.list_workflows(await self.workspace_id()))
+    async def restore_workflow(self, workflow: UUID | str) -> Workflow:
+        """Restores an archived workflow (by id, or by name: archived ones are found too)."""
+        return await self._send(calls.restore_workflow(await self.workspace_id(), await self._resolve(workflow)))
+
+    async def workflows(
+        self, *, archived: bool = False, cursor: str | None = None, limit: int | None = None
+    ) -> WorkflowPage:
+        """One page of the workspace's workflows by name (archived ones only with ``archived``)."""
+        return await self._send(
+            calls.list_workflows(await self.workspace_id(), archived=archived, cursor=cursor, limit=limit)
+        )
+
+    async def iter_workflows(self, *, archived: bool = False) -> AsyncIterator[Workflow]:
+        """Every workflow of the workspace by name, page after page."""
+        cursor: str | None = None
+        while True:
+            page = await self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE)
+            for item in page.items:
+                yield item
+            if not page.next:
+                return
+            cursor = page.next
 
     async def workflow(self, workflow: UUID | str) -> Workflow:
         """One workflow, by id or name."""
         return await self._send(calls.get_workflow(await self.workspace_id(), await self._resolve(workflow)))
 
-    async def workflow_versions(self, workflow: UUID | str) -> Any:
-        """A workflow's versions."""
-        return await self._send(calls.workflow_versions(await self.workspace_id(), await self._resolve(workflow)))
+    async def workflow_versions(
+        self, workflow: UUID | str, *, cursor: str | None = None, limit: int | None = None
+    ) -> VersionPage:
+        """One page of a workflow's versions, newest first, without their definitions."""
+        workflow_id = await self._resolve(workflow)
+        return await self._send(
+            calls.workflow_versions(await self.workspace_id(), workflow_id, cursor=cursor, limit=limit)
+        )
 
-    async def workflow_version(self, workflow: UUID | str, version: int) -> Any:
-        """One version of a workflow, with its definition."""
+    async def workflow_version(self, workflow: UUID | str, version: int) -> WorkflowVersion:
+        """One version of a workflow with its pinned definition."""
         return await self._send(
             calls.workflow_version(await self.workspace_id(), await self._resolve(workflow), version)
         )
@@ -192,12 +254,7 @@ class AsyncClient(ClientBase):
         found = self._workflow_id(workflow)
         if found is not None:
             return found
-        named = [w for w in await self.workflows() if w.name == workflow]
-        if not named:
-            raise NotFoundError(404, "not-found", f"no workflow is named {workflow!r}")
-        if len(named) > 1:
-            raise ClientError(f"{len(named)} workflows are named {workflow!r}: give an id")
-        return named[0].id
+        return self._named(str(workflow), [w async for w in self.iter_workflows(archived=True)])
 
     # Executions
 
@@ -218,7 +275,7 @@ class AsyncClient(ClientBase):
 
         Raises:
             InvalidRequestError: The input does not match the workflow's input schema.
-            ConflictError: The key was used with another request.
+            ConflictError: The key was used with another request, or the workflow is archived.
         """
         key = idempotency_key or calls.new_idempotency_key()
         return await self._send(
@@ -233,13 +290,22 @@ class AsyncClient(ClientBase):
         self,
         *,
         workflow: UUID | str | None = None,
-        status: str | Sequence[str] | None = None,
+        status: str | None = None,
         started_after: datetime | None = None,
         started_before: datetime | None = None,
         cursor: str | None = None,
         limit: int | None = None,
     ) -> ExecutionPage:
-        """One page of the workspace's executions, newest first; pass its ``next`` as ``cursor`` for the next."""
+        """One page of the workspace's executions, newest first, without input, output and steps.
+
+        Args:
+            workflow: Only this workflow's (an id or a name).
+            status: Only those in this status (``failed``, ``running``...).
+            started_after: Only those started at or after this time (with a time zone).
+            started_before: Only those started before this time (with a time zone).
+            cursor: The previous page's ``next``.
+            limit: 1 to 500 a page (100 by default).
+        """
         workflow_id = await self._resolve(workflow) if workflow is not None else None
         return await self._send(
             calls.list_executions(
@@ -253,11 +319,26 @@ class AsyncClient(ClientBase):
             )
         )
 
-    async def iter_executions(self, **filters: Any) -> AsyncIterator[Execution]:
-        """Every execution matching ``filters`` (those of ``executions``), page after page."""
+    async def iter_executions(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        status: str | None = None,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+    ) -> AsyncIterator[Execution]:
+        """Every execution matching the filters (those of ``executions``), newest first, page after page."""
+        workflow_id = await self._resolve(workflow) if workflow is not None else None
         cursor: str | None = None
         while True:
-            page = await self.executions(**filters, cursor=cursor)
+            page = await self.executions(
+                workflow=workflow_id,
+                status=status,
+                started_after=started_after,
+                started_before=started_before,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
             for item in page.items:
                 yield item
             if not page.next:
@@ -265,22 +346,50 @@ class AsyncClient(ClientBase):
             cursor = page.next
 
     async def history(self, execution_id: UUID | str, *, after: int = 0, limit: int | None = None) -> HistoryPage:
-        """The execution's history entries after sequence number ``after``."""
+        """The execution's history entries after sequence number ``after``; ``next_after`` continues."""
         return await self._send(
             calls.execution_history(await self.workspace_id(), UUID(str(execution_id)), after=after, limit=limit)
         )
 
-    async def cancel(self, execution_id: UUID | str, reason: str | None = None) -> Execution:
-        """Asks an execution to stop; its running attempts finish, nothing new starts."""
-        return await self._send(calls.cancel_execution(await self.workspace_id(), UUID(str(execution_id)), reason))
+    async def iter_history(self, execution_id: UUID | str, *, after: int = 0) -> AsyncIterator[HistoryEntry]:
+        """Every history entry after ``after`` recorded so far, page after page (``stream`` follows live)."""
+        while True:
+            page = await self.history(execution_id, after=after, limit=PAGE_SIZE)
+            for item in page.items:
+                yield item
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    async def cancel(self, execution_id: UUID | str) -> Execution:
+        """Cancels an execution that is not over: open attempts are cancelled, pending steps skipped.
+
+        Raises:
+            ConflictError: It is already over (``code`` ``execution-over``).
+        """
+        return await self._send(calls.cancel_execution(await self.workspace_id(), UUID(str(execution_id))))
 
     async def retry(self, execution_id: UUID | str) -> Execution:
-        """Runs a failed, timed-out or cancelled execution again from where it failed, keeping what succeeded."""
+        """Runs a failed, timed-out or cancelled execution again from where it failed, keeping what succeeded.
+
+        Raises:
+            ConflictError: It is not retryable (``not-retryable``), or its workflow is archived.
+        """
         return await self._send(calls.retry_execution(await self.workspace_id(), UUID(str(execution_id))))
 
-    async def node_types(self) -> Any:
-        """The hub's node types, with their schemas."""
+    # Node types
+
+    async def node_types(self) -> list[NodeType]:
+        """The node types installed on the hub, by name, with their versions' schemas and their plugin."""
         return await self._send(calls.node_types())
+
+    async def node_type(self, name: str) -> NodeType:
+        """One installed node type.
+
+        Raises:
+            NotFoundError: It is not installed; the detail says why when a plugin failed to load.
+        """
+        return await self._send(calls.node_type(name))
 
     async def wait(
         self,

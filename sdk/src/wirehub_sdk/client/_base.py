@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 import msgspec
 
-from wirehub_sdk.client._calls import Call
-from wirehub_sdk.client._errors import ClientError, live_error, problem_error
-from wirehub_sdk.client._models import LiveEvent, Tokens, Workspace
+from wirehub_sdk.client._calls import Call, Definition
+from wirehub_sdk.client._errors import ClientError, NotFoundError, live_error, problem_error
+from wirehub_sdk.client._models import LiveEvent, Tokens, Workflow, Workspace
 
 T = TypeVar("T")
 
@@ -26,6 +27,8 @@ LIVE_PING_SECONDS = 20.0
 """A keepalive ping every 20 s, answered within 20 s, notices a connection that died silently."""
 MAX_RECONNECTS = 10
 """Reconnections in a row, without an event between them, before a stream gives up."""
+PAGE_SIZE = 500
+"""Items a page when a client walks every page (the hub's largest)."""
 SEND_ATTEMPTS = 3
 """Tries of a repeatable request that could not reach the hub."""
 USER_AGENT = "wirehub-sdk-client/0.1"
@@ -147,6 +150,23 @@ class ClientBase:
         return "ws" + self.url.removeprefix("http") + path
 
     @staticmethod
+    def _named(name: str, found: list[Workflow]) -> UUID:
+        """The one workflow called ``name`` among ``found`` (archived ones included), preferring one in use.
+
+        Raises:
+            NotFoundError: None is called so.
+            ClientError: More than one is, and using its id is the only way to choose.
+        """
+        named = [w for w in found if w.name == name]
+        if len(named) > 1:
+            named = [w for w in named if not w.archived] or named
+        if not named:
+            raise NotFoundError(404, "not-found", f"no workflow is named {name!r}")
+        if len(named) > 1:
+            raise ClientError(f"{len(named)} workflows are named {name!r}: give an id")
+        return named[0].id
+
+    @staticmethod
     def _workflow_id(workflow: UUID | str) -> UUID | None:
         if isinstance(workflow, UUID):
             return workflow
@@ -201,6 +221,11 @@ class Follow:
             return None
         self.after = event.sequence
         return event
+
+
+def definition_bytes(definition: Definition | Path) -> Definition:
+    """A definition as the calls take it: a file's path is read, anything else passed on."""
+    return definition.read_bytes() if isinstance(definition, Path) else definition
 
 
 def backoff(attempt: int) -> float:

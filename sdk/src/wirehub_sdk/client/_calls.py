@@ -1,7 +1,7 @@
 """The hub's routes as request descriptions, shared by ``Client`` and ``AsyncClient`` (which only send them).
 
-Routes under a workspace take its id; the clients resolve it once. The routes
-marked *(newer hubs)* are the ones a hub of this version may not serve yet.
+Routes under a workspace take its id; the clients resolve it once. ``repeatable``
+says which calls are sent again after a connection error.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
@@ -19,7 +20,12 @@ from wirehub_sdk.client._models import (
     Execution,
     ExecutionPage,
     HistoryPage,
+    NodeType,
+    Validation,
+    VersionPage,
     Workflow,
+    WorkflowPage,
+    WorkflowVersion,
     Workspace,
 )
 
@@ -115,50 +121,71 @@ def workspaces() -> Call[list[Workspace]]:
 
 # Workflows
 
+Definition = Mapping[str, Any] | bytes | str
+"""A workflow definition: a mapping, or JSON text or bytes sent as they are."""
 
-def create_workflow(workspace: UUID, definition: Mapping[str, Any] | bytes | str) -> Call[Workflow]:
-    """``POST .../workflows``: a new workflow, its version 1."""
+
+def _definition_call(
+    method: str, path: str, decode: Callable[[bytes], T], definition: Definition, *, repeatable: bool
+) -> Call[T]:
     return Call(
-        "POST",
-        f"{_ws(workspace)}/workflows",
-        _decoder(Workflow),
+        method,
+        path,
+        decode,
         content=definition_body(definition),
         headers={"content-type": "application/json"},
+        repeatable=repeatable,
     )
 
 
-def update_workflow(workspace: UUID, workflow: UUID, definition: Mapping[str, Any] | bytes | str) -> Call[Workflow]:
-    """``PUT .../workflows/{id}``: the workflow's next version *(newer hubs)*."""
+def create_workflow(workspace: UUID, definition: Definition) -> Call[Workflow]:
+    """``POST .../workflows``: a new workflow, its version 1."""
+    return _definition_call("POST", f"{_ws(workspace)}/workflows", _decoder(Workflow), definition, repeatable=False)
+
+
+def update_workflow(workspace: UUID, workflow: UUID, definition: Definition) -> Call[Workflow]:
+    """``PUT .../workflows/{id}``: the definition as the workflow's next version (the same one again stores nothing)."""
+    path = f"{_ws(workspace)}/workflows/{workflow}"
+    return _definition_call("PUT", path, _decoder(Workflow), definition, repeatable=True)  # twice stores it once
+
+
+def patch_workflow(workspace: UUID, workflow: UUID, patch: Mapping[str, Any]) -> Call[Workflow]:
+    """``PATCH .../workflows/{id}``: a JSON Merge Patch (RFC 7396) of the latest definition, saved as the next version.
+
+    Applying the same merge patch twice gives the same definition, so it is safe to send again.
+    """
     return Call(
-        "PUT",
+        "PATCH",
         f"{_ws(workspace)}/workflows/{workflow}",
         _decoder(Workflow),
-        content=definition_body(definition),
-        headers={"content-type": "application/json"},
-        repeatable=True,  # saving the same definition again stores nothing
-    )
-
-
-def validate_workflow(workspace: UUID, definition: Mapping[str, Any] | bytes | str) -> Call[dict[str, Any]]:
-    """``POST .../workflows/validate``: the definition's problems, nothing saved *(newer hubs)*."""
-    return Call(
-        "POST",
-        f"{_ws(workspace)}/workflows/validate",
-        _any,
-        content=definition_body(definition),
-        headers={"content-type": "application/json"},
+        content=msgspec.json.encode(patch),
+        headers={"content-type": "application/merge-patch+json"},
         repeatable=True,
     )
 
 
-def archive_workflow(workspace: UUID, workflow: UUID) -> Call[Any]:
-    """``POST .../workflows/{id}/archive`` *(newer hubs)*."""
-    return Call("POST", f"{_ws(workspace)}/workflows/{workflow}/archive", _any, repeatable=True)
+def validate_workflow(workspace: UUID, definition: Definition) -> Call[Validation]:
+    """``POST .../workflows/validate``: every check of a save, nothing saved."""
+    path = f"{_ws(workspace)}/workflows/validate"
+    return _definition_call("POST", path, _decoder(Validation), definition, repeatable=True)
 
 
-def list_workflows(workspace: UUID) -> Call[list[Workflow]]:
-    """``GET .../workflows``."""
-    return Call("GET", f"{_ws(workspace)}/workflows", _decoder(list[Workflow]), repeatable=True)
+def archive_workflow(workspace: UUID, workflow: UUID) -> Call[Workflow]:
+    """``POST .../workflows/{id}/archive`` (archiving twice is a no-op)."""
+    return Call("POST", f"{_ws(workspace)}/workflows/{workflow}/archive", _decoder(Workflow), repeatable=True)
+
+
+def restore_workflow(workspace: UUID, workflow: UUID) -> Call[Workflow]:
+    """``POST .../workflows/{id}/restore`` (restoring twice is a no-op)."""
+    return Call("POST", f"{_ws(workspace)}/workflows/{workflow}/restore", _decoder(Workflow), repeatable=True)
+
+
+def list_workflows(
+    workspace: UUID, *, archived: bool = False, cursor: str | None = None, limit: int | None = None
+) -> Call[WorkflowPage]:
+    """``GET .../workflows?archived=&cursor=&limit=``: a page of workflows by name."""
+    params = _params(archived="true" if archived else None, cursor=cursor, limit=limit)
+    return Call("GET", f"{_ws(workspace)}/workflows", _decoder(WorkflowPage), params=params, repeatable=True)
 
 
 def get_workflow(workspace: UUID, workflow: UUID) -> Call[Workflow]:
@@ -166,14 +193,27 @@ def get_workflow(workspace: UUID, workflow: UUID) -> Call[Workflow]:
     return Call("GET", f"{_ws(workspace)}/workflows/{workflow}", _decoder(Workflow), repeatable=True)
 
 
-def workflow_versions(workspace: UUID, workflow: UUID) -> Call[Any]:
-    """``GET .../workflows/{id}/versions`` *(newer hubs)*."""
-    return Call("GET", f"{_ws(workspace)}/workflows/{workflow}/versions", _any, repeatable=True)
+def workflow_versions(
+    workspace: UUID, workflow: UUID, *, cursor: str | None = None, limit: int | None = None
+) -> Call[VersionPage]:
+    """``GET .../workflows/{id}/versions?cursor=&limit=``: newest first, without definitions."""
+    return Call(
+        "GET",
+        f"{_ws(workspace)}/workflows/{workflow}/versions",
+        _decoder(VersionPage),
+        params=_params(cursor=cursor, limit=limit),
+        repeatable=True,
+    )
 
 
-def workflow_version(workspace: UUID, workflow: UUID, version: int) -> Call[Any]:
-    """``GET .../workflows/{id}/versions/{n}`` *(newer hubs)*."""
-    return Call("GET", f"{_ws(workspace)}/workflows/{workflow}/versions/{version}", _any, repeatable=True)
+def workflow_version(workspace: UUID, workflow: UUID, version: int) -> Call[WorkflowVersion]:
+    """``GET .../workflows/{id}/versions/{n}``: one version with its pinned definition."""
+    return Call(
+        "GET",
+        f"{_ws(workspace)}/workflows/{workflow}/versions/{int(version)}",
+        _decoder(WorkflowVersion),
+        repeatable=True,
+    )
 
 
 # Executions
@@ -212,17 +252,23 @@ def list_executions(
     workspace: UUID,
     *,
     workflow: UUID | None = None,
-    status: str | Sequence[str] | None = None,
+    status: str | None = None,
     started_after: datetime | None = None,
     started_before: datetime | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Call[ExecutionPage]:
-    """``GET .../executions?workflow=&status=&started_after=&started_before=&cursor=&limit=`` *(newer hubs)*."""
-    statuses = [status] if isinstance(status, str) else list(status) if status is not None else None
+    """``GET .../executions?workflow=&status=&started_after=&started_before=&cursor=&limit=``, newest first.
+
+    Raises:
+        ValueError: A time without a zone (the hub refuses one).
+    """
+    for name, instant in (("started_after", started_after), ("started_before", started_before)):
+        if instant is not None and instant.tzinfo is None:
+            raise ValueError(f"{name} needs a time zone (datetime.now(UTC), not datetime.now())")
     params = _params(
         workflow=workflow,
-        status=statuses,
+        status=status,
         started_after=started_after,
         started_before=started_before,
         cursor=cursor,
@@ -234,34 +280,31 @@ def list_executions(
 def execution_history(
     workspace: UUID, execution: UUID, *, after: int = 0, limit: int | None = None
 ) -> Call[HistoryPage]:
-    """``GET .../executions/{id}/history?after=SEQ`` *(newer hubs)*."""
+    """``GET .../executions/{id}/history?after=SEQ&limit=``: the entries after sequence number ``after``."""
     params = _params(after=after, limit=limit)
     return Call(
         "GET", f"{_ws(workspace)}/executions/{execution}/history", _decoder(HistoryPage), params=params, repeatable=True
     )
 
 
-def cancel_execution(workspace: UUID, execution: UUID, reason: str | None = None) -> Call[Execution]:
-    """``POST .../executions/{id}/cancel`` *(newer hubs)*."""
-    body = {"reason": reason} if reason else None
-    return Call(
-        "POST", f"{_ws(workspace)}/executions/{execution}/cancel", _decoder(Execution), json=body, repeatable=True
-    )
+def cancel_execution(workspace: UUID, execution: UUID) -> Call[Execution]:
+    """``POST .../executions/{id}/cancel``, no body. Not sent again: a second cancel is a 409 ``execution-over``."""
+    return Call("POST", f"{_ws(workspace)}/executions/{execution}/cancel", _decoder(Execution))
 
 
 def retry_execution(workspace: UUID, execution: UUID) -> Call[Execution]:
-    """``POST .../executions/{id}/retry``: again from the failed step *(newer hubs)*."""
+    """``POST .../executions/{id}/retry``, no body: again from the steps that did not succeed."""
     return Call("POST", f"{_ws(workspace)}/executions/{execution}/retry", _decoder(Execution))
 
 
 # Node types
 
 
-def node_types() -> Call[Any]:
-    """``GET /node-types`` *(newer hubs)*."""
-    return Call("GET", f"{API}/node-types", _any, repeatable=True)
+def node_types() -> Call[list[NodeType]]:
+    """``GET /node-types``: every installed node type, by name."""
+    return Call("GET", f"{API}/node-types", _decoder(list[NodeType]), repeatable=True)
 
 
-def node_type(name: str) -> Call[Any]:
-    """``GET /node-types/{name}`` *(newer hubs)*."""
-    return Call("GET", f"{API}/node-types/{name}", _any, repeatable=True)
+def node_type(name: str) -> Call[NodeType]:
+    """``GET /node-types/{name}``."""
+    return Call("GET", f"{API}/node-types/{quote(name, safe='')}", _decoder(NodeType), repeatable=True)

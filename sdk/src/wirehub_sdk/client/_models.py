@@ -91,6 +91,49 @@ class Workflow(msgspec.Struct, frozen=True):
     updated_at: datetime | None = None
 
 
+class WorkflowPage(msgspec.Struct, frozen=True):
+    """One page of workflows, by name; pass ``next`` as ``cursor`` for the following one (``None`` on the last)."""
+
+    items: list[Workflow]
+    next: str | None = None
+
+
+class WorkflowVersion(msgspec.Struct, frozen=True):
+    """One saved, immutable version of a workflow.
+
+    Attributes:
+        id: What an execution's ``workflow_version_id`` names.
+        content_hash: SHA-256 of its pinned definition: equal hashes, equal definitions.
+        definition: The definition as saved, every step's ``type_version`` pinned (``None`` in a
+            list of versions, which leaves it out).
+    """
+
+    id: UUID
+    workflow_id: UUID
+    version: int
+    content_hash: str = ""
+    created_at: datetime | None = None
+    definition: dict[str, Any] | None = None
+
+
+class VersionPage(msgspec.Struct, frozen=True):
+    """One page of a workflow's versions, newest first; ``next`` continues it (``None`` on the last)."""
+
+    items: list[WorkflowVersion]
+    next: str | None = None
+
+
+class Validation(msgspec.Struct, frozen=True):
+    """A definition the hub would save as it is (an invalid one is an ``InvalidRequestError``).
+
+    Attributes:
+        definition: The definition as it would be saved, pinned.
+    """
+
+    valid: bool
+    definition: dict[str, Any]
+
+
 class StepRun(msgspec.Struct, frozen=True):
     """One attempt of one step."""
 
@@ -148,20 +191,37 @@ class ExecutionPage(msgspec.Struct, frozen=True):
 
 
 class HistoryEntry(msgspec.Struct, frozen=True):
-    """One entry of an execution's history: the event, and the execution's status after it."""
+    """One entry of an execution's append-only history.
+
+    Attributes:
+        sequence: 1, 2, 3... without gaps: the numbers live events carry.
+        event_type: ``execution_started``, ``step_succeeded``, ``retry_requested``...
+        event: The event itself (``step_id``, ``attempt``, ``output``, ``error``...).
+        recorded_at: When the hub recorded it, on its clock.
+    """
 
     sequence: int
     event_type: str = ""
     event: dict[str, Any] = msgspec.field(default_factory=dict)
-    status: str = ""
-    at: datetime | None = None
+    recorded_at: datetime | None = None
+
+    @property
+    def step_id(self) -> str | None:
+        """The step the entry concerns, if one."""
+        value = self.event.get("step_id")
+        return value if isinstance(value, str) else None
 
 
 class HistoryPage(msgspec.Struct, frozen=True):
-    """One page of history; ``next`` (when given) continues it."""
+    """One page of history, in sequence order.
+
+    Attributes:
+        next_after: Pass it as ``after`` for the next page; ``None`` when this page reaches the last
+            entry so far (a running execution's history grows: ask again later with the last ``sequence``).
+    """
 
     items: list[HistoryEntry]
-    next: str | None = None
+    next_after: int | None = None
 
 
 class LiveEvent(msgspec.Struct, frozen=True):
@@ -189,3 +249,48 @@ class LiveEvent(msgspec.Struct, frozen=True):
         """The step the event concerns, if one."""
         value = self.event.get("step_id")
         return value if isinstance(value, str) else None
+
+
+class NodePlugin(msgspec.Struct, frozen=True):
+    """The plugin that provides a node type, as the hub loaded it.
+
+    Attributes:
+        state: ``ok``, or ``failed`` (``errors`` says why).
+    """
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    state: str = "ok"
+    healthy: bool = True
+    errors: list[str] = msgspec.field(default_factory=list)
+
+
+class NodeTypeVersion(msgspec.Struct, frozen=True):
+    """One version of a node type with its JSON Schemas.
+
+    Attributes:
+        credential_types: The credential types a step of this version may use.
+    """
+
+    version: int
+    title: str = ""
+    description: str = ""
+    credential_types: list[str] = msgspec.field(default_factory=list)
+    config_schema: dict[str, Any] = msgspec.field(default_factory=dict)
+    input_schema: dict[str, Any] = msgspec.field(default_factory=dict)
+    output_schema: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class NodeType(msgspec.Struct, frozen=True):
+    """A node type installed on the hub: every version (newest last) and its plugin.
+
+    Attributes:
+        latest_version: What a step without ``type_version`` is pinned to when saved.
+    """
+
+    name: str
+    title: str = ""
+    latest_version: int = 1
+    plugin: NodePlugin | None = None
+    versions: list[NodeTypeVersion] = msgspec.field(default_factory=list)

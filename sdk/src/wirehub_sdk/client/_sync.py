@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,13 +20,30 @@ from wirehub_sdk.client._base import (
     LIVE_PING_SECONDS,
     MAX_LIVE_MESSAGE_BYTES,
     MAX_RECONNECTS,
+    PAGE_SIZE,
     SEND_ATTEMPTS,
     ClientBase,
     Follow,
     backoff,
+    definition_bytes,
 )
-from wirehub_sdk.client._errors import AuthenticationError, ClientError, NotFoundError, TransportError, WaitTimeoutError
-from wirehub_sdk.client._models import Execution, ExecutionPage, HistoryPage, LiveEvent, Tokens, Workflow, Workspace
+from wirehub_sdk.client._calls import Definition
+from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
+from wirehub_sdk.client._models import (
+    Execution,
+    ExecutionPage,
+    HistoryEntry,
+    HistoryPage,
+    LiveEvent,
+    NodeType,
+    Tokens,
+    Validation,
+    VersionPage,
+    Workflow,
+    WorkflowPage,
+    WorkflowVersion,
+    Workspace,
+)
 
 T = TypeVar("T")
 
@@ -145,55 +162,88 @@ class Client(ClientBase):
 
     # Workflows
 
-    def push(self, definition: Mapping[str, Any] | bytes | str | Path) -> Workflow:
+    def push(self, definition: Definition | Path) -> Workflow:
         """Saves a new workflow from a definition: a dict, JSON text or bytes, or a file's path.
 
         Raises:
             InvalidRequestError: The definition is not valid; ``errors`` point at each problem.
         """
-        body = definition.read_bytes() if isinstance(definition, Path) else definition
-        return self._send(calls.create_workflow(self.workspace_id(), body))
+        return self._send(calls.create_workflow(self.workspace_id(), definition_bytes(definition)))
 
-    def update_workflow(self, workflow: UUID | str, definition: Mapping[str, Any] | bytes | str | Path) -> Workflow:
-        """Saves a definition as the workflow's next version (an identical one stores nothing)."""
-        body = definition.read_bytes() if isinstance(definition, Path) else definition
-        return self._send(calls.update_workflow(self.workspace_id(), self._resolve(workflow), body))
+    def update_workflow(self, workflow: UUID | str, definition: Definition | Path) -> Workflow:
+        """Saves a whole definition as the workflow's next version (one equal to the latest stores nothing).
 
-    def validate_workflow(self, definition: Mapping[str, Any] | bytes | str | Path) -> dict[str, Any]:
-        """The hub's verdict on a definition, without saving it."""
-        body = definition.read_bytes() if isinstance(definition, Path) else definition
-        return self._send(calls.validate_workflow(self.workspace_id(), body))
+        Executions keep the version they started on.
 
-    def archive_workflow(self, workflow: UUID | str) -> Any:
-        """Archives a workflow: it starts no more executions."""
+        Raises:
+            InvalidRequestError: The definition is not valid (nothing is saved).
+            ConflictError: The workflow is archived (``code`` ``workflow-archived``).
+        """
+        return self._send(
+            calls.update_workflow(self.workspace_id(), self._resolve(workflow), definition_bytes(definition))
+        )
+
+    def patch_workflow(self, workflow: UUID | str, patch: Mapping[str, Any]) -> Workflow:
+        """Changes the latest definition by a JSON Merge Patch and saves the result as the next version.
+
+        ``{"description": "..."}`` changes one field, ``None`` removes one, a list (``steps``) is
+        replaced whole. Raises as ``update_workflow``.
+        """
+        return self._send(calls.patch_workflow(self.workspace_id(), self._resolve(workflow), patch))
+
+    def validate_workflow(self, definition: Definition | Path) -> Validation:
+        """Checks a definition as saving it would, and saves nothing.
+
+        Returns:
+            The definition as it would be saved, pinned.
+
+        Raises:
+            InvalidRequestError: It is not valid; ``errors`` point at each problem.
+        """
+        return self._send(calls.validate_workflow(self.workspace_id(), definition_bytes(definition)))
+
+    def archive_workflow(self, workflow: UUID | str) -> Workflow:
+        """Archives a workflow: it starts no executions and takes no versions; running ones go on."""
         return self._send(calls.archive_workflow(self.workspace_id(), self._resolve(workflow)))
 
-    def workflows(self) -> list[Workflow]:
-        """The workspace's workflows that are not archived, by name."""
-        return self._send(calls.list_workflows(self.workspace_id()))
+    def restore_workflow(self, workflow: UUID | str) -> Workflow:
+        """Restores an archived workflow (by id, or by name: archived ones are found too)."""
+        return self._send(calls.restore_workflow(self.workspace_id(), self._resolve(workflow)))
+
+    def workflows(self, *, archived: bool = False, cursor: str | None = None, limit: int | None = None) -> WorkflowPage:
+        """One page of the workspace's workflows by name (archived ones only with ``archived``)."""
+        return self._send(calls.list_workflows(self.workspace_id(), archived=archived, cursor=cursor, limit=limit))
+
+    def iter_workflows(self, *, archived: bool = False) -> Iterator[Workflow]:
+        """Every workflow of the workspace by name, page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE)
+            yield from page.items
+            if not page.next:
+                return
+            cursor = page.next
 
     def workflow(self, workflow: UUID | str) -> Workflow:
         """One workflow, by id or name."""
         return self._send(calls.get_workflow(self.workspace_id(), self._resolve(workflow)))
 
-    def workflow_versions(self, workflow: UUID | str) -> Any:
-        """A workflow's versions."""
-        return self._send(calls.workflow_versions(self.workspace_id(), self._resolve(workflow)))
+    def workflow_versions(
+        self, workflow: UUID | str, *, cursor: str | None = None, limit: int | None = None
+    ) -> VersionPage:
+        """One page of a workflow's versions, newest first, without their definitions."""
+        workflow_id = self._resolve(workflow)
+        return self._send(calls.workflow_versions(self.workspace_id(), workflow_id, cursor=cursor, limit=limit))
 
-    def workflow_version(self, workflow: UUID | str, version: int) -> Any:
-        """One version of a workflow, with its definition."""
+    def workflow_version(self, workflow: UUID | str, version: int) -> WorkflowVersion:
+        """One version of a workflow with its pinned definition."""
         return self._send(calls.workflow_version(self.workspace_id(), self._resolve(workflow), version))
 
     def _resolve(self, workflow: UUID | str) -> UUID:
         found = self._workflow_id(workflow)
         if found is not None:
             return found
-        named = [w for w in self.workflows() if w.name == workflow]
-        if not named:
-            raise NotFoundError(404, "not-found", f"no workflow is named {workflow!r}")
-        if len(named) > 1:
-            raise ClientError(f"{len(named)} workflows are named {workflow!r}: give an id")
-        return named[0].id
+        return self._named(str(workflow), list(self.iter_workflows(archived=True)))
 
     # Executions
 
@@ -214,7 +264,7 @@ class Client(ClientBase):
 
         Raises:
             InvalidRequestError: The input does not match the workflow's input schema.
-            ConflictError: The key was used with another request.
+            ConflictError: The key was used with another request, or the workflow is archived.
         """
         key = idempotency_key or calls.new_idempotency_key()
         return self._send(calls.start_execution(self.workspace_id(), self._resolve(workflow), input, version, key))
@@ -227,13 +277,22 @@ class Client(ClientBase):
         self,
         *,
         workflow: UUID | str | None = None,
-        status: str | Sequence[str] | None = None,
+        status: str | None = None,
         started_after: datetime | None = None,
         started_before: datetime | None = None,
         cursor: str | None = None,
         limit: int | None = None,
     ) -> ExecutionPage:
-        """One page of the workspace's executions, newest first; pass its ``next`` as ``cursor`` for the next."""
+        """One page of the workspace's executions, newest first, without input, output and steps.
+
+        Args:
+            workflow: Only this workflow's (an id or a name).
+            status: Only those in this status (``failed``, ``running``...).
+            started_after: Only those started at or after this time (with a time zone).
+            started_before: Only those started before this time (with a time zone).
+            cursor: The previous page's ``next``.
+            limit: 1 to 500 a page (100 by default).
+        """
         workflow_id = self._resolve(workflow) if workflow is not None else None
         return self._send(
             calls.list_executions(
@@ -247,33 +306,75 @@ class Client(ClientBase):
             )
         )
 
-    def iter_executions(self, **filters: Any) -> Iterator[Execution]:
-        """Every execution matching ``filters`` (those of ``executions``), page after page."""
+    def iter_executions(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        status: str | None = None,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+    ) -> Iterator[Execution]:
+        """Every execution matching the filters (those of ``executions``), newest first, page after page."""
+        workflow_id = self._resolve(workflow) if workflow is not None else None
         cursor: str | None = None
         while True:
-            page = self.executions(**filters, cursor=cursor)
+            page = self.executions(
+                workflow=workflow_id,
+                status=status,
+                started_after=started_after,
+                started_before=started_before,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
             yield from page.items
             if not page.next:
                 return
             cursor = page.next
 
     def history(self, execution_id: UUID | str, *, after: int = 0, limit: int | None = None) -> HistoryPage:
-        """The execution's history entries after sequence number ``after``."""
+        """The execution's history entries after sequence number ``after``; ``next_after`` continues."""
         return self._send(
             calls.execution_history(self.workspace_id(), UUID(str(execution_id)), after=after, limit=limit)
         )
 
-    def cancel(self, execution_id: UUID | str, reason: str | None = None) -> Execution:
-        """Asks an execution to stop; its running attempts finish, nothing new starts."""
-        return self._send(calls.cancel_execution(self.workspace_id(), UUID(str(execution_id)), reason))
+    def iter_history(self, execution_id: UUID | str, *, after: int = 0) -> Iterator[HistoryEntry]:
+        """Every history entry after ``after`` recorded so far, page after page (``stream`` follows live)."""
+        while True:
+            page = self.history(execution_id, after=after, limit=PAGE_SIZE)
+            yield from page.items
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    def cancel(self, execution_id: UUID | str) -> Execution:
+        """Cancels an execution that is not over: open attempts are cancelled, pending steps skipped.
+
+        Raises:
+            ConflictError: It is already over (``code`` ``execution-over``).
+        """
+        return self._send(calls.cancel_execution(self.workspace_id(), UUID(str(execution_id))))
 
     def retry(self, execution_id: UUID | str) -> Execution:
-        """Runs a failed, timed-out or cancelled execution again from where it failed, keeping what succeeded."""
+        """Runs a failed, timed-out or cancelled execution again from where it failed, keeping what succeeded.
+
+        Raises:
+            ConflictError: It is not retryable (``not-retryable``), or its workflow is archived.
+        """
         return self._send(calls.retry_execution(self.workspace_id(), UUID(str(execution_id))))
 
-    def node_types(self) -> Any:
-        """The hub's node types, with their schemas."""
+    # Node types
+
+    def node_types(self) -> list[NodeType]:
+        """The node types installed on the hub, by name, with their versions' schemas and their plugin."""
         return self._send(calls.node_types())
+
+    def node_type(self, name: str) -> NodeType:
+        """One installed node type.
+
+        Raises:
+            NotFoundError: It is not installed; the detail says why when a plugin failed to load.
+        """
+        return self._send(calls.node_type(name))
 
     def wait(
         self,
