@@ -39,6 +39,7 @@ from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import credential_keyring, database_engine, session_factory
 from wirehub.worker.credentials import StoreCredentialSource
+from wirehub_sdk.client import Client
 
 START_WITHIN = 30.0
 
@@ -60,6 +61,19 @@ def chain(name: str, steps: int, seconds: float = 0.05) -> dict[str, Any]:
     }
 
 
+BROKEN_ONCE = {
+    "name": "broken-once",
+    "steps": [
+        {"id": "a", "type": "core.transform", "config": {"expression": "`1`"}},
+        {"id": "b", "type": "test.flaky", "needs": ["a"], "config": {"failures": 1, "retryable": False}},
+    ],
+}
+"""Fails at step ``b``, attempt 1; a retry of the execution succeeds."""
+SLOW_ONCE = {
+    "name": "slow-once",
+    "steps": [{"id": "s", "type": "test.sleep", "config": {"seconds": 5, "only_first_attempt": True}}],
+}
+"""Runs for 5 s on its first attempt, at once on a later one: something to cancel, then retry."""
 FAILING = {
     "name": "failing",
     "steps": [{"id": "boom", "type": "core.fail", "config": {"message": "it broke", "kind": "test.broken"}}],
@@ -164,6 +178,14 @@ def hub(api_settings: Settings, registry: NodeRegistry) -> Iterator[Hub]:  # noq
     """The embedded hub, served over TCP."""
     with serve(api_settings, registry) as url:
         yield Hub(url, ADMIN)
+
+
+@pytest.fixture
+def client(hub: Hub) -> Iterator[Client]:
+    """A ``Client`` of ``hub``, logged in as its admin."""
+    with Client(hub.url, timeout=20.0) as client:
+        client.login(*hub.admin)
+        yield client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from wirehub_sdk.client import (
     TransportError,
     WaitTimeoutError,
 )
-
-
-@pytest.fixture
-def client(hub: Hub) -> Iterator[Client]:
-    with Client(hub.url, timeout=20.0) as client:
-        client.login(*hub.admin)
-        yield client
 
 
 def test_a_workflow_pushed_from_a_dict_runs_to_its_end_and_the_wait_follows_it_live(client: Client) -> None:
