@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from wirehub.cli.errors import CliError
-from wirehub.cli.executions import since_instant
+from wirehub.cli.executions import failure_line, since_instant
 from wirehub.cli.progress import EventPrinter
-from wirehub_sdk.client import LiveEvent
+from wirehub_sdk.client import Execution, LiveEvent
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -65,3 +65,30 @@ def test_since_takes_a_duration_or_an_instant() -> None:
     assert since_instant("2026-12-01T09:00:00") == START  # no zone: UTC
     with pytest.raises(CliError):
         since_instant("yesterday")
+
+
+def listed(error: object, status: str = "failed") -> Execution:
+    return Execution(id=uuid.UUID(int=7), workflow_id=uuid.UUID(int=9), status=status, error=error, created_at=START)
+
+
+def test_a_failure_line_names_the_step_attempt_kind_and_message() -> None:
+    error = {"kind": "http.status", "message": "503 from upstream", "step_id": "fetch", "attempt": 3}
+    assert failure_line(listed(error), "orders") == (
+        f"2026-12-01T09:00:00+00:00  {uuid.UUID(int=7)}  orders  step fetch attempt 3  http.status: 503 from upstream"
+    )
+
+
+def test_a_failure_line_without_a_step_or_a_known_workflow_says_so() -> None:
+    line = failure_line(listed({"kind": "timeout", "message": "over 5s"}, "timed_out"), None)
+    assert f"  {uuid.UUID(int=9)}  no step  timeout: over 5s" in line
+
+
+def test_a_failure_line_is_one_bounded_line_that_cannot_drive_the_terminal() -> None:
+    error = {"kind": "x\x1b[2J", "message": "line one\nline two\r" + "y" * 5000, "step_id": "a\x07"}
+    line = failure_line(listed(error), "evil\x1b]0;title\x07")
+    assert "\n" not in line
+    assert "\x1b" not in line
+    assert "\r" not in line
+    assert "\x07" not in line
+    assert len(line) < 500
+    assert line.endswith("…")

@@ -189,6 +189,16 @@ def client(hub: Hub) -> Iterator[Client]:
 
 
 @pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the stored login goes; no API key from the environment."""
+    directory = tmp_path / "config"
+    monkeypatch.setenv("WIREHUB_CONFIG_DIR", str(directory))
+    for name in ("WIREHUB_URL", "WIREHUB_API_KEY", "WIREHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
+    return directory
+
+
+@pytest.fixture
 def distributed_hub_server(
     api_settings: Settings,  # noqa: F811
     registry: NodeRegistry,  # noqa: F811

@@ -15,16 +15,6 @@ from wirehub.cli.main import cli
 from wirehub_sdk.client import AuthenticationError, Client, Tokens
 
 
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the stored login goes; no API key from the environment."""
-    directory = tmp_path / "config"
-    monkeypatch.setenv("WIREHUB_CONFIG_DIR", str(directory))
-    for name in ("WIREHUB_URL", "WIREHUB_API_KEY", "WIREHUB_WORKSPACE"):
-        monkeypatch.delenv(name, raising=False)
-    return directory
-
-
 def wirehub(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=input)
 
