@@ -10,7 +10,7 @@ import pytest
 
 from wirehub.cli.main import COMMANDS, LOCAL_COMMANDS, REMOTE_COMMANDS, LazyGroup, cli
 
-HEAVY = ("litestar", "sqlalchemy", "httpx", "taskiq", "websockets", "wirehub_sdk", "wirehub.engine", "asyncio")
+HEAVY = ("litestar", "sqlalchemy", "httpx", "taskiq", "websockets", "structlog", "wirehub_sdk", "wirehub.engine", "asyncio")
 
 
 def _loaded_by(*args: str) -> set[str]:
@@ -30,6 +30,12 @@ def test_help_imports_nothing_heavy_and_no_command_module() -> None:
     loaded = _loaded_by("--help")
     assert sorted(name for name in loaded if name.split(".")[0] in HEAVY or name in HEAVY) == []
     assert sorted(name for name in loaded if name.startswith("wirehub.cli.") and name != "wirehub.cli.main") == []
+
+
+def test_a_command_that_logs_nothing_starts_without_structlog() -> None:
+    loaded = _loaded_by("executions", "list", "--help")
+    assert "wirehub.cli.logs" in loaded  # the group configured logging
+    assert "structlog" not in loaded  # and structlog waits for the first line
 
 
 def test_a_remote_command_loads_the_client_only_when_it_runs() -> None:
