@@ -10,7 +10,17 @@ import pytest
 
 from wirehub.cli.main import COMMANDS, LOCAL_COMMANDS, REMOTE_COMMANDS, LazyGroup, cli
 
-HEAVY = ("litestar", "sqlalchemy", "httpx", "taskiq", "websockets", "structlog", "wirehub_sdk", "wirehub.engine", "asyncio")
+HEAVY = (
+    "litestar",
+    "sqlalchemy",
+    "httpx",
+    "taskiq",
+    "websockets",
+    "structlog",
+    "wirehub_sdk",
+    "wirehub.engine",
+    "asyncio",
+)
 
 
 def _loaded_by(*args: str) -> set[str]:
