@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from tests.support.postgres import admin, url_of
@@ -52,6 +53,10 @@ async def sender(database_url: str, redis_server: RedisServer) -> AsyncIterator[
         await admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _redelivered() -> float:
+    return REGISTRY.get_sample_value("wirehub_sweeper_redelivered_total") or 0.0
+
+
 ONE_STEP = {"name": "one-step", "steps": [{"id": "only", "type": "core.transform", "config": {"expression": "input"}}]}
 
 
@@ -69,9 +74,11 @@ async def test_a_dispatch_waiting_unread_in_the_stream_is_not_sent_again_and_one
         assert await redis.xlen(STREAM) == 3
         await asyncio.sleep(REDELIVERY * 2)  # every dispatch is now overdue for a claim
 
+        recovered_before = _redelivered()
         await sweeper.sweep_once()  # no worker has read them: they wait, nothing is lost
         assert await broker.unread() == 3
         assert await redis.xlen(STREAM) == 3
+        assert _redelivered() == recovered_before
 
         # A worker reads all three and dies before claiming any: nothing unread is left, and the sweep resends.
         await redis.xreadgroup(broker.consumer_group_name, "dead-worker", {STREAM: ">"}, count=10)
@@ -79,6 +86,7 @@ async def test_a_dispatch_waiting_unread_in_the_stream_is_not_sent_again_and_one
         await sweeper.sweep_once()
         assert await redis.xlen(STREAM) == 6
         assert await broker.unread() == 3
+        assert _redelivered() == recovered_before + 3, "the work the sweeper recovered is counted"
     finally:
         await redis.aclose()
 

@@ -40,6 +40,7 @@ from wirehub.engine.execution.history import HistoryEntry
 from wirehub.engine.execution.machine import apply, prepare, start
 from wirehub.engine.execution.rerun import RETRYABLE, kept_steps, prepare_retry
 from wirehub.engine.execution.state import (
+    INTERNAL_ERROR_KINDS,
     ErrorInfo,
     ExecutionState,
     ExecutionStatus,
@@ -83,6 +84,7 @@ __all__ = [
     "StepRun",
     "StepStatus",
     "ErrorInfo",
+    "INTERNAL_ERROR_KINDS",
     "IllegalTransitionError",
     "HistoryEntry",
     # Timers, read from the state

@@ -88,11 +88,14 @@ class SweepResult(msgspec.Struct, frozen=True):
         dispatches: Attempts to hand to workers (redeliveries and what fired timers scheduled).
         expired_leases: Attempts timed out because their lease lapsed.
         timers_fired: Due timers applied.
+        redelivered: Of ``dispatches``, those sent again because no worker claimed them in time
+            (a lost message, a broker that was away): work recovered.
     """
 
     dispatches: list[Dispatch]
     expired_leases: int
     timers_fired: int
+    redelivered: int = 0
 
 
 class StepRunView(msgspec.Struct, frozen=True):

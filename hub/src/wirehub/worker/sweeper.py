@@ -90,7 +90,7 @@ class Sweeper:
         """One sweep and the sending of its dispatches; True when it may have left work for the next."""
         result = await self.store.sweep(limit=self.limit, resend=await self._stream_drained())
         self.sweeps += 1
-        observe_sweep(result.expired_leases, result.timers_fired, len(result.dispatches))
+        observe_sweep(result.expired_leases, result.timers_fired, len(result.dispatches), result.redelivered)
         if self.sweeps % GAUGE_EVERY_SWEEPS == 1:
             TIMERS_PENDING.set(await self.store.pending_timers())
         if result.expired_leases or result.timers_fired:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy import select
 
 from wirehub.api import audit
+from wirehub.api.error_reports import Tracebacks, may_debug, shown_error, traceback_of
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
 from wirehub.api.node_rules import node_type_problems
 from wirehub.api.problems import ApiError, items_of, not_found
@@ -27,6 +28,7 @@ from wirehub.store import (
     WorkflowVersion,
     WorkflowVersionService,
     Workspace,
+    attempt_tracebacks,
     execution_workspace,
 )
 from wirehub.tracing import link_to_execution
@@ -66,8 +68,26 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     steps: list[StepRunView]
 
 
-def execution_out(view: ExecutionView) -> ExecutionOut:
-    """The API's view of a stored execution."""
+def execution_out(view: ExecutionView, *, debug: bool = False, tracebacks: Tracebacks | None = None) -> ExecutionOut:
+    """The API's view of a stored execution, its errors shown as ``wirehub.api.error_reports`` says.
+
+    Args:
+        view: The stored execution.
+        debug: The caller holds ``execution:debug``: internal errors in full, with ``tracebacks``.
+        tracebacks: Its internal errors' tracebacks (``wirehub.store.attempt_tracebacks``).
+    """
+    found = tracebacks or {}
+    steps = [
+        step
+        if step.error is None
+        else msgspec.structs.replace(
+            step,
+            error=shown_error(
+                step.error, debug=debug, traceback=traceback_of(step.error, found, step.step_id, step.attempt)
+            ),
+        )
+        for step in view.steps
+    ]
     return ExecutionOut(
         id=view.execution_id,
         workflow_id=view.workflow_id,
@@ -75,9 +95,9 @@ def execution_out(view: ExecutionView) -> ExecutionOut:
         status=view.status,
         input=view.input,
         output=view.output,
-        error=view.error,
+        error=shown_error(view.error, debug=debug, traceback=traceback_of(view.error, found)),
         sequence=view.next_sequence - 1,
-        steps=view.steps,
+        steps=steps,
     )
 
 
@@ -166,9 +186,17 @@ async def execution_in(services: HubServices, workspace_id: UUID, execution_id: 
 
 @get(ONE, opt=needs("execution:read"), tags=TAGS, summary="Get an execution")
 async def get_execution(
-    workspace_id: FromPath[UUID], execution_id: FromPath[UUID], services: NamedDependency[HubServices]
+    workspace_id: FromPath[UUID],
+    execution_id: FromPath[UUID],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
 ) -> ExecutionOut:
-    """An execution with its step runs (input, output, error, attempts, timings)."""
+    """An execution with its step runs (input, output, error, attempts, timings).
+
+    An error names its kind, message, step, node type and attempt, whether it was retryable, and
+    the node's details. An internal error (kind ``node.unexpected``) shows its traceback to a caller
+    holding ``execution:debug`` (admins); to any other, its kind, message and step only.
+    """
     try:
         view = await services.store.get(execution_id)
     except ExecutionNotFoundError as exc:
@@ -177,7 +205,11 @@ async def get_execution(
         await workflow_in(services, workspace_id, view.workflow_id)
     except ApiError as exc:  # the workflow is another workspace's: so is its execution
         raise not_found("the execution") from exc
-    return execution_out(view)
+    if not may_debug(principal_of(request), workspace_id):
+        return execution_out(view)
+    async with services.sessions() as session:
+        tracebacks = await attempt_tracebacks(session, execution_id)
+    return execution_out(view, debug=True, tracebacks=tracebacks)
 
 
 @post(ONE + "/cancel", opt=needs("execution:cancel"), tags=TAGS, summary="Cancel an execution", status_code=200)
