@@ -59,14 +59,16 @@ _RETRY_AFTER = OpenAPIHeader(
 )
 
 
-def _problem_statuses(handler: HTTPRouteHandler, method: str, path: str, has_body: bool) -> list[int]:
+def _problem_statuses(
+    handler: HTTPRouteHandler, method: str, path: str, *, has_body: bool, names_something: bool
+) -> list[int]:
     public = bool(handler.opt.get(PUBLIC_KEY))
     statuses = [400, 429, 431, 500, 503]
-    if not public:
+    if not public or has_body:  # the public routes that read a body are the ones that authenticate
         statuses += [401]
-        if not handler.opt.get(SIGNED_IN_KEY):
-            statuses += [403]
-    if "{" in path:
+    if not public and not handler.opt.get(SIGNED_IN_KEY):
+        statuses += [403]
+    if "{" in path or names_something:
         statuses += [404]
     if method in _CHANGES and not public:
         statuses += [409]
@@ -103,6 +105,19 @@ def _raw_body(method: str) -> RequestBody:
         description="A workflow definition (docs/definition-language.md).",
         content={"application/json": OpenAPIMediaType(schema=Reference(ref=COMPONENTS.format(name="Workflow")))},
     )
+
+
+def _body_names_something(operation: Operation, schemas: dict[str, Schema] | None) -> bool:
+    """Whether the body refers to another object by id (``user_id``...), which may not exist (a 404)."""
+    body = operation.request_body
+    if not isinstance(body, RequestBody) or "application/json" not in body.content:
+        return False
+    reference = body.content["application/json"].schema
+    if not isinstance(reference, Reference) or schemas is None:
+        return False
+    target = schemas.get(reference.ref.rpartition("/")[2])
+    properties = getattr(target, "properties", None) or {}
+    return any(name.endswith("_id") for name in properties)
 
 
 def _operation(item: PathItem, method: str) -> Operation | None:
@@ -142,7 +157,11 @@ def complete_openapi(app: Litestar) -> None:
                 if handler.opt.get(PUBLIC_KEY):
                     operation.security = []
                 has_body = operation.request_body is not None
+                names = _body_names_something(operation, components.schemas)
                 responses = dict(operation.responses or {})
-                for status in _problem_statuses(handler, method, route.path_format, has_body):
+                statuses = _problem_statuses(
+                    handler, method, route.path_format, has_body=has_body, names_something=names
+                )
+                for status in statuses:
                     responses[str(status)] = _problem_response(status)
                 operation.responses = responses
