@@ -5,7 +5,8 @@ carries ``status=N`` (``http``) or is a ``websocket`` block:
 
 - ``http status=201 save=WORKFLOW:id expect=code:not-found``: the request (``METHOD /path``, headers,
   a blank line, the body), the status it answers, the response fields saved as variables for the
-  examples after it, and fields the response must have. ``$NAME`` in a block is a variable:
+  examples after it, and fields the response must have (``null`` for a JSON null; a field's path
+  is dotted, list indexes as numbers: ``errors.0.pointer``). ``$NAME`` in a block is a variable:
   ``$TOKEN`` (the admin's access token), ``$USERNAME`` and ``$PASSWORD`` (the admin's), ``$WS`` (the
   default workspace) and whatever the examples before saved.
 - ``websocket``: ``GET /path`` to connect, then ``>`` lines the client sends and ``<`` lines the
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.api.conftest import ADMIN, DEFAULT_WORKSPACE, Api
-from tests.api.livews import connect
+from tests.api.livews import Live, connect
 from tests.api.routes_walk import DOCS_API
 
 FENCE = re.compile(r"^```(http|websocket)([^\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -92,7 +94,23 @@ class Runner:
         for name, path_in_body in example.save.items():
             self.variables[name] = str(_field(answer, path_in_body))
         for path_in_body, wanted in example.expect.items():
-            assert str(_field(answer, path_in_body)) == self.fill(wanted), (where, path_in_body, answer)
+            got = _field(answer, path_in_body)
+            shown = "null" if got is None else str(got)
+            assert shown == self.fill(wanted), (where, path_in_body, answer)
+
+    @staticmethod
+    async def receive_like(live: Live, wanted: dict[str, Any], where: str) -> None:
+        """Reads messages until one has every field of ``wanted``."""
+        seen = []
+        for _ in range(100):
+            try:
+                message = await live.receive(timeout=10)
+            except queue.Empty:
+                break
+            if all(message.get(key) == value for key, value in wanted.items()):
+                return
+            seen.append(message)
+        raise AssertionError((where, "no message like", wanted, "got", seen))
 
     async def websocket(self, example: Example, where: str) -> None:
         lines = self.fill(example.text).strip().splitlines()
@@ -105,12 +123,7 @@ class Runner:
                     live.send(json.loads(line[2:]))
                 elif line.startswith("< "):
                     wanted = json.loads(line[2:])
-                    for _ in range(100):
-                        message = await live.receive()
-                        if all(message.get(key) == value for key, value in wanted.items()):
-                            break
-                    else:
-                        raise AssertionError((where, "no message like", wanted))
+                    await self.receive_like(live, wanted, where)
         finally:
             await live.close()
 
