@@ -10,7 +10,7 @@ operations Litestar built from the route handlers:
   every error as a problem;
 - public operations (health, login, refresh) need no credential (``security: []``);
 - handlers that read the definition themselves (``RawBody``) get its JSON Schema as their body,
-  from the definition language (``wirehub.engine.language.definition``); a merge patch is an object.
+  from the definition language (``wirehub.engine.Workflow``); a merge patch is an object.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from litestar.routes import HTTPRoute
 
 from wirehub.api.problems import PROBLEM_MEDIA_TYPE, ProblemDetails
 from wirehub.api.security.guards import PUBLIC_KEY, SIGNED_IN_KEY
-from wirehub.engine.language.definition import Workflow
+from wirehub.engine import Workflow
 
 COMPONENTS = "#/components/schemas/{name}"
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
