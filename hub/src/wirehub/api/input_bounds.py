@@ -1,7 +1,8 @@
 """Bounds on what any request may carry, checked before a handler reads it.
 
 - Headers: at most ``MAX_HEADER_BYTES`` in all (``HeaderLimitMiddleware``; a 431 problem).
-- A JSON body (the size is Litestar's ``request_max_body_size``, a 413): valid UTF-8 JSON, nested
+- A body (the size is Litestar's ``request_max_body_size``, a 413), whatever its declared content
+  type, since the routes that read a definition parse any body as JSON: valid UTF-8 JSON, nested
   at most ``MAX_DEPTH`` deep, no array or object with more than ``MAX_CONTAINER_ITEMS`` items, no
   NUL character in a string or a key (PostgreSQL's text refuses them), integers within signed 64
   bits (what the database and the expressions hold). msgspec already refuses lone surrogates and
@@ -94,11 +95,6 @@ def body_problem(value: Any, pointer: str = "", depth: int = 1) -> ProblemItem |
     return None
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.partition(";")[0].strip().lower()
-    return not media or media == "application/json" or media.endswith("+json")
-
-
 def _parameter_problem(name: str, value: object) -> ProblemItem | None:
     if isinstance(value, str) and "\x00" in value:
         return ProblemItem(message="a NUL character", code="nul-character", parameter=name[:100])
@@ -125,8 +121,6 @@ async def check_request(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     if found is not None:
         raise ApiError(400, "invalid-request", "a parameter is not acceptable", errors=[found])
     if connection.scope["type"] != ScopeType.HTTP or connection.scope.get("method") not in _BODY_METHODS:
-        return
-    if not _is_json(connection.headers.get("content-type", "")):
         return
     body: bytes = await connection.body()  # type: ignore[attr-defined] # an HTTP connection is a Request
     if not body.strip():
