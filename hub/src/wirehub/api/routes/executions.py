@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy import select
 
@@ -141,6 +142,7 @@ async def check_runnable(services: HubServices, workspace_id: UUID, workflow_id:
     opt=needs("execution:start"),
     tags=TAGS,
     summary="Start an execution",
+    responses={200: ResponseSpec(ExecutionOut, description="A repeated idempotent start: the execution it started.")},
 )
 async def start_execution(
     workspace_id: FromPath[UUID],
