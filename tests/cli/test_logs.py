@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, get
+from litestar.exceptions import HTTPException
 from litestar.testing import TestClient
 
 from tests.support.local_http import LocalServer
@@ -136,3 +137,33 @@ def test_the_level_is_the_setting_lowered_by_verbose_flags() -> None:
     assert level_for(2, "info") == logging.DEBUG
     assert level_for(0, "debug") == logging.DEBUG
     assert level_for(1, "debug") == logging.DEBUG
+
+
+def test_each_request_has_an_access_line_with_its_correlation_id_and_no_query() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LogFormatter(json=True))
+    logger = logging.getLogger("wirehub.api.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    @get("/hello", sync_to_thread=False)
+    def hello() -> dict[str, Any]:
+        return {}
+
+    @get("/taken", sync_to_thread=False)
+    def taken() -> None:
+        raise HTTPException(status_code=409, detail="taken")
+
+    try:
+        app = Litestar(route_handlers=[hello, taken], middleware=[CorrelationMiddleware])
+        with TestClient(app) as client:
+            client.get("/hello?ticket=secret-ticket", headers={"X-Request-ID": "req-7"})
+            client.get("/taken")
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["correlation_id"] == "req-7"
+    assert lines[0]["event"].startswith("GET /hello 200 ")
+    assert lines[1]["event"].startswith("GET /taken 409 ")
+    assert "secret-ticket" not in stream.getvalue()

@@ -128,6 +128,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
+        logging_config=None,  # the process configures logging (wirehub.cli.logs); Litestar's would replace it
         lifespan=[lifespan],
         on_startup=[complete_openapi],
         guards=[rate_limit, authorize, check_request],
