@@ -16,14 +16,7 @@ from litestar import Litestar
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute, WebSocketRoute
 
-from wirehub.api.security.guards import (
-    ANYWHERE_KEY,
-    GLOBALLY_KEY,
-    PUBLIC_KEY,
-    SCHEMA_PATH,
-    SIGNED_IN_KEY,
-    declared_permission,
-)
+from wirehub.api.security.guards import SCHEMA_PATH, access_rule
 
 DOCS_API = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 TABLE_HEADING = "## Permissions by route"
@@ -90,19 +83,7 @@ def is_docs_path(path: str) -> bool:
 
 def rule_of(operation: Operation) -> str | None:
     """What the handler declares, as the docs table writes it; ``None`` when it declares nothing."""
-    opt = operation.handler.opt
-    if opt.get(PUBLIC_KEY):
-        return PUBLIC
-    if opt.get(SIGNED_IN_KEY):
-        return AUTHENTICATED
-    permission = declared_permission(operation.handler)
-    if permission is None:
-        return None
-    if opt.get(ANYWHERE_KEY):
-        return permission + ANYWHERE
-    if opt.get(GLOBALLY_KEY):
-        return permission + GLOBALLY
-    return permission
+    return access_rule(operation.handler)
 
 
 def markdown_table(rows: dict[tuple[str, str], str]) -> str:

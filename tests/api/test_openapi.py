@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.api.conftest import Api
 from tests.api.routes_walk import PUBLIC, is_docs_path, operations, rule_of
+from wirehub.api.problem_codes import EVERYWHERE as EVERYWHERE_CODES
 from wirehub.api.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/ProblemDetails"
@@ -88,7 +89,10 @@ async def test_every_operation_documents_its_problem_responses(api: Api) -> None
             assert expected <= set(responses), (method, path, sorted(responses))
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
-                    assert response["content"] == {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+                    assert list(response["content"]) == [PROBLEM_MEDIA_TYPE], (method, path, status)
+                    body, codes = response["content"][PROBLEM_MEDIA_TYPE]["schema"]["allOf"]
+                    assert body == {"$ref": PROBLEM_REF}
+                    assert set(EVERYWHERE_CODES[int(status)]) <= set(codes["properties"]["code"]["enum"])
                     assert response["description"]
             assert "Retry-After" in responses["503"]["headers"]
 
@@ -120,6 +124,10 @@ async def test_a_documented_problem_is_what_the_app_answers(api: Api) -> None:
     assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
     body = response.json()
     assert set(problem["required"]) <= set(body) <= set(problem["properties"])
+    listed = schema["paths"]["/api/v1/workspaces/{workspace_id}/workflows"]["get"]["responses"]["400"]
+    codes = listed["content"][PROBLEM_MEDIA_TYPE]["schema"]["allOf"][1]["properties"]["code"]["enum"]
+    assert body["code"] in codes
+    assert "invalid-cursor" in codes  # the route pages with a cursor
     assert set(body["errors"][0]) <= set(schema["components"]["schemas"]["ProblemItem"]["properties"])
 
 

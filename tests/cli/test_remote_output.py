@@ -6,12 +6,13 @@ import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from wirehub.cli.errors import CliError
 from wirehub.cli.executions import failure_line, since_instant
 from wirehub.cli.progress import EventPrinter
-from wirehub_sdk.client import Execution, LiveEvent
+from wirehub_sdk.client import Failure, LiveEvent
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -67,25 +68,40 @@ def test_since_takes_a_duration_or_an_instant() -> None:
         since_instant("yesterday")
 
 
-def listed(error: object, status: str = "failed") -> Execution:
-    return Execution(id=uuid.UUID(int=7), workflow_id=uuid.UUID(int=9), status=status, error=error, created_at=START)
+def listed(**fields: object) -> Failure:
+    values: dict[str, object] = {
+        "execution_id": uuid.UUID(int=7),
+        "workflow_id": uuid.UUID(int=9),
+        "workflow_name": "orders",
+        "status": "failed",
+        "finished_at": START,
+        **fields,
+    }
+    return msgspec.convert(values, Failure)
 
 
-def test_a_failure_line_names_the_step_attempt_kind_and_message() -> None:
-    error = {"kind": "http.status", "message": "503 from upstream", "step_id": "fetch", "attempt": 3}
-    assert failure_line(listed(error), "orders") == (
+def test_a_failure_line_names_when_it_ended_the_step_attempt_kind_and_message() -> None:
+    failure = listed(step_id="fetch", attempt=3, error_kind="http.status", error_message="503 from upstream")
+    assert failure_line(failure) == (
         f"2026-12-01T09:00:00+00:00  {uuid.UUID(int=7)}  orders  step fetch attempt 3  http.status: 503 from upstream"
     )
 
 
-def test_a_failure_line_without_a_step_or_a_known_workflow_says_so() -> None:
-    line = failure_line(listed({"kind": "timeout", "message": "over 5s"}, "timed_out"), None)
-    assert f"  {uuid.UUID(int=9)}  no step  timeout: over 5s" in line
+def test_a_failure_line_without_a_step_or_a_workflow_name_says_so() -> None:
+    failure = listed(workflow_name=None, status="timed_out", error_kind="timeout", error_message="over 5s")
+    assert f"  {uuid.UUID(int=9)}  no step  timeout: over 5s" in failure_line(failure)
+    bare = listed(status="timed_out", finished_at=None)
+    assert failure_line(bare).startswith(f"-  {uuid.UUID(int=7)}  orders  no step  timed_out: ")
 
 
 def test_a_failure_line_is_one_bounded_line_that_cannot_drive_the_terminal() -> None:
-    error = {"kind": "x\x1b[2J", "message": "line one\nline two\r" + "y" * 5000, "step_id": "a\x07"}
-    line = failure_line(listed(error), "evil\x1b]0;title\x07")
+    failure = listed(
+        workflow_name="evil\x1b]0;title\x07",
+        step_id="a\x07",
+        error_kind="x\x1b[2J",
+        error_message="line one\nline two\r" + "y" * 5000,
+    )
+    line = failure_line(failure)
     assert "\n" not in line
     assert "\x1b" not in line
     assert "\r" not in line

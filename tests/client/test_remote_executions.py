@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,22 @@ def test_failed_shows_each_recent_failure_with_its_step_attempt_kind_and_message
     assert lines[2].endswith("it broke")
 
     one = wirehub("executions", "failed", "--workflow", "failing", "--json")
-    assert [item["id"] for item in json.loads(one.stdout)] == [str(failing.id)]
-    assert json.loads(one.stdout)[0]["error"]["step_id"] == "boom"
+    assert [item["execution_id"] for item in json.loads(one.stdout)] == [str(failing.id)]
+    assert json.loads(one.stdout)[0]["step_id"] == "boom"
+    assert json.loads(one.stdout)[0]["node_type"] == "core.fail"
+    flaky = wirehub("executions", "failed", "--node-type", "test.flaky")
+    assert [line.split()[1] for line in flaky.stdout.splitlines()] == [str(broken.id)]
+    timeouts = wirehub("executions", "failed", "--error-kind", "timeout")
+    assert [line.split()[1] for line in timeouts.stdout.splitlines()] == [str(slow.id)]
+    # The times are on the list rows, not on the execution itself.
+    ended = {row.id: row.finished_at for row in client.iter_executions() if row.finished_at}
+    later = (ended[failing.id] + timedelta(microseconds=1)).isoformat()
+    since = wirehub("executions", "failed", "--since", later)
+    assert [line.split()[1] for line in since.stdout.splitlines()] == [str(slow.id), str(broken.id)]
+    assert lines[0].startswith(ended[slow.id].isoformat(timespec="seconds") + "  ")  # the time it ended
+    refused = wirehub("executions", "failed", "--error-kind", "not a kind")
+    assert refused.exit_code != 0
+    assert "error_kind" in refused.stderr
     none = wirehub("executions", "failed", "--since", "2999-01-01T00:00:00Z")
     assert (none.exit_code, none.stdout) == (0, "")
     assert "no failures since 2999-01-01T00:00:00+00:00" in none.stderr

@@ -7,7 +7,8 @@ operations Litestar built from the route handlers:
   ``ProblemDetails``): 400, 429, 431, 500 and 503 everywhere; 401 and 403 where a credential is
   needed; 404 where the path names something (or a workspace); 409 on changes; 413 and 422 where a
   body is read. Litestar's own 400 (its validation error shape) is replaced, since the hub answers
-  every error as a problem;
+  every error as a problem. Each problem body's ``code`` is an ``enum`` of the codes the operation
+  answers with that status (``wirehub.api.problem_codes``);
 - public operations (health, login, refresh) need no credential (``security: []``);
 - handlers that read the definition themselves (``RawBody``) get its JSON Schema as their body,
   from the definition language (``wirehub.engine.Workflow``); a merge patch is an object.
@@ -25,6 +26,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
+    Parameter,
     PathItem,
     Reference,
     RequestBody,
@@ -34,6 +36,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import RawBody
 from litestar.routes import HTTPRoute
 
+from wirehub.api.problem_codes import problem_codes
 from wirehub.api.problems import PROBLEM_MEDIA_TYPE, ProblemDetails
 from wirehub.api.security.guards import PUBLIC_KEY, SIGNED_IN_KEY
 from wirehub.engine import Workflow
@@ -77,15 +80,26 @@ def _problem_statuses(
     return sorted(statuses)
 
 
-def _problem_response(status: int) -> OpenAPIResponse:
+def _problem_response(status: int, codes: tuple[str, ...]) -> OpenAPIResponse:
     headers: dict[str, OpenAPIHeader | Reference] | None = (
         {"Retry-After": _RETRY_AFTER} if status in (429, 503) else None
     )
+    # The problem body, its ``code`` one of those this operation answers with this status.
+    schema = Schema(
+        all_of=[
+            Reference(ref=COMPONENTS.format(name="ProblemDetails")),
+            Schema(type=OpenAPIType.OBJECT, properties={"code": Schema(type=OpenAPIType.STRING, enum=list(codes))}),
+        ]
+    )
     return OpenAPIResponse(
         description=_WHEN[status],
-        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref=COMPONENTS.format(name="ProblemDetails")))},
+        content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=schema)},
         headers=headers,
     )
+
+
+def _parameter_names(operation: Operation) -> list[str]:
+    return [parameter.name for parameter in operation.parameters or () if isinstance(parameter, Parameter)]
 
 
 def _reads_raw_body(handler: HTTPRouteHandler) -> bool:
@@ -162,6 +176,8 @@ def complete_openapi(app: Litestar) -> None:
                 statuses = _problem_statuses(
                     handler, method, route.path_format, has_body=has_body, names_something=names
                 )
+                parameters = _parameter_names(operation)
                 for status in statuses:
-                    responses[str(status)] = _problem_response(status)
+                    codes = problem_codes(method, route.path_format, status, parameters)
+                    responses[str(status)] = _problem_response(status, codes)
                 operation.responses = responses

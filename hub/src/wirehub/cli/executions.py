@@ -14,11 +14,10 @@ from wirehub.cli.errors import CliError
 from wirehub.cli.text import escape, json_text
 
 if TYPE_CHECKING:
-    from wirehub_sdk.client import Client, Execution
+    from wirehub_sdk.client import Execution, Failure
 
 STATUSES = ("pending", "running", "succeeded", "failed", "cancelled", "timed_out")
 """An execution's statuses, as the hub filters on them."""
-FAILED_STATUSES = ("failed", "timed_out")
 MAX_MESSAGE = 300
 """Characters of an error message a ``failed`` line shows (``show ID`` has all of it)."""
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -65,35 +64,18 @@ def _print_table(executions: list[Execution]) -> None:
         click.echo("  ".join(columns))
 
 
-def failure_line(execution: Execution, workflow_name: str | None) -> str:
-    """A line of ``executions failed``: when, id, workflow, failed step and attempt, the error's kind and message."""
-    error = execution.error if isinstance(execution.error, dict) else {}
-    step = error.get("step_id")
-    attempt = error.get("attempt")
-    where = f"step {escape(step)}" if step else "no step"
-    if attempt is not None:
-        where += f" attempt {escape(attempt)}"
-    message = str(error.get("message", ""))
+def failure_line(failure: Failure) -> str:
+    """A line of ``executions failed``: when it ended, id, workflow, step and attempt, the error's kind and message."""
+    where = f"step {escape(failure.step_id)}" if failure.step_id else "no step"
+    if failure.attempt is not None:
+        where += f" attempt {failure.attempt}"
+    message = failure.error_message or ""
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + "…"
-    kind = escape(error.get("kind") or execution.status)
-    name = escape(workflow_name) if workflow_name else str(execution.workflow_id or "-")
-    return "  ".join([_when(execution), str(execution.id), name, where, f"{kind}: {escape(message)}"])
-
-
-def recent_failures(
-    client: Client, *, workflow: str | None, since: datetime, limit: int
-) -> tuple[list[Execution], bool]:
-    """The newest ``limit`` failed or timed-out executions started since ``since``, and whether there are more."""
-    workflow_id = client.workflow(workflow).id if workflow else None
-    found: list[Execution] = []
-    more = False
-    for status in FAILED_STATUSES:  # the hub filters on one status at a time
-        page = client.executions(workflow=workflow_id, status=status, started_after=since, limit=limit)
-        found.extend(page.items)
-        more = more or page.next is not None
-    found.sort(key=lambda execution: (execution.created_at or since, str(execution.id)), reverse=True)
-    return found[:limit], more or len(found) > limit
+    kind = escape(failure.error_kind or failure.status)
+    name = escape(failure.workflow_name) if failure.workflow_name else str(failure.workflow_id or "-")
+    when = failure.finished_at.isoformat(timespec="seconds") if failure.finished_at else "-"
+    return "  ".join([when, str(failure.execution_id), name, where, f"{kind}: {escape(message)}"])
 
 
 def _print_json(value: Any) -> None:
@@ -131,25 +113,34 @@ def list_command(
 
 @executions_group.command("failed")
 @click.option("--workflow", help="Only this workflow's (a name or an id).")
-@click.option("--since", default="24h", show_default=True, help="Since when: 30m, 2h, 7d, or an instant.")
+@click.option("--node-type", help="Only where a step of this node type failed (core.http).")
+@click.option("--error-kind", help="Only errors of this kind (http.status).")
+@click.option("--since", default="24h", show_default=True, help="Ended since when: 30m, 2h, 7d, or an instant.")
 @click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 @workspace_option
-def failed_command(workflow: str | None, since: str, limit: int, as_json: bool, workspace: str | None) -> None:
-    """Recent failures (failed or timed out), newest first: the step, attempt and error of each."""
+def failed_command(
+    workflow: str | None,
+    node_type: str | None,
+    error_kind: str | None,
+    since: str,
+    limit: int,
+    as_json: bool,
+    workspace: str | None,
+) -> None:
+    """Recent failures (failed or timed out), the latest to end first: the step, attempt and error of each."""
     after = since_instant(since)
     with connect(workspace) as client, reporting():
-        failures, more = recent_failures(client, workflow=workflow, since=after, limit=limit)
-        names = {w.id: w.name for w in client.iter_workflows(archived=True)} if failures and not as_json else {}
+        page = client.failures(workflow=workflow, node_type=node_type, error_kind=error_kind, since=after, limit=limit)
     if as_json:
-        _print_json(failures)
+        _print_json(page.items)
         return
-    if not failures:
+    if not page.items:
         click.echo(f"no failures since {after.isoformat(timespec='seconds')}", err=True)
         return
-    for execution in failures:
-        click.echo(failure_line(execution, names.get(execution.workflow_id) if execution.workflow_id else None))
-    if more:
+    for failure in page.items:
+        click.echo(failure_line(failure))
+    if page.next:
         click.echo("(more: raise --limit or narrow --since)", err=True)
 
 

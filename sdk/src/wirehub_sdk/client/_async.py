@@ -32,6 +32,8 @@ from wirehub_sdk.client._errors import AuthenticationError, TransportError, Wait
 from wirehub_sdk.client._models import (
     Execution,
     ExecutionPage,
+    Failure,
+    FailurePage,
     HistoryEntry,
     HistoryPage,
     LiveEvent,
@@ -336,6 +338,56 @@ class AsyncClient(ClientBase):
                 status=status,
                 started_after=started_after,
                 started_before=started_before,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
+            for item in page.items:
+                yield item
+            if not page.next:
+                return
+            cursor = page.next
+
+    async def failures(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        node_type: str | None = None,
+        error_kind: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> FailurePage:
+        """One page of the failed and timed-out executions, the latest to end first (see ``Client.failures``)."""
+        workflow_id = await self._resolve(workflow) if workflow is not None else None
+        return await self._send(
+            calls.list_failures(
+                await self.workspace_id(),
+                workflow=workflow_id,
+                node_type=node_type,
+                error_kind=error_kind,
+                since=since,
+                cursor=cursor,
+                limit=limit,
+            )
+        )
+
+    async def iter_failures(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        node_type: str | None = None,
+        error_kind: str | None = None,
+        since: datetime | None = None,
+    ) -> AsyncIterator[Failure]:
+        """Every failure matching the filters (those of ``failures``), the latest first, page after page."""
+        workflow_id = await self._resolve(workflow) if workflow is not None else None
+        cursor: str | None = None
+        while True:
+            page = await self.failures(
+                workflow=workflow_id,
+                node_type=node_type,
+                error_kind=error_kind,
+                since=since,
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )

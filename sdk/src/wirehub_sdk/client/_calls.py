@@ -19,6 +19,7 @@ import msgspec
 from wirehub_sdk.client._models import (
     Execution,
     ExecutionPage,
+    FailurePage,
     HistoryPage,
     NodeType,
     Validation,
@@ -275,6 +276,29 @@ def list_executions(
         limit=limit,
     )
     return Call("GET", f"{_ws(workspace)}/executions", _decoder(ExecutionPage), params=params, repeatable=True)
+
+
+def list_failures(
+    workspace: UUID,
+    *,
+    workflow: UUID | None = None,
+    node_type: str | None = None,
+    error_kind: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Call[FailurePage]:
+    """``GET .../failures?workflow=&node_type=&error_kind=&since=&cursor=&limit=``, the latest to finish first.
+
+    Raises:
+        ValueError: A time without a zone (the hub refuses one).
+    """
+    if since is not None and since.tzinfo is None:
+        raise ValueError("since needs a time zone (datetime.now(UTC), not datetime.now())")
+    params = _params(
+        workflow=workflow, node_type=node_type, error_kind=error_kind, since=since, cursor=cursor, limit=limit
+    )
+    return Call("GET", f"{_ws(workspace)}/failures", _decoder(FailurePage), params=params, repeatable=True)
 
 
 def execution_history(

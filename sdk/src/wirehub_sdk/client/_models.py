@@ -190,6 +190,43 @@ class ExecutionPage(msgspec.Struct, frozen=True):
     next: str | None = None
 
 
+class Failure(msgspec.Struct, frozen=True):
+    """A failed or timed-out execution, flat: what failed and why (``GET .../failures``).
+
+    Attributes:
+        execution_id: The execution (``Client.execution`` has its details, the traceback for admins).
+        workflow_id: Its workflow.
+        workflow_name: The workflow's name.
+        status: ``failed`` or ``timed_out``.
+        step_id: The step that failed; ``None`` when no step did (the execution's own timeout).
+        node_type: That step's node type.
+        attempt: The attempt that failed.
+        error_kind: The error's kind (``http.status``, ``timeout``...).
+        error_message: The error's message.
+        retryable: Whether another attempt might have succeeded.
+        finished_at: When the execution ended.
+    """
+
+    execution_id: UUID
+    workflow_id: UUID | None = None
+    workflow_name: str | None = None
+    status: str = ""
+    step_id: str | None = None
+    node_type: str | None = None
+    attempt: int | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    retryable: bool = False
+    finished_at: datetime | None = None
+
+
+class FailurePage(msgspec.Struct, frozen=True):
+    """One page of failures, the latest to finish first; ``next`` fetches the older ones (``None`` on the last)."""
+
+    items: list[Failure]
+    next: str | None = None
+
+
 class HistoryEntry(msgspec.Struct, frozen=True):
     """One entry of an execution's append-only history.
 

@@ -32,6 +32,8 @@ from wirehub_sdk.client._errors import AuthenticationError, TransportError, Wait
 from wirehub_sdk.client._models import (
     Execution,
     ExecutionPage,
+    Failure,
+    FailurePage,
     HistoryEntry,
     HistoryPage,
     LiveEvent,
@@ -323,6 +325,67 @@ class Client(ClientBase):
                 status=status,
                 started_after=started_after,
                 started_before=started_before,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
+            yield from page.items
+            if not page.next:
+                return
+            cursor = page.next
+
+    def failures(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        node_type: str | None = None,
+        error_kind: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> FailurePage:
+        """One page of the workspace's failed and timed-out executions, the latest to finish first.
+
+        Each item is flat: the workflow, the step that failed, its node type and attempt, the
+        error's kind and message, and when the execution ended, in one request.
+
+        Args:
+            workflow: Only this workflow's (an id or a name).
+            node_type: Only where a step of this node type failed (``core.http``).
+            error_kind: Only errors of this kind (``http.status``).
+            since: Only those that ended at or after this time (with a time zone).
+            cursor: The previous page's ``next``.
+            limit: 1 to 500 a page (100 by default).
+        """
+        workflow_id = self._resolve(workflow) if workflow is not None else None
+        return self._send(
+            calls.list_failures(
+                self.workspace_id(),
+                workflow=workflow_id,
+                node_type=node_type,
+                error_kind=error_kind,
+                since=since,
+                cursor=cursor,
+                limit=limit,
+            )
+        )
+
+    def iter_failures(
+        self,
+        *,
+        workflow: UUID | str | None = None,
+        node_type: str | None = None,
+        error_kind: str | None = None,
+        since: datetime | None = None,
+    ) -> Iterator[Failure]:
+        """Every failure matching the filters (those of ``failures``), the latest first, page after page."""
+        workflow_id = self._resolve(workflow) if workflow is not None else None
+        cursor: str | None = None
+        while True:
+            page = self.failures(
+                workflow=workflow_id,
+                node_type=node_type,
+                error_kind=error_kind,
+                since=since,
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
