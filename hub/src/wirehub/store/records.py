@@ -127,6 +127,9 @@ class ExecutionView(msgspec.Struct, frozen=True):
         state: The engine state, with every retained step output restored.
         steps: Every attempt of every step, in the order they were made.
         next_sequence: The sequence number the next history entry takes.
+        created_at: When it was accepted.
+        started_at: When it started running.
+        finished_at: When it reached a terminal status.
     """
 
     execution_id: UUID
@@ -139,3 +142,6 @@ class ExecutionView(msgspec.Struct, frozen=True):
     state: ExecutionState
     steps: list[StepRunView]
     next_sequence: int
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -56,6 +57,9 @@ class ExecutionOut(msgspec.Struct, frozen=True):
 
     Attributes:
         sequence: The sequence number of its latest history entry; events after it are news.
+        created_at: When it was accepted.
+        started_at: When it started running.
+        finished_at: When it reached a terminal status.
     """
 
     id: UUID
@@ -67,6 +71,9 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     error: Any
     sequence: int
     steps: list[StepRunView]
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 def execution_out(view: ExecutionView, *, debug: bool = False, tracebacks: Tracebacks | None = None) -> ExecutionOut:
@@ -99,6 +106,9 @@ def execution_out(view: ExecutionView, *, debug: bool = False, tracebacks: Trace
         error=shown_error(view.error, debug=debug, traceback=traceback_of(view.error, found)),
         sequence=view.next_sequence - 1,
         steps=steps,
+        created_at=view.created_at,
+        started_at=view.started_at,
+        finished_at=view.finished_at,
     )
 
 
