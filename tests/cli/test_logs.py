@@ -144,6 +144,7 @@ def test_each_request_has_an_access_line_with_its_correlation_id_and_no_query() 
     handler = logging.StreamHandler(stream)
     handler.setFormatter(LogFormatter(json=True))
     logger = logging.getLogger("wirehub.api.access")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
@@ -162,6 +163,7 @@ def test_each_request_has_an_access_line_with_its_correlation_id_and_no_query() 
             client.get("/taken")
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0]["correlation_id"] == "req-7"
     assert lines[0]["event"].startswith("GET /hello 200 ")

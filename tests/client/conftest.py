@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -159,6 +160,11 @@ def serve(
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
     else:
         thread = threading.Thread(target=asyncio.run, args=(distributed(),), name="uvicorn", daemon=True)
+    # The server shares this process with the commands under test: its access lines must not
+    # reach the stderr a command's output is read from.
+    access = logging.getLogger("wirehub.api.access")
+    access_level = access.level
+    access.setLevel(logging.WARNING)
     thread.start()
     try:
         deadline = time.monotonic() + START_WITHIN
@@ -171,6 +177,7 @@ def serve(
         server.should_exit = True
         thread.join(15)
         listener.close()
+        access.setLevel(access_level)
 
 
 @pytest.fixture
