@@ -55,6 +55,7 @@ async def test_a_failed_execution_retries_from_the_failed_step_keeping_what_succ
     execution_id = await _start(api, await _workflow(api, BROKEN_ONCE), {"n": 1})
     failed = await _until(api, execution_id, TERMINAL)
     assert failed["status"] == "failed"
+    assert failed["created_at"] <= failed["started_at"] <= failed["finished_at"]  # ISO 8601 in UTC: ordered as text
 
     retried = await api.client.post(f"{WS}/executions/{execution_id}/retry", headers=api.admin)
     assert retried.status_code == 200, retried.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 from uuid import UUID
@@ -268,3 +269,32 @@ async def test_a_client_that_does_not_read_is_disconnected(api: Api, monkeypatch
     await in_app(api, serve)
     assert socket.closed is not None
     assert socket.closed[0] == 1008
+
+
+async def test_a_task_that_swallows_its_cancellation_still_ends_with_its_connection() -> None:
+    async def stubborn() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed on its way, as Litestar's Subscriber.stop can
+            await asyncio.Event().wait()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    async with asyncio.timeout(10):
+        await connection.cancel_all([task])
+    assert task.cancelled()
+
+
+async def test_connections_that_leave_while_subscribing_leave_no_task_behind(api_everywhere: Api) -> None:
+    api = api_everywhere
+    for _ in range(10):
+        async with open_live(api, api.admin) as live:
+            live.send({"subscribe": {"all": True}})
+            assert (await live.receive())["type"] == "subscribed"  # leaves while the subscription starts
+
+    async def live_tasks(_: object) -> list[str]:
+        return [task.get_name() for task in asyncio.all_tasks() if task.get_name().startswith("live")]
+
+    async with asyncio.timeout(15):
+        while left := await api.in_app(live_tasks):  # noqa: ASYNC110  # the tasks are on the app's loop: poll
+            await asyncio.sleep(0.1)
+    assert left == []

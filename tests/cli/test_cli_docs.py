@@ -13,7 +13,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 def _commands(group: click.Group, prefix: str = "wirehub") -> list[str]:
     found: list[str] = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)  # the top-level group imports its commands on demand
+        assert command is not None
         if isinstance(command, click.Group):
             found += _commands(command, f"{prefix} {name}")
         else:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, get
+from litestar.exceptions import HTTPException
 from litestar.testing import TestClient
 
 from tests.support.local_http import LocalServer
@@ -138,7 +139,39 @@ def test_the_level_is_the_setting_lowered_by_verbose_flags() -> None:
     assert level_for(1, "debug") == logging.DEBUG
 
 
-def test_wirehub_serve_keeps_the_hubs_log_lines_access_lines_included_redacted(tmp_path: Path) -> None:
+def test_each_request_has_an_access_line_with_its_correlation_id_and_no_query() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LogFormatter(json=True))
+    logger = logging.getLogger("wirehub.api.access")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    @get("/hello", sync_to_thread=False)
+    def hello() -> dict[str, Any]:
+        return {}
+
+    @get("/taken", sync_to_thread=False)
+    def taken() -> None:
+        raise HTTPException(status_code=409, detail="taken")
+
+    try:
+        app = Litestar(route_handlers=[hello, taken], middleware=[CorrelationMiddleware])
+        with TestClient(app) as client:
+            client.get("/hello?ticket=secret-ticket", headers={"X-Request-ID": "req-7"})
+            client.get("/taken")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["correlation_id"] == "req-7"
+    assert lines[0]["event"].startswith("GET /hello 200 ")
+    assert lines[1]["event"].startswith("GET /taken 409 ")
+    assert "secret-ticket" not in stream.getvalue()
+
+
+def test_wirehub_serve_keeps_the_hubs_log_lines_access_lines_included_without_a_query(tmp_path: Path) -> None:
     """Litestar's default logging would take the root logger over at startup (its format, no redaction)."""
     import socket
     import time
@@ -165,8 +198,8 @@ def test_wirehub_serve_keeps_the_hubs_log_lines_access_lines_included_redacted(t
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    access = [line for line in lines if line["logger"] == "wirehub.api.access"]
     assert access, stderr
-    assert all("/health/live?ticket=***" in line["event"] for line in access)
+    assert all(line["event"].startswith("GET /health/live 200 ") for line in access)
     assert TOKEN not in stderr
     assert not [line for line in stderr.splitlines() if line.startswith("INFO - ")]  # no Litestar-format line

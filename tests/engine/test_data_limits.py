@@ -179,6 +179,7 @@ def test_a_failed_execution_carries_the_failing_steps_error_in_full() -> None:
         details=details,
         step_id="call",
         attempt=1,
+        node_type="test.node",
     )
     assert state.error == expected
     (finish,) = [c for c in commands if isinstance(c, FinishExecution)]

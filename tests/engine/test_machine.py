@@ -498,7 +498,9 @@ def test_an_uncaught_failure_fails_the_execution_cancelling_attempts_and_skippin
     ]
     (finish,) = of_type(commands, FinishExecution)
     assert finish.status is ExecutionStatus.FAILED
-    assert finish.error == ErrorInfo("db.down", "step 'bad' failed: db.down happened", step_id="bad", attempt=1)
+    assert finish.error == ErrorInfo(
+        "db.down", "step 'bad' failed: db.down happened", step_id="bad", attempt=1, node_type="test.node"
+    )
     assert {k: r.status for k, r in state.steps.items()} == {
         "bad": S.FAILED,
         "busy": S.CANCELLED,

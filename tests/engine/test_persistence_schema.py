@@ -59,6 +59,7 @@ ERRORS = st.builds(
     details=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3),
     step_id=st.none() | st.just("fetch"),
     attempt=st.none() | st.integers(1, 100),
+    node_type=st.none() | st.just("core.http"),
 )
 EVENTS = st.one_of(
     st.builds(StepStarted, st.text(min_size=1, max_size=10), st.integers(1, 100), INSTANTS),

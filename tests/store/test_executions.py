@@ -439,6 +439,12 @@ async def test_a_summary_is_the_view_without_the_engine_state_and_names_the_work
         view.error,
     )
     assert (summary.steps, summary.next_sequence) == (view.steps, view.next_sequence)
+    assert (summary.created_at, summary.started_at, summary.finished_at) == (
+        view.created_at,
+        view.started_at,
+        view.finished_at,
+    )
+    assert summary.finished_at is not None
     assert [step.step_id for step in summary.steps] == ["s0", "s1"]
     with pytest.raises(ExecutionNotFoundError):
         await hub.store.summary(uuid7())

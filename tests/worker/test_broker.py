@@ -226,3 +226,54 @@ async def test_acknowledgements_given_together_go_as_one_xack(redis_server: Redi
         assert after - before == 1
     finally:
         await broker.shutdown()
+
+
+async def test_trimming_removes_only_what_every_worker_read_and_acknowledged(redis_server: RedisServer) -> None:
+    broker = _broker(redis_server.url)
+    _with_task(broker, Recorder())
+    await broker.startup()
+    try:
+        for n in range(6):
+            await _send(broker, n)
+        assert await broker.trim() == 0  # nothing read yet: every entry is still owed to a worker
+
+        read = await broker.read(4)
+        for message in read[:2]:
+            await message.ack()
+        await asyncio.sleep(0.1)  # acknowledgements are gathered for a few milliseconds
+        assert await broker.trim() == 2  # the two acknowledged; the two pending and the two unread stay
+        assert await broker.unread() == 2
+
+        for message in read[2:]:
+            await message.ack()
+        for message in await broker.read(2):
+            await message.ack()
+        await asyncio.sleep(0.1)
+        assert await broker.trim() == 3  # all but the last entry given to the group
+        async with Redis.from_url(redis_server.url) as redis:
+            assert await redis.xlen(broker.queue_name) == 1
+    finally:
+        await broker.shutdown()
+
+
+async def test_trimming_acknowledges_a_message_a_dead_worker_read_long_ago(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wirehub.worker import redis_stream
+
+    monkeypatch.setattr(redis_stream, "ABANDONED_PENDING_SECONDS", 0.2)
+    broker = _broker(redis_server.url)
+    _with_task(broker, Recorder())
+    await broker.startup()
+    try:
+        for n in range(3):
+            await _send(broker, n)
+        await broker.read(1)  # read by a worker that dies before acknowledging it
+        for message in await broker.read(2):
+            await message.ack()
+        await asyncio.sleep(0.1)
+        assert await broker.trim() == 0  # the dead worker's entry is the oldest pending: it holds the rest
+        await asyncio.sleep(0.2)
+        assert await broker.trim() == 2  # abandoned for longer than the bound: acknowledged, then trimmed
+    finally:
+        await broker.shutdown()

@@ -46,6 +46,12 @@ REDISPATCHED = Counter(
     "Dispatches a sweeper sent: work recovered (lost or never claimed) and attempts its timers made due.",
     namespace=NAMESPACE,
 )
+REDELIVERED = Counter(
+    "sweeper_redelivered",
+    "Dispatches a sweeper sent again because no worker claimed them in time (lost, or sent while the broker"
+    " was away): work recovered, with leases_expired.",
+    namespace=NAMESPACE,
+)
 TIMERS_PENDING = Gauge("timers_pending", "Durable timers not yet fired.", namespace=NAMESPACE)
 QUEUE_DEPTH = Gauge(
     "queue_depth", "Dispatches on the Redis stream not yet read by any worker (lag).", namespace=NAMESPACE
@@ -85,14 +91,21 @@ def observe_attempt(node_type: str, seconds: float, outcome: str) -> None:
     STEP_DURATION.labels(node_type, outcome).observe(max(seconds, 0.0))
 
 
-def observe_sweep(expired_leases: int, timers_fired: int, redispatched: int) -> None:
-    """Counts what one sweep did."""
+def observe_sweep(expired_leases: int, timers_fired: int, redispatched: int, redelivered: int = 0) -> None:
+    """Counts what one sweep did; ``redelivered`` of its ``redispatched`` were unclaimed work sent again."""
     if expired_leases:
         LEASES_EXPIRED.inc(expired_leases)
     if timers_fired:
         TIMERS_FIRED.inc(timers_fired)
     if redispatched:
         REDISPATCHED.inc(redispatched)
+    if redelivered:
+        REDELIVERED.inc(redelivered)
+
+
+def observe_schedule_to_start(seconds: float) -> None:
+    """Records how long one attempt waited from its dispatch to its claim."""
+    SCHEDULE_TO_START.observe(max(seconds, 0.0))
 
 
 def observe_cache(cache: str, result: str, seconds: float) -> None:

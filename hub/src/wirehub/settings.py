@@ -14,11 +14,12 @@ import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
-from wirehub_sdk import EgressPolicy
+if TYPE_CHECKING:
+    from wirehub_sdk import EgressPolicy
 
 PREFIX = "WIREHUB_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.wirehub/wirehub.db"
@@ -422,6 +423,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def egress_policy(self) -> EgressPolicy:
         """The egress rules every node's HTTP client follows."""
+        from wirehub_sdk import EgressPolicy  # loads httpx: only where a node's client is made
+
         return EgressPolicy(
             allow_hosts=self.egress_allow_hosts,
             allow_networks=self.egress_allow_networks,

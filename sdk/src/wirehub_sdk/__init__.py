@@ -11,6 +11,8 @@ Everything a plugin may use is exported here, and the test kit is
 the underscored modules are private and may change.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from wirehub_sdk._credentials import CredentialType
 from wirehub_sdk._decoding import JSONBodyError, decode_json
 from wirehub_sdk._errors import (
@@ -22,9 +24,11 @@ from wirehub_sdk._errors import (
     RetryableError,
 )
 from wirehub_sdk._hooks import hookimpl
-from wirehub_sdk._http import EgressClient, EgressPolicy
 from wirehub_sdk._node import EmptyConfig, Expression, NodeContext, NodeType
 from wirehub_sdk._results import Route, Wait
+
+if TYPE_CHECKING:
+    from wirehub_sdk._http import EgressClient, EgressPolicy
 
 __all__ = [
     "ConfigError",
@@ -46,3 +50,12 @@ __all__ = [
     "decode_json",
     "hookimpl",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``EgressClient`` and ``EgressPolicy`` load httpx: only when a plugin asks for them."""
+    if name in ("EgressClient", "EgressPolicy"):
+        from wirehub_sdk import _http
+
+        return getattr(_http, name)
+    raise AttributeError(f"module 'wirehub_sdk' has no attribute {name!r}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 import msgspec
 
 from wirehub_sdk._errors import NonRetryableError
+
+if TYPE_CHECKING:
+    import httpx  # only named in annotations: importing wirehub_sdk does not load httpx
 
 
 class CredentialType:
@@ -112,41 +114,3 @@ class CredentialHostError(NonRetryableError):
     """A request that carries a host-bound credential was about to go to a host the credential does not allow."""
 
     kind = "credential.host"
-
-
-class CredentialAuth(httpx.Auth):
-    """An httpx ``Auth`` that applies a credential type to every request.
-
-    Args:
-        credential_type: How the credential is applied.
-        fields: The credential's decoded fields.
-        allowed_hosts: When given, the only hosts a request carrying this
-            credential may go to, redirects included (``EgressClient`` refuses
-            any other hop before connecting); ``None``: no host binding.
-    """
-
-    def __init__(self, credential_type: CredentialType, fields: Any, allowed_hosts: HostRules | None = None) -> None:
-        self._type = credential_type
-        self._fields = fields
-        self.allowed_hosts = allowed_hosts
-
-    def check_host(self, url: httpx.URL) -> None:
-        """Refuses ``url`` when the credential is bound to other hosts.
-
-        Raises:
-            CredentialHostError: The URL's host (and port) is not one the credential allows.
-        """
-        if self.allowed_hosts is None or self.allowed_hosts.allows(url):
-            return
-        host = url.raw_host.decode("ascii")
-        shown = f"{host}:{url.port}" if url.port is not None else host
-        raise CredentialHostError(
-            f"refused to send a request to {shown!r}: its credential may only be sent to "
-            f"{', '.join(self.allowed_hosts.rules)}",
-            details={"host": shown, "allowed_hosts": list(self.allowed_hosts.rules)},
-        )
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.check_host(request.url)  # also when another client than EgressClient sends it
-        self._type.apply(self._fields, request)
-        yield request

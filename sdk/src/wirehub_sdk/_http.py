@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from wirehub_sdk._credentials import CredentialAuth
+from wirehub_sdk._credential_auth import CredentialAuth
 from wirehub_sdk._decoding import ACCEPT_ENCODING, BoundedDecoder, BudgetExceededError
 from wirehub_sdk._egress import (
     ALLOWED_SCHEMES,

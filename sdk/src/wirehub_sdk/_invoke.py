@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from wirehub_sdk._credentials import CredentialAuth, CredentialType, HostRules
+from wirehub_sdk._credential_auth import CredentialAuth
+from wirehub_sdk._credentials import CredentialType, HostRules
 from wirehub_sdk._errors import ConfigError, NonRetryableError
 from wirehub_sdk._node import NodeType
 

@@ -18,7 +18,8 @@ It follows the SDK's version like the rest of ``wirehub_sdk``.
 
 from wirehub_sdk import _hooks as hookspecs
 from wirehub_sdk._checks import NAME_PATTERN, InvalidTypeError, check_credential_type, check_node_type, claimed_name
-from wirehub_sdk._credentials import CredentialAuth, CredentialHostError, HostRules, parse_host_rule
+from wirehub_sdk._credential_auth import CredentialAuth
+from wirehub_sdk._credentials import CredentialHostError, HostRules, parse_host_rule
 from wirehub_sdk._hooks import PROJECT_NAME, hookspec
 from wirehub_sdk._invoke import OutputError, credential_auth, decode, encode_output, idempotency_key
 from wirehub_sdk._node import Progress

@@ -24,8 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.api.audit import record_denial
 from wirehub.api.correlation import CorrelationMiddleware
+from wirehub.api.hosts import allowed_hosts_middleware
+from wirehub.api.input_bounds import HeaderLimitMiddleware, check_request
 from wirehub.api.keys import signing_keys
 from wirehub.api.limits import rate_limit
+from wirehub.api.openapi import complete_openapi
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
 from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
@@ -91,7 +94,12 @@ def create_app(
         lifetime=datetime.timedelta(seconds=settings.access_token_seconds),
     )
 
-    middleware: list[Any] = [CorrelationMiddleware, METRICS_CONFIG.middleware]
+    middleware: list[Any] = [
+        CorrelationMiddleware,
+        *allowed_hosts_middleware(settings.allowed_hosts),
+        HeaderLimitMiddleware,
+        METRICS_CONFIG.middleware,
+    ]
     hooks: dict[str, Any] = {}
     if configure_tracing(settings.tracing, service="wirehub-api"):
         from litestar.plugins.opentelemetry import OpenTelemetryConfig
@@ -120,8 +128,10 @@ def create_app(
 
     return Litestar(
         route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
+        logging_config=None,  # the process configures logging (wirehub.cli.logs); Litestar's would replace it
         lifespan=[lifespan],
-        guards=[rate_limit, authorize],
+        on_startup=[complete_openapi],
+        guards=[rate_limit, authorize, check_request],
         after_exception=[record_denial],
         stores={REVOKED_TOKENS_STORE: revocation_store(settings)},
         on_app_init=[auth.on_app_init],
@@ -130,7 +140,6 @@ def create_app(
         dependencies={"services": Provide(provide_services)},
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.api_max_body_bytes,
-        allowed_hosts=list(settings.allowed_hosts) or None,
         cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
         if settings.cors_allow_origins
         else None,
@@ -149,9 +158,6 @@ def create_app(
             ],
         ),
         state=State({"jwt_auth": auth}),
-        # The hub's own logging (wirehub.cli.logs: its level, JSON and redaction) stays in charge: Litestar's
-        # default would take the root logger over (INFO, its own format, no redaction) at startup.
-        logging_config=None,
         debug=False,
     )
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 import msgspec
 from advanced_alchemy.exceptions import IntegrityError as AlchemyIntegrityError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import IntegrityError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from wirehub.api.correlation import correlation_id
 from wirehub.engine import Problem
@@ -130,6 +136,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -144,6 +151,7 @@ _CODES = {
     415: "unsupported-media-type",
     422: "unprocessable",
     429: "rate-limited",
+    431: "headers-too-large",
     500: "internal-error",
     503: "unavailable",
 }
@@ -286,6 +294,71 @@ def _handle_integrity(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells a client to wait before trying again."""
+_POSTGRES_FAILURES: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+_CONNECTION_FAILURES: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    *_POSTGRES_FAILURES,
+)
+
+
+def _unavailable(request: Request[Any, Any, Any], what: str, exc: BaseException) -> Response[bytes]:
+    # The driver's message may hold the URL, the user and the address: it goes to the log only.
+    logger.warning("%s unreachable on %s %s: %r", what, request.method, request.scope.get("path"), exc)
+    return problem_response(
+        request,
+        503,
+        "unavailable",
+        f"{what} is not reachable; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database is away (down, restarting, out of connections, locked)."""
+    if isinstance(exc, SQLAlchemyTimeoutError | DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc.orig, _CONNECTION_FAILURES):
+            return True
+        return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+    return isinstance(exc, _CONNECTION_FAILURES)
+
+
+def _handle_database(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if database_unreachable(exc):
+        return _unavailable(request, "the database", exc)
+    return _handle_unexpected(request, exc)
+
+
+def _handle_redis(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _unavailable(request, "the shared store (Redis)", exc)
+
+
+def _failed_in(exc: BaseException) -> str:
+    """Which dependency a bare connection error came from, by the modules its traceback passed through."""
+    modules = {
+        frame.f_globals.get("__name__", "").partition(".")[0] for frame, _ in traceback.walk_tb(exc.__traceback__)
+    }
+    if isinstance(exc, _POSTGRES_FAILURES) or modules & {"asyncpg", "sqlalchemy", "aiosqlite"}:
+        return "the database"
+    if "redis" in modules:
+        return "the shared store (Redis)"
+    return "a service the hub needs"
+
+
+def _handle_connection(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _unavailable(request, _failed_in(exc), exc)
+
+
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.exception(
         "unhandled error on %s %s (correlation id %s)",
@@ -310,6 +383,12 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         ConcurrentTransitionError: _handle_concurrent,
         IntegrityError: _handle_integrity,
         AlchemyIntegrityError: _handle_integrity,
+        DBAPIError: _handle_database,
+        SQLAlchemyTimeoutError: _handle_database,
+        DisconnectionError: _handle_database,
+        RedisConnectionError: _handle_redis,
+        RedisTimeoutError: _handle_redis,
+        **dict.fromkeys(_CONNECTION_FAILURES, _handle_connection),
         HTTPException: _handle_http,
         Exception: _handle_unexpected,
     }

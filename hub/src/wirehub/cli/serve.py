@@ -39,5 +39,15 @@ def serve_command(host: str, port: int) -> None:
     click.echo(
         f"wirehub: serving the API on http://{host}:{port} (docs: http://{host}:{port}/schema/swagger)", err=True
     )
-    # log_config=None: uvicorn's lines (access lines included, at INFO) go through the hub's logging.
-    uvicorn.run(app, host=host, port=port, log_config=None, log_level=None, proxy_headers=False, server_header=False)
+    # log_config=None: uvicorn's lines go through the hub's logging. Its access lines are off: the
+    # app writes its own (wirehub.api.access), with the request's correlation id.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )

@@ -40,6 +40,7 @@ from wirehub.engine.execution.history import HistoryEntry
 from wirehub.engine.execution.machine import apply, prepare, start
 from wirehub.engine.execution.rerun import RETRYABLE, kept_steps, prepare_retry
 from wirehub.engine.execution.state import (
+    INTERNAL_ERROR_KINDS,
     ErrorInfo,
     ExecutionState,
     ExecutionStatus,
@@ -49,6 +50,7 @@ from wirehub.engine.execution.state import (
 )
 from wirehub.engine.execution.timers import Timer, due_timers, live_timers
 from wirehub.engine.expressions.evaluate import evaluate
+from wirehub.engine.language.definition import Workflow
 from wirehub.engine.language.jsonsource import parse_document
 from wirehub.engine.language.pinning import pin_versions
 from wirehub.engine.language.problems import Problem
@@ -57,6 +59,8 @@ from wirehub.engine.validation.catalog import NodeCatalog
 from wirehub.engine.validation.validate import ValidationReport, read_input, validate_definition, validate_input
 
 __all__ = [
+    # The language: a definition's shape (its JSON Schema documents the API's bodies)
+    "Workflow",
     # Validation and plans
     "NodeCatalog",
     "NodeFacts",
@@ -83,6 +87,7 @@ __all__ = [
     "StepRun",
     "StepStatus",
     "ErrorInfo",
+    "INTERNAL_ERROR_KINDS",
     "IllegalTransitionError",
     "HistoryEntry",
     # Timers, read from the state

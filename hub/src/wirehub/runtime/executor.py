@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -185,8 +186,26 @@ def _finished(step: StepPlan, node: NodeType, number: int, result: Any, now: dat
     return StepSucceeded(step.id, number, now, output=encode_output(node, result), branch=branch)
 
 
+MAX_TRACEBACK_CHARS = 16_000
+"""The most of an internal error's traceback that is kept: its first and last frames around a cut."""
+
+
+def formatted_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback as text, at most ``MAX_TRACEBACK_CHARS`` (the middle cut out)."""
+    text = "".join(traceback.format_exception(exc))
+    if len(text) <= MAX_TRACEBACK_CHARS:
+        return text
+    half = MAX_TRACEBACK_CHARS // 2
+    return f"{text[:half]}\n... [{len(text) - 2 * half} characters cut] ...\n{text[-half:]}"
+
+
 def _unexpected(step: StepPlan, number: int, exc: BaseException, now: datetime) -> StepFailed:
-    error = ErrorInfo(kind="node.unexpected", message=f"{type(exc).__name__}: {exc}")
+    """An internal error: the exception's type and message for everyone, its traceback for admins."""
+    error = ErrorInfo(
+        kind="node.unexpected",
+        message=f"{type(exc).__name__}: {exc}"[:1000],
+        traceback=formatted_traceback(exc),
+    )
     return StepFailed(step.id, number, now, error)
 
 

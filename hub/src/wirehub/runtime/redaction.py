@@ -74,7 +74,7 @@ def _walk(value: Any, secrets: list[str]) -> Any:
 
 
 def redact_outcome(outcome: AttemptOutcome, secrets: frozenset[str]) -> AttemptOutcome:
-    """The outcome with ``secrets`` hidden in its output or its error (message and details)."""
+    """The outcome with ``secrets`` hidden in its output or its error (message, details and traceback)."""
     if not secrets:
         return outcome
     if isinstance(outcome, StepSucceeded | StepSuspended):
@@ -82,7 +82,10 @@ def redact_outcome(outcome: AttemptOutcome, secrets: frozenset[str]) -> AttemptO
     if isinstance(outcome, StepFailed):
         error: ErrorInfo = outcome.error
         cleaned = msgspec.structs.replace(
-            error, message=redact(error.message, secrets), details=redact(error.details, secrets)
+            error,
+            message=redact(error.message, secrets),
+            details=redact(error.details, secrets),
+            traceback=redact(error.traceback, secrets),
         )
         return msgspec.structs.replace(outcome, error=cleaned)
     return outcome

@@ -64,6 +64,7 @@ from wirehub.store.execution_pages import (
     history_page,
 )
 from wirehub.store.executions import ExecutionStore
+from wirehub.store.failures import FailureFilter, FailureRow, attempt_tracebacks, failure_page
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from wirehub.store.models import (
@@ -145,6 +146,10 @@ __all__ = [
     "execution_page",
     "execution_workspace",
     "history_page",
+    "FailureFilter",
+    "FailureRow",
+    "attempt_tracebacks",
+    "failure_page",
     # Events
     "ExecutionEvent",
     "EventPublisher",

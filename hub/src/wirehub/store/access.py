@@ -23,6 +23,7 @@ PERMISSIONS: Final[dict[str, str]] = {
     "execution:read": "List and read executions, their steps and history; follow their events.",
     "execution:start": "Start executions and retry failed ones.",
     "execution:cancel": "Cancel executions.",
+    "execution:debug": "See the tracebacks and details of executions' internal errors.",
     "credential:use": "Save workflows that use the workspace's credentials; list them (never their secrets).",
     "credential:manage": "Create, update and delete credentials.",
     "node:read": "Read the catalogue of installed node types.",

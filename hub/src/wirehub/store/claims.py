@@ -26,6 +26,7 @@ from wirehub.engine import (
     StepSuspended,
     StepTimedOut,
 )
+from wirehub.metrics import observe_schedule_to_start
 from wirehub.store.records import Applied, Claim, Dispatch
 from wirehub.store.transition import (
     ATTEMPT_COLUMNS,
@@ -94,6 +95,7 @@ class Claims(StoreCore):
                 event = StepStarted(dispatch.step_id, dispatch.attempt, now)
                 outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
                 if outcome.state is not None:
+                    _waited(row, now)
                     deadline = outcome.state.steps[dispatch.step_id].run_deadline
                     return _claim(
                         dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
@@ -146,6 +148,7 @@ class Claims(StoreCore):
                 outcomes = await self.transition_all(session, loaded, events, attempt_values=leases)
                 for (index, token, row), outcome in zip(starting.values(), outcomes, strict=True):
                     if outcome.state is not None:
+                        _waited(row, now)
                         dispatch = dispatches[index]
                         deadline = outcome.state.steps[dispatch.step_id].run_deadline
                         step = loaded.plan.steps[dispatch.step_id]
@@ -399,6 +402,12 @@ def _claim(
 def _waiting(run: StepRun | None, dispatch: Dispatch) -> bool:
     """Whether the dispatch names the step's current attempt, waiting for a worker."""
     return run is not None and run.attempt == dispatch.attempt and run.status is StepStatus.SCHEDULED
+
+
+def _waited(row: AttemptRow, now: datetime) -> None:
+    """Records the schedule-to-start latency of an attempt claimed from its dispatch."""
+    if row.scheduled_at is not None:
+        observe_schedule_to_start((now - row.scheduled_at).total_seconds())
 
 
 def _check(claim: Claim, outcome: Outcome) -> None:

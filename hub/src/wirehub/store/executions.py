@@ -313,7 +313,16 @@ class ExecutionStore(Claims, Sweeper):
                 await sql(
                     session,
                     select(
-                        e.workflow_id, e.workflow_version_id, e.status, e.input, e.output, e.error, e.next_sequence
+                        e.workflow_id,
+                        e.workflow_version_id,
+                        e.status,
+                        e.input,
+                        e.output,
+                        e.error,
+                        e.next_sequence,
+                        e.created_at,
+                        e.started_at,
+                        e.finished_at,
                     ).where(e.id == execution_id),
                 )
             ).one_or_none()
@@ -334,6 +343,9 @@ class ExecutionStore(Claims, Sweeper):
             loaded.state,
             steps,
             row.next_sequence,
+            row.created_at,
+            row.started_at,
+            row.finished_at,
         )
 
     async def summary(self, execution_id: UUID) -> ExecutionSummary:

@@ -88,11 +88,14 @@ class SweepResult(msgspec.Struct, frozen=True):
         dispatches: Attempts to hand to workers (redeliveries and what fired timers scheduled).
         expired_leases: Attempts timed out because their lease lapsed.
         timers_fired: Due timers applied.
+        redelivered: Of ``dispatches``, those sent again because no worker claimed them in time
+            (a lost message, a broker that was away): work recovered.
     """
 
     dispatches: list[Dispatch]
     expired_leases: int
     timers_fired: int
+    redelivered: int = 0
 
 
 class StepRunView(msgspec.Struct, frozen=True):
@@ -124,6 +127,9 @@ class ExecutionView(msgspec.Struct, frozen=True):
         state: The engine state, with every retained step output restored.
         steps: Every attempt of every step, in the order they were made.
         next_sequence: The sequence number the next history entry takes.
+        created_at: When it was accepted.
+        started_at: When it started running.
+        finished_at: When it reached a terminal status.
     """
 
     execution_id: UUID
@@ -136,6 +142,9 @@ class ExecutionView(msgspec.Struct, frozen=True):
     state: ExecutionState
     steps: list[StepRunView]
     next_sequence: int
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class ExecutionSummary(msgspec.Struct, frozen=True):
@@ -152,6 +161,9 @@ class ExecutionSummary(msgspec.Struct, frozen=True):
         error: Why it failed (the engine's error record as JSON).
         steps: Every attempt of every step, in the order they were made.
         next_sequence: The sequence number the next history entry takes.
+        created_at: When it was accepted.
+        started_at: When it started running.
+        finished_at: When it reached a terminal status.
     """
 
     execution_id: UUID
@@ -164,3 +176,6 @@ class ExecutionSummary(msgspec.Struct, frozen=True):
     error: Any
     steps: list[StepRunView]
     next_sequence: int
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -26,7 +26,8 @@ async def read_summary(session: AsyncSession, execution_id: UUID) -> ExecutionSu
     """The execution's summary read in ``session`` (two statements), or ``None`` when there is no such execution."""
     e, w = EXECUTIONS.c, WORKFLOWS.c
     columns = (e.workflow_id, w.workspace_id, e.workflow_version_id, e.status, e.input, e.output, e.error)
-    query = select(*columns, e.next_sequence).join(WORKFLOWS, w.id == e.workflow_id).where(e.id == execution_id)
+    times = (e.next_sequence, e.created_at, e.started_at, e.finished_at)
+    query = select(*columns, *times).join(WORKFLOWS, w.id == e.workflow_id).where(e.id == execution_id)
     row = (await sql(session, query)).one_or_none()
     if row is None:
         return None
@@ -42,4 +43,7 @@ async def read_summary(session: AsyncSession, execution_id: UUID) -> ExecutionSu
         row.error,
         [StepRunView(*run) for run in runs],
         row.next_sequence,
+        row.created_at,
+        row.started_at,
+        row.finished_at,
     )

@@ -86,7 +86,8 @@ class Sweeper(StoreCore):
             leases, lambda lease: self._expire(lease.execution_id, lease.step_id, lease.attempt)
         )
         fired, firing = await self._fire_due(limit)
-        return SweepResult(expiring + firing + await self._redeliver(limit, resend), expired, fired)
+        redelivered = await self._redeliver(limit, resend)
+        return SweepResult(expiring + firing + redelivered, expired, fired, len(redelivered))
 
     async def pending_timers(self) -> int:
         """How many durable timers wait to fire (a gauge for operators)."""

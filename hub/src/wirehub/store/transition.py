@@ -83,7 +83,17 @@ _LOCK = {
     (True, True): _SELECT_EXECUTION.with_for_update(skip_locked=True),
     (False, True): _SELECT_EXECUTION,
 }
-ATTEMPT_COLUMNS = (_S.id, _S.step_id, _S.attempt, _S.status, _S.input, _S.output, _S.lease_token, _S.lease_expires_at)
+ATTEMPT_COLUMNS = (
+    _S.id,
+    _S.step_id,
+    _S.attempt,
+    _S.status,
+    _S.input,
+    _S.output,
+    _S.lease_token,
+    _S.lease_expires_at,
+    _S.scheduled_at,
+)
 _HOLDING = _S.status.in_([str(status) for status in _HOLDS_OUTPUT])
 # The execution and one attempt's row in one statement: the row lock is the execution's only.
 _WITH_ATTEMPT = EXECUTIONS.outerjoin(
@@ -159,6 +169,7 @@ class AttemptRow:
     output: Any
     lease_token: UUID | None
     lease_expires_at: datetime | None
+    scheduled_at: datetime | None = None
 
 
 @dataclass
@@ -362,6 +373,11 @@ class StoreCore:
         first accepted event. One outcome per event, in order.
         """
         now = self.now()
+        given, tracebacks = without_tracebacks(given)
+        if tracebacks:  # an internal error's traceback goes to its attempt's row, never into state or history
+            attempt_values = dict(attempt_values or {})
+            for key, text in tracebacks.items():
+                attempt_values[key] = {**attempt_values.get(key, {}), "traceback": text}
         old = loaded.state
         new = old
         inputs: dict[tuple[str, int], Any] = {}
@@ -419,6 +435,8 @@ class StoreCore:
             "state": _stripped(new),
             "output": new.output,
             "error": None if new.error is None else msgspec.to_builtins(new.error),
+            "error_kind": None if new.error is None else new.error.kind[:100],
+            "error_node_type": None if new.error is None or new.error.node_type is None else new.error.node_type[:200],
             "started_at": new.started_at,
             "finished_at": new.finished_at,
             "lock_version": loaded.lock_version + 1,
@@ -502,7 +520,10 @@ class StoreCore:
     async def record_stale(
         self, session: AsyncSession, execution_id: UUID, event_type: str, event: Any, reason: str
     ) -> None:
-        """Records an event or claim that changed nothing."""
+        """Records an event or claim that changed nothing (a failure's traceback left out)."""
+        error = event.get("error") if isinstance(event, dict) else None
+        if isinstance(error, dict) and error.get("traceback") is not None:
+            event = {**event, "error": {**error, "traceback": None}}
         await sql(
             session,
             insert(STALE).values(
@@ -660,6 +681,22 @@ class StoreCore:
                     for (kind, step, attempt), at in fresh
                 ],
             )
+
+
+def without_tracebacks(events: Sequence[Event]) -> tuple[list[Event], dict[tuple[str, int], str]]:
+    """``events`` with the traceback of each failure taken out, and those tracebacks by attempt.
+
+    An internal error's traceback is kept in its attempt's ``step_runs`` row alone: the history,
+    the execution's state and error, and the events published to clients never hold one.
+    """
+    cleaned: list[Event] = []
+    tracebacks: dict[tuple[str, int], str] = {}
+    for event in events:
+        if isinstance(event, engine.StepFailed) and event.error.traceback is not None:
+            tracebacks[(event.step_id, event.attempt)] = event.error.traceback
+            event = replace(event, error=replace(event.error, traceback=None))
+        cleaned.append(event)
+    return cleaned, tracebacks
 
 
 @functools.lru_cache(maxsize=512)

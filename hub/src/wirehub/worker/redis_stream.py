@@ -17,6 +17,10 @@ logger = logging.getLogger("wirehub.worker")
 
 ACK_BATCH_SECONDS = 0.005
 """How long acknowledgements gather before one ``XACK`` sends them all."""
+ABANDONED_PENDING_SECONDS = 60.0
+"""A message read this long ago and never acknowledged was read by a worker that died (or whose
+``XACK`` failed): ``trim`` acknowledges it, so that it no longer holds the stream's trimming back."""
+ABANDONED_PER_TRIM = 1000
 
 
 class DispatchStreamBroker(RedisStreamBroker):
@@ -24,7 +28,9 @@ class DispatchStreamBroker(RedisStreamBroker):
 
     - ``xread_count=1``: a worker reads a message only when it has a free slot
       (see ``Consumer``), so it never reserves messages it cannot start.
-    - No ``maxlen``: trimming drops unread and pending entries.
+    - No ``maxlen``: trimming by length drops unread and pending entries.
+      ``trim`` (called by the sweeper) removes only what every worker has
+      read and acknowledged, so the stream stays as long as the work in flight.
     - The consumer group is created by ``ensure_group`` at ``0``, not ``$``:
       messages sent before it existed (or sent while Redis was being
       restarted without its data) are read, not skipped. ``startup`` calls it,
@@ -112,6 +118,47 @@ class DispatchStreamBroker(RedisStreamBroker):
                 return int(lag) if lag is not None else None
         return None
 
+    async def trim(self) -> int:
+        """Removes the entries every group has read and acknowledged; returns how many went.
+
+        The bound is the oldest entry a group still needs: its oldest pending
+        (read, not yet acknowledged) entry, or else the last one it was given.
+        Entries older than it (``XTRIM MINID``) were delivered and acknowledged;
+        entries added meanwhile are newer and stay. A stream without a group is left alone.
+
+        A message pending for ``ABANDONED_PENDING_SECONDS`` was read by a worker
+        that died before acknowledging it; it is acknowledged first. That
+        loses nothing: the database, not the stream, owns an attempt, and a
+        dispatch nobody claimed is sent again by the sweeper.
+
+        Raises:
+            redis.exceptions.RedisError: Redis is away.
+        """
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            groups = await redis.xinfo_groups(self.queue_name)
+            if not groups:
+                return 0
+            bounds: list[tuple[int, int]] = []
+            for group in groups:
+                bounds.append(_stream_id(group["last-delivered-id"]))
+                abandoned = await redis.xpending_range(
+                    self.queue_name,
+                    group["name"],
+                    min="-",
+                    max="+",
+                    count=ABANDONED_PER_TRIM,
+                    idle=int(ABANDONED_PENDING_SECONDS * 1000),
+                )
+                if abandoned:
+                    await redis.xack(self.queue_name, group["name"], *(entry["message_id"] for entry in abandoned))
+                pending = await redis.xpending(self.queue_name, group["name"])
+                if pending and pending.get("pending"):
+                    bounds.append(_stream_id(pending["min"]))
+            oldest = min(bounds)
+            if oldest == (0, 0):
+                return 0
+            return int(await redis.xtrim(self.queue_name, minid=f"{oldest[0]}-{oldest[1]}", approximate=False))
+
     async def _declare_consumer_group(self) -> None:
         await self.ensure_group()
 
@@ -143,3 +190,10 @@ class DispatchStreamBroker(RedisStreamBroker):
             for stream, messages in replies
             for message_id, fields in messages
         ]
+
+
+def _stream_id(value: bytes | str) -> tuple[int, int]:
+    """A stream entry id (``"1700000000000-3"``) as a comparable pair."""
+    text = value.decode() if isinstance(value, bytes) else value
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)

@@ -20,6 +20,8 @@ BACKOFF_MAX = 10.0
 MIN_PAUSE = 0.001
 GAUGE_EVERY_SWEEPS = 10
 """The pending-timers gauge is counted on every tenth sweep."""
+TRIM_EVERY_SWEEPS = 10
+"""The dispatch stream is trimmed of what was read and acknowledged on every tenth sweep."""
 """Shortest sleep before a timer that is not due yet: the store's clock and the loop's may differ by a hair."""
 
 
@@ -88,14 +90,26 @@ class Sweeper:
         """One sweep and the sending of its dispatches; True when it may have left work for the next."""
         result = await self.store.sweep(limit=self.limit, resend=await self._stream_drained())
         self.sweeps += 1
-        observe_sweep(result.expired_leases, result.timers_fired, len(result.dispatches))
+        observe_sweep(result.expired_leases, result.timers_fired, len(result.dispatches), result.redelivered)
         if self.sweeps % GAUGE_EVERY_SWEEPS == 1:
             TIMERS_PENDING.set(await self.store.pending_timers())
         if result.expired_leases or result.timers_fired:
             self.changed.set()
         await self.dispatcher.send(result.dispatches)
+        if self.sweeps % TRIM_EVERY_SWEEPS == 1:
+            await self._trim_stream()
         busiest = max(len(result.dispatches), result.expired_leases, result.timers_fired)
         return busiest >= self.limit
+
+    async def _trim_stream(self) -> None:
+        """Trims the dispatch stream of what every worker read and acknowledged (a Redis stream only)."""
+        trim = getattr(self.dispatcher.broker, "trim", None)  # DispatchStreamBroker.trim
+        if trim is None:
+            return
+        try:
+            await trim()
+        except Exception as exc:  # Redis is away: the next trim catches up
+            logger.warning("could not trim the dispatch stream (%s)", exc)
 
     async def _stream_drained(self) -> bool:
         """Whether the workers have read every message sent (so an unclaimed dispatch may be lost).

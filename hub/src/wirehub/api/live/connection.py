@@ -65,6 +65,10 @@ class _Closing(Exception):
         self.reason = reason
 
 
+CANCEL_ROUNDS = 5
+CANCEL_WAIT_SECONDS = 1.0
+
+
 class LiveConnection:
     """The live updates of one accepted WebSocket.
 
@@ -93,10 +97,7 @@ class LiveConnection:
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            everything = tasks + list(self.subscriptions.values())
-            for task in everything:
-                task.cancel()
-            await asyncio.gather(*everything, return_exceptions=True)
+            await cancel_all(tasks + list(self.subscriptions.values()))
             self.subscriptions.clear()
         if self._closing is not None:
             with contextlib.suppress(Exception):  # the client may be gone already
@@ -246,3 +247,22 @@ class LiveConnection:
             return True
         workspace = await self.services.workspaces.workflow(self.services.sessions, event.workflow_id)
         return workspace is not None and workspace in visible
+
+
+async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancels ``tasks`` and waits for them, cancelling again those that are still running after a while.
+
+    A cancellation can be swallowed on its way (Litestar's ``Subscriber.stop``
+    suppresses ``CancelledError`` while it awaits its own worker): a task
+    that caught it there goes on to wait for ever, and would hold the
+    connection, and the app's shutdown, open.
+    """
+    pending = {task for task in tasks if not task.done()}
+    for _ in range(CANCEL_ROUNDS):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_WAIT_SECONDS)
+    for task in pending:
+        logger.error("a live connection's task %s would not end", task.get_name())

@@ -52,7 +52,8 @@ class HistoryPage(msgspec.Struct, frozen=True):
     next_after: int | None
 
 
-def _zoned(name: str, value: datetime.datetime | None) -> None:
+def zoned(name: str, value: datetime.datetime | None) -> None:
+    """A 400 with the parameter's name when ``value`` has no time zone."""
     if value is not None and value.tzinfo is None:
         problem = f"{name} needs a time zone (e.g. 2026-11-30T12:00:00Z)"
         raise ApiError(
@@ -79,8 +80,8 @@ async def list_executions(
     ``started_after`` is inclusive and ``started_before`` exclusive; both compare the time the
     execution was started (accepted), and need a time zone.
     """
-    _zoned("started_after", started_after)
-    _zoned("started_before", started_before)
+    zoned("started_after", started_after)
+    zoned("started_before", started_before)
     filters = ExecutionFilter(
         workflow_id=workflow,
         status=None if status is None else str(status),

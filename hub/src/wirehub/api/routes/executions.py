@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.api import audit
+from wirehub.api.error_reports import Tracebacks, may_debug, shown_error, traceback_of
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
 from wirehub.api.node_rules import node_type_problems
 from wirehub.api.problems import ApiError, items_of, not_found
@@ -30,6 +33,7 @@ from wirehub.store import (
     WorkflowVersion,
     WorkflowVersionService,
     Workspace,
+    attempt_tracebacks,
     execution_workspace,
 )
 from wirehub.tracing import link_to_execution
@@ -56,6 +60,9 @@ class ExecutionOut(msgspec.Struct, frozen=True):
 
     Attributes:
         sequence: The sequence number of its latest history entry; events after it are news.
+        created_at: When it was accepted.
+        started_at: When it started running.
+        finished_at: When it reached a terminal status.
     """
 
     id: UUID
@@ -67,10 +74,33 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     error: Any
     sequence: int
     steps: list[StepRunView]
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
-def execution_out(view: ExecutionView | ExecutionSummary) -> ExecutionOut:
-    """The API's view of a stored execution."""
+def execution_out(
+    view: ExecutionView | ExecutionSummary, *, debug: bool = False, tracebacks: Tracebacks | None = None
+) -> ExecutionOut:
+    """The API's view of a stored execution, its errors shown as ``wirehub.api.error_reports`` says.
+
+    Args:
+        view: The stored execution.
+        debug: The caller holds ``execution:debug``: internal errors in full, with ``tracebacks``.
+        tracebacks: Its internal errors' tracebacks (``wirehub.store.attempt_tracebacks``).
+    """
+    found = tracebacks or {}
+    steps = [
+        step
+        if step.error is None
+        else msgspec.structs.replace(
+            step,
+            error=shown_error(
+                step.error, debug=debug, traceback=traceback_of(step.error, found, step.step_id, step.attempt)
+            ),
+        )
+        for step in view.steps
+    ]
     return ExecutionOut(
         id=view.execution_id,
         workflow_id=view.workflow_id,
@@ -78,9 +108,12 @@ def execution_out(view: ExecutionView | ExecutionSummary) -> ExecutionOut:
         status=view.status,
         input=view.input,
         output=view.output,
-        error=view.error,
+        error=shown_error(view.error, debug=debug, traceback=traceback_of(view.error, found)),
         sequence=view.next_sequence - 1,
-        steps=view.steps,
+        steps=steps,
+        created_at=view.created_at,
+        started_at=view.started_at,
+        finished_at=view.finished_at,
     )
 
 
@@ -133,6 +166,7 @@ async def runnable_in(
     opt=needs("execution:start"),
     tags=TAGS,
     summary="Start an execution",
+    responses={200: ResponseSpec(ExecutionOut, description="A repeated idempotent start: the execution it started.")},
 )
 async def start_execution(
     workspace_id: FromPath[UUID],
@@ -180,16 +214,28 @@ async def execution_in(services: HubServices, workspace_id: UUID, execution_id: 
 
 @get(ONE, opt=needs("execution:read"), tags=TAGS, summary="Get an execution")
 async def get_execution(
-    workspace_id: FromPath[UUID], execution_id: FromPath[UUID], services: NamedDependency[HubServices]
+    workspace_id: FromPath[UUID],
+    execution_id: FromPath[UUID],
+    services: NamedDependency[HubServices],
+    request: Request[Any, Any, Any],
 ) -> ExecutionOut:
-    """An execution with its step runs (input, output, error, attempts, timings)."""
+    """An execution with its step runs (input, output, error, attempts, timings).
+
+    An error names its kind, message, step, node type and attempt, whether it was retryable, and
+    the node's details. An internal error (kind ``node.unexpected``) shows its traceback to a caller
+    holding ``execution:debug`` (admins); to any other, its kind, message and step only.
+    """
     try:
         summary = await services.store.summary(execution_id)
     except ExecutionNotFoundError as exc:
         raise not_found("the execution") from exc
     if summary.workspace_id != workspace_id:  # the workflow is another workspace's: so is its execution
         raise not_found("the execution")
-    return execution_out(summary)
+    if not may_debug(principal_of(request), workspace_id):
+        return execution_out(summary)
+    async with services.sessions() as session:
+        tracebacks = await attempt_tracebacks(session, execution_id)
+    return execution_out(summary, debug=True, tracebacks=tracebacks)
 
 
 @post(ONE + "/cancel", opt=needs("execution:cancel"), tags=TAGS, summary="Cancel an execution", status_code=200)

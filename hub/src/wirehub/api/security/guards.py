@@ -65,6 +65,27 @@ def declared_permission(handler: BaseRouteHandler) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def access_rule(handler: BaseRouteHandler) -> str | None:
+    """What a handler declares, as docs/api.md's permission tables write it.
+
+    ``public``, ``authenticated``, a permission (``workflow:read``), or one marked
+    `` (any workspace)`` or `` (global)``; ``None`` when it declares nothing (refused to everyone).
+    """
+    opt = handler.opt
+    if opt.get(PUBLIC_KEY):
+        return "public"
+    if opt.get(SIGNED_IN_KEY):
+        return "authenticated"
+    permission = declared_permission(handler)
+    if permission is None:
+        return None
+    if opt.get(ANYWHERE_KEY):
+        return permission + " (any workspace)"
+    if opt.get(GLOBALLY_KEY):
+        return permission + " (global)"
+    return permission
+
+
 def is_public(handler: BaseRouteHandler, path: str) -> bool:
     """Whether anyone may call the route."""
     return bool(handler.opt.get(PUBLIC_KEY)) or path == SCHEMA_PATH or path.startswith(SCHEMA_PATH + "/")

@@ -184,7 +184,11 @@ class Draft:
         if route is None:
             # The execution's error is the step's, in full (kind, retryability, details), and says where it was.
             failure = replace(
-                error, message=f"step '{step_id}' failed: {error.message}", step_id=step_id, attempt=run.attempt
+                error,
+                message=f"step '{step_id}' failed: {error.message}",
+                step_id=step_id,
+                attempt=run.attempt,
+                node_type=self.plan.steps[step_id].type,
             )
             self.end(ExecutionStatus.FAILED, failure)
 

@@ -80,6 +80,10 @@ class ErrorInfo(msgspec.Struct, frozen=True, gc=False):
         details: Structured facts (an HTTP status and body, an expression's position).
         step_id: The step that failed, on an execution's error.
         attempt: The attempt that failed, on an execution's error.
+        node_type: The failed step's node type, on an execution's error.
+        traceback: The Python traceback of an internal error (``INTERNAL_ERROR_KINDS``), as
+            the runtime reports it. Never part of state or history: the store moves it to
+            the attempt's row before it applies the event, and the API shows it to admins only.
     """
 
     kind: str
@@ -89,6 +93,17 @@ class ErrorInfo(msgspec.Struct, frozen=True, gc=False):
     details: dict[str, Any] = {}
     step_id: str | None = None
     attempt: int | None = None
+    node_type: str | None = None
+    traceback: str | None = None
+
+    @property
+    def internal(self) -> bool:
+        """Whether this is an internal error: an unexpected exception in a node or the runtime."""
+        return self.kind in INTERNAL_ERROR_KINDS
+
+
+INTERNAL_ERROR_KINDS = frozenset({"node.unexpected"})
+"""Error kinds of internal errors: their message is all a non-admin sees, and they keep a traceback."""
 
 
 class StepRun(msgspec.Struct, frozen=True, gc=False):

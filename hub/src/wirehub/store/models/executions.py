@@ -27,6 +27,8 @@ class Execution(Entity):
         input: The execution input.
         output: The workflow's output, once it succeeded.
         error: Why it failed, as the engine's error record.
+        error_kind: The error's kind, repeated for the failures list's filter.
+        error_node_type: The node type of the step that failed, repeated for the same.
         state: The engine's state after the last transition (opaque JSON).
         lock_version: Incremented by every update; an update that finds
             another number was overtaken (optimistic locking).
@@ -40,6 +42,7 @@ class Execution(Entity):
     __tablename__ = "executions"
     __table_args__ = (
         Index(None, "workflow_id", "created_at"),
+        Index("ix_executions_status_finished_at", "status", "finished_at"),
         Index("ix_executions_idempotency_key", "workflow_id", "idempotency_key", unique=True),
     )
 
@@ -49,6 +52,8 @@ class Execution(Entity):
     input: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     output: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     error: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
+    error_kind: Mapped[str | None] = mapped_column(String(100), default=None)
+    error_node_type: Mapped[str | None] = mapped_column(String(200), default=None)
     state: Mapped[Any] = mapped_column(JSON_VALUE)
     lock_version: Mapped[int] = mapped_column(Integer)
     next_sequence: Mapped[int] = mapped_column(Integer, default=1)
@@ -70,6 +75,8 @@ class StepRun(Entity):
         input: The evaluated input the attempt was given.
         output: What the node returned; written once, when the attempt succeeds.
         error: Why the attempt failed, as the engine's error record.
+        traceback: The traceback of an internal error (an unexpected exception in the node or
+            the runtime), kept apart from ``error`` and the history: the API shows it to admins only.
         scheduled_at: When the attempt was handed out for dispatch.
         started_at: When a worker claimed it (its run deadline starts here).
         finished_at: When its result was recorded.
@@ -89,6 +96,7 @@ class StepRun(Entity):
     input: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     output: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     error: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
+    traceback: Mapped[str | None] = mapped_column(Text, default=None)
     scheduled_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     started_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
