@@ -269,6 +269,12 @@ class Proxy:
             server.close()
             for writer in self._writers:
                 writer.transport.abort()
+            # The connections' tasks end (and their aborted transports close) before the loop does.
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.run_until_complete(asyncio.sleep(0))
             self._loop.close()
 
     async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
