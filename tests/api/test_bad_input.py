@@ -6,6 +6,7 @@ SQLite and on PostgreSQL; a database or a Redis that is down answers 503 with Re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -13,10 +14,13 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from tests.api.conftest import ADMIN, DEFAULT_WORKSPACE, SECRET, Api, running_api
+from tests.api.livews import opened, ticket
+from wirehub.api.hosts import CLOSE_INVALID_HOST
 from wirehub.api.input_bounds import MAX_CONTAINER_ITEMS, MAX_DEPTH, MAX_HEADER_BYTES
 from wirehub.api.shared import SharedStore
 from wirehub.runtime.registry import NodeRegistry
@@ -239,6 +243,23 @@ async def test_a_host_not_allowed_is_refused_and_an_allowed_one_served(
         assert_problem(refused, 400, code="invalid-host")
         served = await api.client.get(f"{WS}/workflows", headers={**api.admin, "host": "eu.hub.test"})
         assert served.status_code == 200
+
+
+async def test_a_websocket_handshake_to_a_host_not_allowed_is_refused(
+    guarded_settings: Settings, registry: NodeRegistry
+) -> None:
+    async with running_api(guarded_settings, registry) as api:
+        refused_ticket = await ticket(api, api.admin)
+        session = await api.client.websocket_connect(
+            f"/api/v1/live?ticket={refused_ticket}", headers={"host": "evil.example"}
+        )
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await asyncio.to_thread(session.__enter__)
+        assert closed.value.code == CLOSE_INVALID_HOST
+        # Refused before the ticket was looked at: it still opens a connection to an allowed host.
+        async with opened(api, refused_ticket) as live:
+            live.send({"subscribe": {"all": True}})
+            assert (await live.receive())["type"] == "subscribed"
 
 
 async def test_cors_allows_the_listed_origin_only(guarded_settings: Settings, registry: NodeRegistry) -> None:

@@ -8,10 +8,13 @@ subdomain (not ``example.com`` itself) and ``*`` any host.
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from wirehub.api.problems import ApiError
+
+REFUSED = "this host is not served here"
 
 
 def host_name(header: str) -> str:
@@ -34,8 +37,12 @@ def host_allowed(header: str | None, allowed: tuple[str, ...]) -> bool:
     return False
 
 
+CLOSE_INVALID_HOST = 4400
+"""The close code of a WebSocket handshake refused for its ``Host`` (before it is accepted)."""
+
+
 class AllowedHostsMiddleware:
-    """Refuses (400 ``invalid-host``) an HTTP request or WebSocket whose ``Host`` is not allowed."""
+    """Refuses an HTTP request (400 ``invalid-host``) or a WebSocket handshake (closed, 4400) to a host not allowed."""
 
     def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
         self.app = app
@@ -45,7 +52,10 @@ class AllowedHostsMiddleware:
         if scope["type"] in ("http", "websocket"):
             header = next((value for name, value in scope["headers"] if name == b"host"), None)
             if not host_allowed(header.decode("latin-1") if header is not None else None, self.allowed):
-                raise ApiError(400, "invalid-host", "this host is not served here")
+                if scope["type"] == ScopeType.WEBSOCKET:
+                    await send({"type": "websocket.close", "code": CLOSE_INVALID_HOST, "reason": REFUSED})
+                    return
+                raise ApiError(400, "invalid-host", REFUSED)
         await self.app(scope, receive, send)
 
 
