@@ -26,6 +26,7 @@ from wirehub_sdk.client._base import (
     Follow,
     backoff,
     definition_bytes,
+    every_item_async,
 )
 from wirehub_sdk.client._calls import Definition
 from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
@@ -224,14 +225,10 @@ class AsyncClient(ClientBase):
 
     async def iter_workflows(self, *, archived: bool = False) -> AsyncIterator[Workflow]:
         """Every workflow of the workspace by name, page after page."""
-        cursor: str | None = None
-        while True:
-            page = await self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE)
-            for item in page.items:
-                yield item
-            if not page.next:
-                return
-            cursor = page.next
+        async for item in every_item_async(
+            lambda cursor: self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE)
+        ):
+            yield item
 
     async def workflow(self, workflow: UUID | str) -> Workflow:
         """One workflow, by id or name."""
@@ -331,9 +328,8 @@ class AsyncClient(ClientBase):
     ) -> AsyncIterator[Execution]:
         """Every execution matching the filters (those of ``executions``), newest first, page after page."""
         workflow_id = await self._resolve(workflow) if workflow is not None else None
-        cursor: str | None = None
-        while True:
-            page = await self.executions(
+        async for item in every_item_async(
+            lambda cursor: self.executions(
                 workflow=workflow_id,
                 status=status,
                 started_after=started_after,
@@ -341,11 +337,8 @@ class AsyncClient(ClientBase):
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
-            for item in page.items:
-                yield item
-            if not page.next:
-                return
-            cursor = page.next
+        ):
+            yield item
 
     async def failures(
         self,
@@ -381,9 +374,8 @@ class AsyncClient(ClientBase):
     ) -> AsyncIterator[Failure]:
         """Every failure matching the filters (those of ``failures``), the latest first, page after page."""
         workflow_id = await self._resolve(workflow) if workflow is not None else None
-        cursor: str | None = None
-        while True:
-            page = await self.failures(
+        async for item in every_item_async(
+            lambda cursor: self.failures(
                 workflow=workflow_id,
                 node_type=node_type,
                 error_kind=error_kind,
@@ -391,11 +383,8 @@ class AsyncClient(ClientBase):
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
-            for item in page.items:
-                yield item
-            if not page.next:
-                return
-            cursor = page.next
+        ):
+            yield item
 
     async def history(self, execution_id: UUID | str, *, after: int = 0, limit: int | None = None) -> HistoryPage:
         """The execution's history entries after sequence number ``after``; ``next_after`` continues."""

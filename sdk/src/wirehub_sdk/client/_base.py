@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import httpx
@@ -16,6 +16,41 @@ from wirehub_sdk.client._errors import ClientError, NotFoundError, live_error, p
 from wirehub_sdk.client._models import LiveEvent, Tokens, Workflow, Workspace
 
 T = TypeVar("T")
+Item = TypeVar("Item", covariant=True)
+
+
+class Page(Protocol[Item]):
+    """A page of a cursor-paged list: its items and the cursor of the next page (none at the end)."""
+
+    @property
+    def items(self) -> Sequence[Item]: ...
+
+    @property
+    def next(self) -> str | None: ...
+
+
+def every_item(page_at: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """The items of every page ``page_at(cursor)`` gives, from the first (cursor ``None``) to the last."""
+    cursor: str | None = None
+    while True:
+        page = page_at(cursor)
+        yield from page.items
+        if not page.next:
+            return
+        cursor = page.next
+
+
+async def every_item_async(page_at: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
+    """``every_item`` for pages read with ``await``."""
+    cursor: str | None = None
+    while True:
+        page = await page_at(cursor)
+        for item in page.items:
+            yield item
+        if not page.next:
+            return
+        cursor = page.next
+
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """Each request: 10 s to connect, 30 s for each read or write."""

@@ -26,6 +26,7 @@ from wirehub_sdk.client._base import (
     Follow,
     backoff,
     definition_bytes,
+    every_item,
 )
 from wirehub_sdk.client._calls import Definition
 from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
@@ -218,13 +219,7 @@ class Client(ClientBase):
 
     def iter_workflows(self, *, archived: bool = False) -> Iterator[Workflow]:
         """Every workflow of the workspace by name, page after page."""
-        cursor: str | None = None
-        while True:
-            page = self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE)
-            yield from page.items
-            if not page.next:
-                return
-            cursor = page.next
+        yield from every_item(lambda cursor: self.workflows(archived=archived, cursor=cursor, limit=PAGE_SIZE))
 
     def workflow(self, workflow: UUID | str) -> Workflow:
         """One workflow, by id or name."""
@@ -318,9 +313,8 @@ class Client(ClientBase):
     ) -> Iterator[Execution]:
         """Every execution matching the filters (those of ``executions``), newest first, page after page."""
         workflow_id = self._resolve(workflow) if workflow is not None else None
-        cursor: str | None = None
-        while True:
-            page = self.executions(
+        yield from every_item(
+            lambda cursor: self.executions(
                 workflow=workflow_id,
                 status=status,
                 started_after=started_after,
@@ -328,10 +322,7 @@ class Client(ClientBase):
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
-            yield from page.items
-            if not page.next:
-                return
-            cursor = page.next
+        )
 
     def failures(
         self,
@@ -379,9 +370,8 @@ class Client(ClientBase):
     ) -> Iterator[Failure]:
         """Every failure matching the filters (those of ``failures``), the latest first, page after page."""
         workflow_id = self._resolve(workflow) if workflow is not None else None
-        cursor: str | None = None
-        while True:
-            page = self.failures(
+        yield from every_item(
+            lambda cursor: self.failures(
                 workflow=workflow_id,
                 node_type=node_type,
                 error_kind=error_kind,
@@ -389,10 +379,7 @@ class Client(ClientBase):
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
-            yield from page.items
-            if not page.next:
-                return
-            cursor = page.next
+        )
 
     def history(self, execution_id: UUID | str, *, after: int = 0, limit: int | None = None) -> HistoryPage:
         """The execution's history entries after sequence number ``after``; ``next_after`` continues."""
