@@ -26,7 +26,6 @@ from wirehub.store import (
     AuditEntry,
     ExecutionNotFoundError,
     ExecutionSummary,
-    ExecutionView,
     NotRetryableError,
     StepRunView,
     Workflow,
@@ -80,7 +79,7 @@ class ExecutionOut(msgspec.Struct, frozen=True):
 
 
 def execution_out(
-    view: ExecutionView | ExecutionSummary, *, debug: bool = False, tracebacks: Tracebacks | None = None
+    view: ExecutionSummary, *, debug: bool = False, tracebacks: Tracebacks | None = None
 ) -> ExecutionOut:
     """The API's view of a stored execution, its errors shown as ``wirehub.api.error_reports`` says.
 
