@@ -78,9 +78,7 @@ class ExecutionOut(msgspec.Struct, frozen=True):
     finished_at: datetime | None = None
 
 
-def execution_out(
-    view: ExecutionSummary, *, debug: bool = False, tracebacks: Tracebacks | None = None
-) -> ExecutionOut:
+def execution_out(view: ExecutionSummary, *, debug: bool = False, tracebacks: Tracebacks | None = None) -> ExecutionOut:
     """The API's view of a stored execution, its errors shown as ``wirehub.api.error_reports`` says.
 
     Args:
