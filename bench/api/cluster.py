@@ -88,7 +88,8 @@ class Cluster:
         redis_url: The run's Redis database.
         logs: Where each process writes its output.
         extra: More settings for every process.
-        profiles: When set, each API process runs under cProfile and writes ``api-N.prof`` here on exit.
+        profiles: When set, each process runs under cProfile and writes ``api-N.prof`` or ``worker-N.prof``
+            here on exit.
         api_urls: The base URL of each API process, in start order.
         pids: Every process's id, for their CPU time.
     """
@@ -116,6 +117,12 @@ class Cluster:
         self._processes.append(process)
         return process
 
+    def _profiled(self, name: str) -> tuple[str, ...]:
+        """The command prefix that runs process ``name`` under cProfile, when profiling."""
+        if self.profiles is None:
+            return ()
+        return (sys.executable, "-m", "bench.api.profiled", str(self.profiles / f"{name}.prof"))
+
     async def migrate(self) -> None:
         """``wirehub migrate``: the schema in the empty database."""
         process = self._spawn("migrate", ["migrate"])
@@ -126,12 +133,7 @@ class Cluster:
         """Starts one more ``wirehub serve``; returns its base URL once it answers ready."""
         port = free_port()
         name = f"api-{len(self.api_urls) + 1}"
-        prefix = (
-            ()
-            if self.profiles is None
-            else (sys.executable, "-m", "bench.api.profiled", str(self.profiles / f"{name}.prof"))
-        )
-        process = self._spawn(name, ["serve", "--port", str(port)], prefix)
+        process = self._spawn(name, ["serve", "--port", str(port)], self._profiled(name))
         url = f"http://127.0.0.1:{port}"
         await self._until_ready(process, url)
         self.api_urls.append(url)
@@ -141,7 +143,8 @@ class Cluster:
     async def add_workers(self, count: int) -> None:
         """Starts ``count`` ``wirehub worker`` processes (they read the stream once they have started)."""
         for _ in range(count):
-            process = self._spawn(f"worker-{len(self.worker_pids) + 1}", ["worker"])
+            name = f"worker-{len(self.worker_pids) + 1}"
+            process = self._spawn(name, ["worker"], self._profiled(name))
             self.worker_pids.append(process.pid)
         await asyncio.sleep(0)  # a start's dispatch waits in the stream until a worker reads it
 

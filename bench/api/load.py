@@ -1,7 +1,7 @@
 """Closed-loop HTTP load: ``clients`` tasks each sending one request after another for a while.
 
-Each task has its own keep-alive ``httpx.AsyncClient`` (:func:`http_clients`); task ``i`` sends to
-API process ``i mod n``. Latency is from sending a request to reading its whole body.
+Each task has its own keep-alive connection (:func:`http_clients`, a ``bench.api.wire.WireClient``);
+task ``i`` sends to API process ``i mod n``. Latency is from sending a request to reading its whole body.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
-import httpx
-
+from bench.api.wire import Answer, WireClient
 from bench.durable.cpu import process_cpu_seconds
 from bench.durable.measure import percentile
 
-Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+Send = Callable[[WireClient, int], Awaitable[Answer]]
 """Sends the ``n``-th request of a client (numbered across all clients) and returns its response."""
 
 
@@ -50,18 +49,16 @@ class LoadResult:
         return asdict(self)
 
 
-def http_clients(urls: Sequence[str], clients: int, token: str) -> list[httpx.AsyncClient]:
-    """One keep-alive ``AsyncClient`` (one connection) per load client, client ``i`` on API process ``i mod n``.
+def http_clients(urls: Sequence[str], clients: int, token: str) -> list[WireClient]:
+    """One keep-alive connection per load client, client ``i`` on API process ``i mod n``.
 
-    One client per connection: a single ``AsyncClient`` shared by 64 tasks spent more CPU in its
-    connection pool than the API spent answering (8.6 ms a request against 1.1 ms with one task).
+    One connection per client, and not ``httpx``: a single ``httpx.AsyncClient`` shared by 64 tasks
+    spent more CPU in its connection pool than the API spent answering (8.6 ms a request against
+    1.1 ms with one task), and one per task still 1.4 to 1.9 ms a request, taken from the cores
+    the hub runs on (``bench.api.wire``).
     """
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     headers = {"Authorization": f"Bearer {token}"}
-    return [
-        httpx.AsyncClient(base_url=urls[index % len(urls)], limits=limits, headers=headers, timeout=60)
-        for index in range(clients)
-    ]
+    return [WireClient(urls[index % len(urls)], headers=headers, timeout=60) for index in range(clients)]
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
@@ -70,7 +67,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 
 async def run_load(
-    http: Sequence[httpx.AsyncClient],
+    http: Sequence[WireClient],
     send: Send,
     *,
     clients: int,
@@ -99,8 +96,7 @@ async def run_load(
             response = await send(client, next(counter))
             answers.append((sent, time.perf_counter()))
             if response.status_code not in expected:
-                request = response.request
-                raise RuntimeError(f"{request.method} {request.url}: {response.status_code} {response.text[:500]}")
+                raise RuntimeError(f"{response.method} {response.path}: {response.status_code} {response.text[:500]}")
 
     async def mark(at: float, name: str) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))

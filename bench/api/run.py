@@ -83,21 +83,23 @@ async def benchmark(
     *,
     database_url: str | None = None,
     redis_url: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Measures ``plan`` on a hub of its own; the results by number of API processes.
 
     Args:
         plan: What to measure.
         logs: Where the processes' output goes.
-        profiles: Run the API processes under cProfile, their profiles written here.
+        profiles: Run the API and worker processes under cProfile, their profiles written here.
         database_url: The PostgreSQL server (``WIREHUB_BENCH_DATABASE_URL`` by default).
         redis_url: The Redis server (``WIREHUB_BENCH_REDIS_URL`` by default); the run uses its
             database ``WIREHUB_BENCH_API_REDIS_DB``.
+        settings: More ``WIREHUB_*`` settings for every process of the hub.
     """
     results: dict[str, Any] = {}
     async with throwaway_services("api", plan.workers, database_url, redis_url) as services:
         redis_url = redis_database_url(services.redis_url)
-        async with running_cluster(services.database_url, redis_url, logs, profiles=profiles) as cluster:
+        async with running_cluster(services.database_url, redis_url, logs, settings, profiles=profiles) as cluster:
             await cluster.migrate()
             await cluster.add_workers(plan.workers)
             await cluster.add_api()
@@ -153,7 +155,7 @@ def table(results: dict[str, Any]) -> str:
     ]
     for count, measured in results.items():
         for route in ("get-execution", "start-execution"):
-            for row in measured[route]:
+            for row in measured.get(route, []):
                 lines.append(
                     f"| {count} | {route} | {row['clients']} | {row['per_second']:,.0f} | {row['p50_ms']:.1f}"
                     f" | {row['p99_ms']:.1f} | {row['api_cpu_ms']:.2f} |"
@@ -187,15 +189,31 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="3 s per load, 400 executions end to end")
     parser.add_argument("--json", type=Path, help="write the results and the load average here")
     parser.add_argument("--logs", type=Path, help="the processes' logs go here (a temporary directory by default)")
-    parser.add_argument("--profile", type=Path, help="run the API processes under cProfile; their profiles go here")
+    parser.add_argument(
+        "--profile", type=Path, help="run the API and worker processes under cProfile; their profiles go here"
+    )
     parser.add_argument("--api-processes", help="comma-separated numbers of API processes (default 1,2)")
-    parser.add_argument("--clients", help="comma-separated numbers of concurrent clients (default 1,16,64)")
+    parser.add_argument(
+        "--clients",
+        help="comma-separated numbers of concurrent clients (default 1,16,64); none: the end-to-end run only",
+    )
     parser.add_argument("--seconds", type=float, help="seconds each load is measured")
     parser.add_argument("--executions", type=int, help="executions started end to end")
+    parser.add_argument("--workers", type=int, help="wirehub worker processes (default 2)")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="WIREHUB_NAME=VALUE",
+        help="a setting for every process of the hub (repeatable), e.g. WIREHUB_WORKER_CONCURRENCY=32",
+    )
     return parser.parse_args(argv)
 
 
 def _numbers(text: str) -> tuple[int, ...]:
+    """Comma-separated numbers; ``none`` for none (``--clients none``: only the end-to-end run)."""
+    if text == "none":
+        return ()
     return tuple(int(part) for part in text.split(","))
 
 
@@ -211,6 +229,9 @@ def main(argv: list[str] | None = None) -> None:
         changes["seconds"] = arguments.seconds
     if arguments.executions:
         changes["executions"] = arguments.executions
+    if arguments.workers:
+        changes["workers"] = arguments.workers
+    settings = dict(setting.split("=", 1) for setting in arguments.setting)
     plan = dataclasses.replace(plan, **changes)
     if arguments.profile:
         arguments.profile.mkdir(parents=True, exist_ok=True)
@@ -219,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     print(f"load average {load_before[0]:.2f}; process logs in {logs}", flush=True)
     began = time.monotonic()
-    results = asyncio.run(benchmark(plan, logs, arguments.profile))
+    results = asyncio.run(benchmark(plan, logs, arguments.profile, settings=settings))
     duration = time.monotonic() - began
     load_after = os.getloadavg()
     print()

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.api.cluster import ADMIN
 from bench.api.load import LoadResult, cpu_seconds, run_load
+from bench.api.wire import WireClient
 from bench.durable.hub import definition
 from bench.durable.measure import percentile
 from bench.durable.processes import wait_finished
@@ -85,7 +86,7 @@ async def wait_executions(poller: asyncpg.Connection, pending: dict[str, int], l
 
 
 async def load_get(
-    http: Sequence[httpx.AsyncClient], target: Target, clients: int, seconds: float, api_pids: Sequence[int]
+    http: Sequence[WireClient], target: Target, clients: int, seconds: float, api_pids: Sequence[int]
 ) -> LoadResult:
     """get-execution: the finished execution, again and again."""
     path = target.get_path
@@ -101,7 +102,7 @@ async def load_get(
 
 
 async def load_start(
-    http: Sequence[httpx.AsyncClient], target: Target, clients: int, seconds: float, api_pids: Sequence[int]
+    http: Sequence[WireClient], target: Target, clients: int, seconds: float, api_pids: Sequence[int]
 ) -> LoadResult:
     """start-execution: a new execution of the two-step workflow per request (the workers run them meanwhile)."""
     path = target.start_path
@@ -147,7 +148,7 @@ class EndToEnd:
 
 
 async def end_to_end(
-    http: Sequence[httpx.AsyncClient],
+    http: Sequence[WireClient],
     target: Target,
     poller: asyncpg.Connection,
     executions: int,

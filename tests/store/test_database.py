@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wirehub.plugins import Registry
 from wirehub.settings import DEFAULT_DATABASE_URL, Settings
-from wirehub.store import PlanCache, StoreError, Workflow, WorkflowVersionService, database_url, session_factory
+from wirehub.store import (
+    PlanCache,
+    StoreError,
+    Workflow,
+    WorkflowVersionService,
+    database,
+    database_engine,
+    database_url,
+    session_factory,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +70,45 @@ async def test_a_workflow_with_versions_cannot_be_deleted(migrated: AsyncEngine,
     async with sessions() as session:
         with pytest.raises(IntegrityError):
             await session.execute(delete(Workflow).where(Workflow.id == version.workflow_id))
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(postgresql_url: str, pid: int) -> None:
+    admin = database_engine(postgresql_url)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
+async def test_an_idle_pooled_connection_the_database_dropped_is_replaced_before_use(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.05)
+    engine = database_engine(postgresql_url, ping_idle=True, pool_size=1, max_overflow=0)
+    try:
+        dropped = await _backend_pid(engine)
+        await _terminate(postgresql_url, dropped)
+        await asyncio.sleep(0.1)  # idle past the window: pinged, found dead, replaced
+        assert await _backend_pid(engine) != dropped
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(postgresql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the window no ping runs: a transaction pays for its own round trips only."""
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 60.0)
+    engine = database_engine(postgresql_url, ping_idle=True, pool_size=1, max_overflow=0)
+    try:
+        dropped = await _backend_pid(engine)
+        await _terminate(postgresql_url, dropped)
+        with pytest.raises(DBAPIError):  # handed out unpinged: the next statement meets the closed connection
+            await _backend_pid(engine)
+        assert await _backend_pid(engine) != dropped  # the pool then replaced it
+    finally:
+        await engine.dispose()

@@ -26,6 +26,7 @@ from wirehub.store import (
     StaleEvent,
     StepRun,
     Timer,
+    WorkflowFacts,
     WorkflowNotFoundError,
     WorkflowVersionService,
     session_factory,
@@ -401,16 +402,18 @@ async def test_a_check_runs_in_the_start_and_in_the_key_lookup_and_what_it_raise
     hub: Harness,
 ) -> None:
     workflow_id = await hub.workflow(chain(1))
-    seen: list[Any] = []
+    seen: list[WorkflowFacts] = []
 
-    async def allow(session: Any) -> None:
-        seen.append(session)
+    async def allow(session: Any, facts: WorkflowFacts) -> None:
+        seen.append(facts)
 
-    async def refuse(session: Any) -> None:
+    async def refuse(session: Any, facts: WorkflowFacts) -> None:
         raise PermissionError("not this workflow")
 
     first, _ = await hub.store.start(workflow_id, None, {"n": 1}, idempotency_key="k", check=allow)
     assert len(seen) == 2  # the key's lookup, then the start's own transaction
+    stored = (await hub.store.summary(first)).workflow_version_id
+    assert seen[1] == WorkflowFacts(workflow_id, DEFAULT_WORKSPACE_ID, False, None, stored, 1)
     with pytest.raises(PermissionError):
         await hub.store.start(workflow_id, None, {"n": 1}, idempotency_key="k", check=refuse)  # not even a replay
     with pytest.raises(PermissionError):
@@ -450,15 +453,20 @@ async def test_a_summary_is_the_view_without_the_engine_state_and_names_the_work
         await hub.store.summary(uuid7())
 
 
-async def test_start_and_summarize_reads_the_new_execution_in_its_transaction_and_a_replay_reads_it_after(
+async def test_start_and_summarize_makes_the_summary_from_its_writes_and_a_replay_reads_it_after(
     hub: Harness,
 ) -> None:
     workflow_id = await hub.workflow(chain(2))
     await hub.store.start(workflow_id, None, {"n": 0})  # the plan compiled and cached (a read of its own)
     commits: list[int] = []
+    statements: list[str] = []
     event.listen(hub.engine.sync_engine, "commit", lambda *_: commits.append(1))
+    event.listen(hub.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     summary, applied = await hub.store.start_and_summarize(workflow_id, None, {"n": 1})
     assert len(commits) == 1
+    if hub.engine.dialect.name == "postgresql":  # the workflow's facts, the execution, then every other row at once
+        assert len(statements) == 3
+        assert not any(statement.lstrip().upper().startswith("SELECT EXECUTIONS") for statement in statements)
     assert applied.accepted
     assert summary == await hub.store.summary(summary.execution_id)
     assert [(step.step_id, step.attempt) for step in summary.steps] == [("s0", 1)]
@@ -466,6 +474,28 @@ async def test_start_and_summarize_reads_the_new_execution_in_its_transaction_an
     replayed, again = await hub.store.start_and_summarize(workflow_id, None, {"n": 2}, idempotency_key="k")
     assert again.accepted is False
     assert replayed == keyed
+
+
+async def test_the_summary_a_start_makes_is_the_one_read_back_for_every_first_step(hub: Harness) -> None:
+    """Several first steps, a step that needs them, and an input mapping: as ``summary`` reads it."""
+    definition = {
+        "name": "fan",
+        "steps": [
+            {"id": "c", "type": "core.transform", "config": {"expression": "input.n"}},
+            {"id": "a", "type": "core.transform", "config": {"expression": "input"}},
+            {"id": "b", "type": "core.transform", "input": "{m: input.n}", "config": {"expression": "input.m"}},
+            {"id": "join", "type": "core.transform", "needs": ["a", "b", "c"], "config": {"expression": "`1`"}},
+        ],
+    }
+    workflow_id = await hub.workflow(definition)
+    summary, applied = await hub.store.start_and_summarize(workflow_id, None, {"n": 5})
+    assert summary == await hub.store.summary(summary.execution_id)
+    assert [(step.step_id, step.status, step.input) for step in summary.steps] == [
+        ("a", "scheduled", {"n": 5}),
+        ("b", "scheduled", {"m": 5}),
+        ("c", "scheduled", {"n": 5}),
+    ]
+    assert len(applied.dispatches) == 3
 
 
 async def test_concurrent_starts_with_one_key_make_one_execution(hub: Harness) -> None:

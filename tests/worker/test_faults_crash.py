@@ -226,7 +226,7 @@ async def hub(
     name = f"faults_{uuid.uuid4().hex[:12]}"
     await admin(postgres.url, f'CREATE DATABASE "{name}"')
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{postgres.port}/{name}"
-    engine = database_engine(url, pool_pre_ping=True)
+    engine = database_engine(url, ping_idle=True)
     await upgrade_database(engine)
     registry = load_registry()
     store = ExecutionStore(session_factory(engine, writes=True), PlanCache(), lease_seconds=LEASE, catalog=registry)

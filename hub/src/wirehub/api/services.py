@@ -143,7 +143,7 @@ async def open_services(
                 limiter=_share(settings, shared, hub.store.plans),
             )
         return
-    engine = database_engine(settings.database_url, pool_pre_ping=True)
+    engine = database_engine(settings.database_url, ping_idle=True)
     store = ExecutionStore(
         session_factory(engine, writes=True),
         PlanCache(),

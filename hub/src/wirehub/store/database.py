@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from wirehub.store.errors import StoreError
@@ -24,6 +25,9 @@ POOL_SIZE = 10
 """PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front)."""
 POOL_OVERFLOW = 10
 """PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned."""
+IDLE_PING_SECONDS = 1.0
+"""A pooled connection idle longer than this is pinged before it is handed out (``ping_idle``)."""
+_RETURNED_AT = "wirehub_returned_at"
 
 
 def database_url(url: str) -> URL:
@@ -47,7 +51,7 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=drivername)
 
 
-def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> AsyncEngine:
+def database_engine(url: str | URL, *, inline: bool = False, ping_idle: bool = False, **options: Any) -> AsyncEngine:
     """Creates the async engine the store uses, set up for its database.
 
     JSON columns are encoded and decoded by msgspec, so a msgspec Struct
@@ -57,7 +61,7 @@ def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> 
     the Python driver does not do by itself. On PostgreSQL the pool keeps
     up to ``POOL_SIZE`` connections (a worker's concurrent attempts would
     otherwise open and close a connection per transaction beyond SQLAlchemy's
-    default of 5). A long-running process passes ``pool_pre_ping=True`` (as
+    default of 5). A long-running process passes ``ping_idle=True`` (as
     ``wirehub worker`` does), so the connections a database restart broke
     are replaced, not handed out.
 
@@ -67,11 +71,25 @@ def database_engine(url: str | URL, *, inline: bool = False, **options: Any) -> 
             embedded hub's): statements run in the event loop's thread instead
             of aiosqlite's, on one connection that transactions queue for
             (see :mod:`wirehub.store.inline_sqlite`).
+        ping_idle: Ping a pooled connection before handing it out when it was idle for
+            ``IDLE_PING_SECONDS`` or more, and replace it when the ping fails. Unlike
+            SQLAlchemy's ``pool_pre_ping`` (three round trips on asyncpg: a transaction
+            around the ping), a connection in steady use is not pinged: under load, a
+            transaction pays for its own statements only. A connection the database
+            dropped within the last second fails its next transaction, which the caller
+            retries (a worker) or answers with a 503 (the API).
         **options: Passed on to ``create_async_engine`` (``poolclass``...).
 
     Raises:
         StoreError: The URL is not one the hub runs on.
     """
+    engine = _create_engine(url, inline=inline, **options)
+    if ping_idle:
+        _ping_when_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+def _create_engine(url: str | URL, *, inline: bool, **options: Any) -> AsyncEngine:
     parsed = database_url(url) if isinstance(url, str) else url
     options.setdefault("json_serializer", _encode_json)
     options.setdefault("json_deserializer", msgspec.json.decode)
@@ -115,6 +133,28 @@ def reading(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[As
     """Sessions like ``sessions`` whose transactions only read: on SQLite they do not take the write lock."""
     bind = sessions.kw["bind"]
     return async_sessionmaker(bind.execution_options(**{_WRITES: False}), expire_on_commit=False)
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pings a connection on checkout when it was returned ``idle_seconds`` or more ago; replaces it when that fails."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            # In the pool's greenlet: the dialect's ping awaits the driver's.
+            engine.sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool drops this connection and hands out a new one.
+            raise DisconnectionError("a pooled connection failed its ping") from exc
+        record.info[_RETURNED_AT] = time.monotonic()
 
 
 def _encode_json(value: Any) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Integer, Table, bindparam, func, insert, select
+from sqlalchemy import Integer, Table, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
@@ -31,26 +33,84 @@ from wirehub.store.errors import (
     IdempotencyConflictError,
     InvalidInputError,
     NotRetryableError,
+    WorkflowNotFoundError,
 )
-from wirehub.store.models import Workflow
-from wirehub.store.plans import VersionRef, elapsed
+from wirehub.store.models import AuditEntry, Workflow, Workspace
 from wirehub.store.records import Applied, ExecutionSummary, ExecutionView, StepRunView
 from wirehub.store.summaries import read_summary, step_runs_of
 from wirehub.store.sweeper import Sweeper
-from wirehub.store.transition import EXECUTIONS, HISTORY, VERSIONS, Loaded, sql
+from wirehub.store.transition import EXECUTIONS, HISTORY, STEP_RUNS, VERSIONS, Loaded, Outcome, sql
 from wirehub.store.versions import WorkflowVersionService
+from wirehub.store.writes import Insert, Write, orm_row
 
 WORKFLOWS = cast(Table, Workflow.__table__)
+WORKSPACES = cast(Table, Workspace.__table__)
+AUDIT_LOG = cast(Table, AuditEntry.__table__)
 _W, _V = WORKFLOWS.c, VERSIONS.c
-_SELECT_VERSION = (
-    select(_V.id, _V.version)
-    .select_from(VERSIONS.join(WORKFLOWS, _W.id == _V.workflow_id))
-    .where(
-        _W.id == bindparam("b_workflow"),
-        _V.version == func.coalesce(bindparam("b_version", type_=Integer), _W.latest_version),
+_SELECT_START = (
+    select(_W.workspace_id, _W.archived, WORKSPACES.c.allowed_node_types, _V.id.label("version_id"), _V.version)
+    .select_from(
+        WORKFLOWS.join(WORKSPACES, WORKSPACES.c.id == _W.workspace_id).outerjoin(
+            VERSIONS,
+            and_(
+                _V.workflow_id == _W.id,
+                _V.version == func.coalesce(bindparam("b_version", type_=Integer), _W.latest_version),
+            ),
+        )
     )
+    .where(_W.id == bindparam("b_workflow"))
 )
-"""A workflow's version by number, its latest when the number is ``None``: its row id and number."""
+"""What a start reads of its workflow: its workspace's rules and the version by number (the latest when the
+number is ``None``), whose columns are null when there is no such version."""
+
+
+@dataclass(frozen=True)
+class WorkflowFacts:
+    """What a start read of its workflow, in its own transaction, for the caller's checks.
+
+    Attributes:
+        workflow_id: The workflow.
+        workspace_id: Its workspace.
+        archived: Whether it is archived.
+        allowed_node_types: The node types its workspace allows (``None``: every one).
+        version_id: The row id of the version to start; ``None`` when there is no such version.
+        version: Its number; ``None`` when there is no such version.
+    """
+
+    workflow_id: UUID
+    workspace_id: UUID
+    archived: bool
+    allowed_node_types: list[str] | None
+    version_id: UUID | None
+    version: int | None
+
+
+StartCheck = Callable[[AsyncSession, WorkflowFacts], Awaitable[None]]
+"""Checks, in the start's transaction, what a caller requires of the workflow: what it raises stops the start."""
+
+
+def _new_summary(
+    loaded: Loaded, facts: WorkflowFacts, outcome: Outcome, input: Any, now: datetime, written: Sequence[Write]
+) -> ExecutionSummary:
+    """The summary of an execution just started, from what its start wrote: what ``read_summary`` would read."""
+    state = loaded.state
+    rows = [row for write in written if isinstance(write, Insert) and write.table is STEP_RUNS for row in write.rows]
+    rows.sort(key=lambda row: (row["step_id"], row["attempt"]))  # all made now: read back in this order
+    return ExecutionSummary(
+        loaded.execution_id,
+        loaded.workflow_id,
+        facts.workspace_id,
+        cast(UUID, facts.version_id),
+        outcome.applied.status,
+        input,
+        state.output,
+        None if state.error is None else msgspec.to_builtins(state.error),
+        [StepRunView(*(row[column] for column in StepRunView.__struct_fields__)) for row in rows],
+        loaded.next_sequence,
+        now,
+        state.started_at,
+        state.finished_at,
+    )
 
 
 WAIT_POLL_SECONDS = 0.02
@@ -86,7 +146,7 @@ class ExecutionStore(Claims, Sweeper):
         input: Any,
         *,
         idempotency_key: str | None = None,
-        check: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        check: StartCheck | None = None,
         record: Callable[[UUID], object] | None = None,
     ) -> tuple[UUID, Applied]:
         """Starts an execution of a stored version (the latest when ``version`` is ``None``).
@@ -101,10 +161,12 @@ class ExecutionStore(Claims, Sweeper):
             version: Its version number; the latest when ``None``.
             input: The execution input.
             idempotency_key: Starts with the same key and input start one execution.
-            check: Reads what the caller requires of the workflow, first in the start's transaction
-                (and in the read that looks the key up): what it raises stops the start.
+            check: Given what the start read of the workflow (``WorkflowFacts``, read first in the
+                start's transaction, and in the read that looks the key up), checks what the caller
+                requires of it: what it raises stops the start.
             record: Makes, from the new execution's id, an ORM object (an audit entry) written in
-                the start's transaction; not called when an idempotent start finds its execution.
+                the start's transaction, with its other writes; not called when an idempotent
+                start finds its execution.
 
         Raises:
             WorkflowNotFoundError: No such workflow or version.
@@ -122,10 +184,12 @@ class ExecutionStore(Claims, Sweeper):
         input: Any,
         *,
         idempotency_key: str | None = None,
-        check: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        check: StartCheck | None = None,
         record: Callable[[UUID], object] | None = None,
     ) -> tuple[ExecutionSummary, Applied]:
-        """:meth:`start`, and the execution's :meth:`summary` read in the start's own transaction.
+        """:meth:`start`, and the new execution's :meth:`summary`, made from what the start wrote (no read).
+
+        An idempotent start that found its execution reads that one's summary.
 
         Raises:
             As :meth:`start`.
@@ -133,7 +197,7 @@ class ExecutionStore(Claims, Sweeper):
         execution_id, applied, summary = await self._start_once(
             workflow_id, version, input, idempotency_key, check, record, summarize=True
         )
-        return summary or await self.summary(execution_id), applied  # an idempotent start read nothing
+        return summary or await self.summary(execution_id), applied
 
     async def _start_once(
         self,
@@ -141,7 +205,7 @@ class ExecutionStore(Claims, Sweeper):
         version: int | None,
         input: Any,
         key: str | None,
-        check: Callable[[AsyncSession], Awaitable[None]] | None,
+        check: StartCheck | None,
         record: Callable[[UUID], object] | None,
         *,
         summarize: bool = False,
@@ -154,10 +218,28 @@ class ExecutionStore(Claims, Sweeper):
             if key is None:
                 raise
             # Another start with the same key committed first: it is the one.
-            found = await self._by_key(workflow_id, key, input, check)
+            found = await self._by_key(workflow_id, version, key, input, check)
             if found is None:
                 raise
             return (*found, None)
+
+    async def _facts(
+        self, session: AsyncSession, workflow_id: UUID, version: int | None, check: StartCheck | None
+    ) -> WorkflowFacts:
+        """The workflow's facts a start needs, read in ``session`` and checked by ``check``.
+
+        Raises:
+            WorkflowNotFoundError: No such workflow, or (after ``check``) no such version.
+        """
+        row = (await sql(session, _SELECT_START, {"b_workflow": workflow_id, "b_version": version})).one_or_none()
+        if row is None:
+            raise WorkflowNotFoundError(workflow_id)
+        facts = WorkflowFacts(workflow_id, *row)
+        if check is not None:
+            await check(session, facts)  # before the version: another workspace's workflow is not found, whatever
+        if facts.version_id is None or facts.version is None:
+            raise WorkflowNotFoundError(workflow_id, version)
+        return facts
 
     async def _start(
         self,
@@ -165,38 +247,19 @@ class ExecutionStore(Claims, Sweeper):
         version: int | None,
         input: Any,
         key: str | None,
-        check: Callable[[AsyncSession], Awaitable[None]] | None,
+        check: StartCheck | None,
         record: Callable[[UUID], object] | None,
         summarize: bool,
     ) -> tuple[UUID, Applied, ExecutionSummary | None]:
         if key is not None:
-            found = await self._by_key(workflow_id, key, input, check)
+            found = await self._by_key(workflow_id, version, key, input, check)
             if found is not None:
                 return (*found, None)
-        shared = self.plans.shared if version is None else None
-        started = time.perf_counter()
-        latest = await shared.latest(workflow_id) if shared is not None else None
-        if latest is not None:
-            self.plans.stats.latest.hit(elapsed(started))
         async with self.sessions() as session, session.begin():
-            if check is not None:
-                await check(session)
-            service = WorkflowVersionService(session, self.catalog, self.plans)
-            if latest is not None:
-                version_id, number = latest.id, latest.number
-            else:
-                row = (
-                    await sql(session, _SELECT_VERSION, {"b_workflow": workflow_id, "b_version": version})
-                ).one_or_none()
-                if row is None:  # no such workflow or version: the service says which
-                    stored = await service.get_version(workflow_id, version)
-                    version_id, number = stored.id, stored.version
-                else:
-                    version_id, number = row.id, row.version
-                if shared is not None:
-                    self.plans.stats.latest.miss(elapsed(started))
-                    await shared.raise_latest(workflow_id, VersionRef(version_id, number))
-            plan = await service.load_plan(workflow_id, number)
+            # One read of the workflow: the caller's checks, the latest version, the version's row id.
+            facts = await self._facts(session, workflow_id, version, check)
+            version_id, number = cast(UUID, facts.version_id), cast(int, facts.version)
+            plan = await WorkflowVersionService(session, self.catalog, self.plans).load_plan(workflow_id, number)
             problems = validate_input(plan, input)
             if problems:
                 raise InvalidInputError(problems)
@@ -222,19 +285,20 @@ class ExecutionStore(Claims, Sweeper):
             self.remember_version(version_id, (workflow_id, number))
             # Inserted just above, in this transaction: nobody else can have it, no need to read it back.
             loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 1, 1)
-            outcome = await self.transition(session, loaded, ExecutionStarted(at=now))
-            if record is not None:
-                session.add(record(execution_id))  # flushed by the commit: one transaction, one commit
-            summary = await read_summary(session, execution_id) if summarize else None
+            extra = [Insert(AUDIT_LOG, [orm_row(record(execution_id))])] if record is not None else []
+            written: list[Write] = []
+            outcome = await self.transition(session, loaded, ExecutionStarted(at=now), writes=extra, written=written)
+            summary = None
+            if summarize:
+                summary = _new_summary(loaded, facts, outcome, input, now, written)
             return execution_id, outcome.applied, summary
 
     async def _by_key(
-        self, workflow_id: UUID, key: str, input: Any, check: Callable[[AsyncSession], Awaitable[None]] | None
+        self, workflow_id: UUID, version: int | None, key: str, input: Any, check: StartCheck | None
     ) -> tuple[UUID, Applied] | None:
         e = EXECUTIONS.c
         async with self.reads() as session, session.begin():
-            if check is not None:
-                await check(session)
+            await self._facts(session, workflow_id, version, check)
             row = (
                 await sql(
                     session,

@@ -327,6 +327,8 @@ class StoreCore:
         eager: int = 0,
         queue: int = 0,
         worker: str | None = None,
+        writes: Sequence[Write] = (),
+        written: list[Write] | None = None,
     ) -> Outcome:
         """Applies ``event`` (already stamped with the store's clock) and writes what changed.
 
@@ -345,12 +347,25 @@ class StoreCore:
         ``starts_by`` (``QUEUED_START_SECONDS`` from now), by when the worker
         starts each as a slot frees up or hands it back.
 
+        ``writes`` are more rows to write with the transition's own (an audit
+        entry), in the same statement on PostgreSQL; ``written``, when given,
+        gets every write the transition made (a new execution's summary is
+        made from them).
+
         Raises:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
                 since it was read (only possible without the row lock).
         """
         outcomes = await self.transition_all(
-            session, loaded, [event], attempt_values=attempt_values, eager=eager, queue=queue, worker=worker
+            session,
+            loaded,
+            [event],
+            attempt_values=attempt_values,
+            eager=eager,
+            queue=queue,
+            worker=worker,
+            writes=writes,
+            written=written,
         )
         return outcomes[0]
 
@@ -364,6 +379,8 @@ class StoreCore:
         eager: int = 0,
         queue: int = 0,
         worker: str | None = None,
+        writes: Sequence[Write] = (),
+        written: list[Write] | None = None,
     ) -> list[Outcome]:
         """Applies several events in order, as ``transition`` does one, and writes what changed once.
 
@@ -414,7 +431,7 @@ class StoreCore:
             unclaimed = {key: value for key, value in inputs.items() if key not in taken}
         # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
         await self._write_timers(session, loaded.execution_id, old, new)
-        writes: list[Write] = []
+        writes = list(writes)
         row_ids = self._write_step_runs(writes, loaded.execution_id, old, new, inputs, now, attempt_values)
         dispatches = self._write_outbox(writes, loaded.execution_id, unclaimed, row_ids)
         sequence = loaded.next_sequence
@@ -444,6 +461,8 @@ class StoreCore:
             "updated_at": now,
         }
         execution = Change(EXECUTIONS, {"id": loaded.execution_id, "lock_version": loaded.lock_version}, changes)
+        if written is not None:
+            written.extend(writes)
         result = await run_writes(session, writes, execution)
         if getattr(result, "rowcount", 1) != 1:
             raise ConcurrentTransitionError(f"execution {loaded.execution_id} was changed by another transaction")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, insert, update
+from sqlalchemy import inspect as inspect_orm
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
@@ -70,6 +71,23 @@ Write = Insert | Change | Prepared
 """One write of a transition: rows to insert, a row to update, or another statement."""
 
 _Shape = tuple[Any, ...]
+
+
+def orm_row(instance: Any) -> dict[str, Any]:
+    """A new ORM object's columns as a row to ``Insert``, with the Python-side defaults it left unset (its id).
+
+    For an object written with a transition's other writes (in one statement on PostgreSQL)
+    rather than by the session's flush, which would cost a statement of its own.
+    """
+    row: dict[str, Any] = {}
+    for attribute in inspect_orm(instance).mapper.column_attrs:
+        column = attribute.columns[0]
+        value = getattr(instance, attribute.key)
+        default = column.default
+        if value is None and default is not None and (default.is_callable or default.is_scalar):
+            value = default.arg(None) if default.is_callable else default.arg
+        row[column.key] = value
+    return row
 
 
 async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Change) -> CursorResult[Any]:

@@ -54,7 +54,7 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
         logger.info("metrics on %s:%d", settings.worker_metrics_address, settings.worker_metrics_port)
     configure_tracing(settings.tracing, service="wirehub-worker")
     registry = default_registry(settings=settings)
-    engine = database_engine(settings.database_url, pool_pre_ping=True)
+    engine = database_engine(settings.database_url, ping_idle=True)
     store = ExecutionStore(
         session_factory(engine, writes=True),
         PlanCache(),

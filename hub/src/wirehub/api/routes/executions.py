@@ -29,6 +29,7 @@ from wirehub.store import (
     NotRetryableError,
     StepRunView,
     Workflow,
+    WorkflowFacts,
     WorkflowVersion,
     WorkflowVersionService,
     Workspace,
@@ -130,24 +131,39 @@ async def runnable_in(
     """What starting (or retrying) an execution of a workflow needs beyond the store's checks, read in ``session``.
 
     Raises:
-        ApiError: 404 when the workflow is not the workspace's; 409 ``workflow-archived`` when it is
-            archived; 409 ``node-type-not-allowed`` when the version uses a node type the workspace
-            no longer allows (each step at ``/steps/N/type`` of its definition).
+        ApiError: As :func:`runnable`.
     """
     query = (
         select(Workflow.workspace_id, Workflow.archived, Workspace.allowed_node_types)
         .join(Workspace, Workspace.id == Workflow.workspace_id)
         .where(Workflow.id == workflow_id)
     )
-    row = (await session.execute(query)).one_or_none()  # one read on the hot path of a start
-    if row is None or row.workspace_id != workspace_id:
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
         raise not_found("the workflow")
-    if row.archived:
+    facts = WorkflowFacts(workflow_id, row.workspace_id, row.archived, row.allowed_node_types, None, None)
+    await runnable(session, services, workspace_id, facts, version)
+
+
+async def runnable(
+    session: AsyncSession, services: HubServices, workspace_id: UUID, facts: WorkflowFacts, version: int | None
+) -> None:
+    """What starting an execution needs beyond the store's checks, given what the start read of the workflow.
+
+    Raises:
+        ApiError: 404 when the workflow is not the workspace's; 409 ``workflow-archived`` when it is
+            archived; 409 ``node-type-not-allowed`` when the version uses a node type the workspace
+            no longer allows (each step at ``/steps/N/type`` of its definition).
+    """
+    if facts.workspace_id != workspace_id:
+        raise not_found("the workflow")
+    if facts.archived:
         raise archived_conflict()
-    rules = row.allowed_node_types
+    rules = facts.allowed_node_types
     if rules is None:
         return
-    stored = await WorkflowVersionService(session, services.registry, services.plans).get_version(workflow_id, version)
+    service = WorkflowVersionService(session, services.registry, services.plans)
+    stored = await service.get_version(facts.workflow_id, version)
     problems = node_type_problems(stored.definition, rules)
     if problems:
         raise ApiError(
@@ -186,15 +202,15 @@ async def start_execution(
     An archived workflow, or a version using a node type the workspace does not allow, is a 409.
     """
 
-    async def runnable(session: AsyncSession) -> None:  # checked in the start's own transaction
-        await runnable_in(session, services, workspace_id, workflow_id, data.version)
+    async def checked(session: AsyncSession, facts: WorkflowFacts) -> None:  # in the start's own transaction
+        await runnable(session, services, workspace_id, facts, data.version)
 
     def audited(execution_id: UUID) -> AuditEntry:  # written in the start's own transaction
         details = {"workflow_id": str(workflow_id)}
         return audit.entry(request, "execution.start", target=("execution", execution_id), details=details)
 
     summary, applied = await services.store.start_and_summarize(
-        workflow_id, data.version, data.input, idempotency_key=idempotency_key, check=runnable, record=audited
+        workflow_id, data.version, data.input, idempotency_key=idempotency_key, check=checked, record=audited
     )
     await services.dispatch(applied.dispatches)
     link_to_execution(summary.execution_id)
