@@ -63,6 +63,7 @@ from wirehub.store.execution_pages import (
     execution_workspace,
     history_page,
 )
+from wirehub.store.claims import FinishGroup
 from wirehub.store.executions import ExecutionStore, StartCheck, WorkflowFacts
 from wirehub.store.failures import FailureFilter, FailureRow, attempt_tracebacks, failure_page
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
@@ -132,6 +133,7 @@ __all__ = [
     "content_hash",
     # Executions
     "ExecutionStore",
+    "FinishGroup",
     "StartCheck",
     "WorkflowFacts",
     "QUEUED_START_SECONDS",

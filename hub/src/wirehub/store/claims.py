@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -79,29 +80,30 @@ class Claims(StoreCore):
         recorded as stale and gives ``None``. Either way the dispatch record is
         done with and deleted.
         """
-        key = (dispatch.step_id, dispatch.attempt)
         async with self.sessions() as session, session.begin():
-            loaded = await self.lock(session, dispatch.execution_id, outputs=False, attempt=key)
-            if loaded is None:
-                return None
-            now = self.now()
-            run = loaded.state.steps.get(dispatch.step_id)
-            row = loaded.attempt_row
-            token = uuid4()
-            expires = now + timedelta(seconds=self.lease_seconds)
-            lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
-            if row is not None and _waiting(run, dispatch):
-                # The transition deletes the attempt's dispatch records: it leaves ``scheduled``.
-                event = StepStarted(dispatch.step_id, dispatch.attempt, now)
-                outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
-                if outcome.state is not None:
-                    _waited(row, now)
-                    deadline = outcome.state.steps[dispatch.step_id].run_deadline
-                    return _claim(
-                        dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id]
-                    )
-                return None  # refused: the transition recorded why
-            return await self._take_over_or_refuse(session, loaded, dispatch, row, lease, now)
+            return await self._claim_in(session, dispatch, worker)
+
+    async def _claim_in(self, session: AsyncSession, dispatch: Dispatch, worker: str) -> Claim | None:
+        key = (dispatch.step_id, dispatch.attempt)
+        loaded = await self.lock(session, dispatch.execution_id, outputs=False, attempt=key)
+        if loaded is None:
+            return None
+        now = self.now()
+        run = loaded.state.steps.get(dispatch.step_id)
+        row = loaded.attempt_row
+        token = uuid4()
+        expires = now + timedelta(seconds=self.lease_seconds)
+        lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
+        if row is not None and _waiting(run, dispatch):
+            # The transition deletes the attempt's dispatch records: it leaves ``scheduled``.
+            event = StepStarted(dispatch.step_id, dispatch.attempt, now)
+            outcome = await self.transition(session, loaded, event, attempt_values={key: lease})
+            if outcome.state is not None:
+                _waited(row, now)
+                deadline = outcome.state.steps[dispatch.step_id].run_deadline
+                return _claim(dispatch, token, expires, row.input, now, deadline, loaded.plan.steps[dispatch.step_id])
+            return None  # refused: the transition recorded why
+        return await self._take_over_or_refuse(session, loaded, dispatch, row, lease, now)
 
     async def claim_all(self, dispatches: Sequence[Dispatch], worker: str) -> list[Claim | None]:
         """Claims the attempts several dispatches of one execution name, in one transaction.
@@ -119,41 +121,71 @@ class Claims(StoreCore):
         if any(dispatch.execution_id != execution_id for dispatch in dispatches):
             raise ValueError("claim_all claims dispatches of one execution")
         async with self.sessions() as session, session.begin():
-            loaded = await self.lock(session, execution_id, outputs=False)
-            if loaded is None:
-                return [None] * len(dispatches)
-            now = self.now()
-            steps = sorted({dispatch.step_id for dispatch in dispatches})
-            rows = {
-                (row.step_id, row.attempt): AttemptRow(*row)
-                for row in await sql(session, _SELECT_ATTEMPTS, {"b_execution": execution_id, "b_steps": steps})
-            }
-            expires = now + timedelta(seconds=self.lease_seconds)
-            claims: list[Claim | None] = [None] * len(dispatches)
-            starting: dict[tuple[str, int], tuple[int, UUID, AttemptRow]] = {}
-            leases: dict[tuple[str, int], dict[str, Any]] = {}
-            for index, dispatch in enumerate(dispatches):
-                key = (dispatch.step_id, dispatch.attempt)
-                run = loaded.state.steps.get(dispatch.step_id)
-                row = rows.get(key)
-                token = uuid4()
-                lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
-                if key not in starting and row is not None and _waiting(run, dispatch):
-                    starting[key] = (index, token, row)
-                    leases[key] = lease
-                    continue
-                claims[index] = await self._take_over_or_refuse(session, loaded, dispatch, row, lease, now)
-            if starting:
-                events = [StepStarted(step_id, attempt, now) for step_id, attempt in starting]
-                outcomes = await self.transition_all(session, loaded, events, attempt_values=leases)
-                for (index, token, row), outcome in zip(starting.values(), outcomes, strict=True):
-                    if outcome.state is not None:
-                        _waited(row, now)
-                        dispatch = dispatches[index]
-                        deadline = outcome.state.steps[dispatch.step_id].run_deadline
-                        step = loaded.plan.steps[dispatch.step_id]
-                        claims[index] = _claim(dispatch, token, expires, row.input, now, deadline, step)
-            return claims
+            return await self._claim_all_in(session, dispatches, worker)
+
+    async def claim_many(self, dispatches: Sequence[Dispatch], worker: str) -> list[Claim | None]:
+        """Claims the attempts dispatches of any executions name, in one transaction.
+
+        As ``claim_all`` does those of each execution (one lock each, the
+        executions locked in the order of their ids, so that two batches never
+        wait for each other's locks in a cycle), with one commit for all:
+        what a worker reads from the broker at once costs one transaction.
+        One ``Claim`` or ``None`` per dispatch, in order. What one execution
+        raises fails the whole batch (nothing is claimed).
+        """
+        if len(dispatches) <= 1:
+            return [await self.claim(dispatch, worker) for dispatch in dispatches]
+        claims: list[Claim | None] = [None] * len(dispatches)
+        async with self.sessions() as session, session.begin():
+            for _, indexes in _by_execution([dispatch.execution_id for dispatch in dispatches]):
+                group = [dispatches[index] for index in indexes]
+                if len(group) == 1:
+                    claimed = [await self._claim_in(session, group[0], worker)]
+                else:
+                    claimed = await self._claim_all_in(session, group, worker)
+                for index, claim in zip(indexes, claimed, strict=True):
+                    claims[index] = claim
+        return claims
+
+    async def _claim_all_in(
+        self, session: AsyncSession, dispatches: Sequence[Dispatch], worker: str
+    ) -> list[Claim | None]:
+        execution_id = dispatches[0].execution_id
+        loaded = await self.lock(session, execution_id, outputs=False)
+        if loaded is None:
+            return [None] * len(dispatches)
+        now = self.now()
+        steps = sorted({dispatch.step_id for dispatch in dispatches})
+        rows = {
+            (row.step_id, row.attempt): AttemptRow(*row)
+            for row in await sql(session, _SELECT_ATTEMPTS, {"b_execution": execution_id, "b_steps": steps})
+        }
+        expires = now + timedelta(seconds=self.lease_seconds)
+        claims: list[Claim | None] = [None] * len(dispatches)
+        starting: dict[tuple[str, int], tuple[int, UUID, AttemptRow]] = {}
+        leases: dict[tuple[str, int], dict[str, Any]] = {}
+        for index, dispatch in enumerate(dispatches):
+            key = (dispatch.step_id, dispatch.attempt)
+            run = loaded.state.steps.get(dispatch.step_id)
+            row = rows.get(key)
+            token = uuid4()
+            lease = {"worker": worker[:200], "lease_token": token, "lease_expires_at": expires}
+            if key not in starting and row is not None and _waiting(run, dispatch):
+                starting[key] = (index, token, row)
+                leases[key] = lease
+                continue
+            claims[index] = await self._take_over_or_refuse(session, loaded, dispatch, row, lease, now)
+        if starting:
+            events = [StepStarted(step_id, attempt, now) for step_id, attempt in starting]
+            outcomes = await self.transition_all(session, loaded, events, attempt_values=leases)
+            for (index, token, row), outcome in zip(starting.values(), outcomes, strict=True):
+                if outcome.state is not None:
+                    _waited(row, now)
+                    dispatch = dispatches[index]
+                    deadline = outcome.state.steps[dispatch.step_id].run_deadline
+                    step = loaded.plan.steps[dispatch.step_id]
+                    claims[index] = _claim(dispatch, token, expires, row.input, now, deadline, step)
+        return claims
 
     async def _take_over_or_refuse(
         self,
@@ -255,21 +287,24 @@ class Claims(StoreCore):
             ValueError: ``outcome`` is about another attempt than the claim.
         """
         _check(claim, outcome)
-        key = (claim.step_id, claim.attempt)
         async with self.sessions() as session, session.begin():
-            succeeded = outcome.step_id if isinstance(outcome, StepSucceeded) else None
-            loaded = await self.lock(session, claim.execution_id, attempt=key, succeeded=succeeded)
-            if loaded is None:
-                return Applied(False, "unknown", [], None)
-            row = loaded.attempt_row
-            event = _stamped(outcome, self.now())
-            if row is None or row.lease_token != claim.lease_token:
-                await self.record_stale(
-                    session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), _LATE
-                )
-                return Applied(False, loaded.status, [], None)
-            outcome_ = await self.transition(session, loaded, event, eager=eager, queue=queue, worker=worker)
-            return outcome_.applied
+            return await self._finish_in(session, claim, outcome, worker, eager, queue)
+
+    async def _finish_in(
+        self, session: AsyncSession, claim: Claim, outcome: Outcome, worker: str | None, eager: int, queue: int
+    ) -> Applied:
+        key = (claim.step_id, claim.attempt)
+        succeeded = outcome.step_id if isinstance(outcome, StepSucceeded) else None
+        loaded = await self.lock(session, claim.execution_id, attempt=key, succeeded=succeeded)
+        if loaded is None:
+            return Applied(False, "unknown", [], None)
+        row = loaded.attempt_row
+        event = _stamped(outcome, self.now())
+        if row is None or row.lease_token != claim.lease_token:
+            await self.record_stale(session, claim.execution_id, event_tag(event), msgspec.to_builtins(event), _LATE)
+            return Applied(False, loaded.status, [], None)
+        outcome_ = await self.transition(session, loaded, event, eager=eager, queue=queue, worker=worker)
+        return outcome_.applied
 
     async def finish_all(
         self,
@@ -304,25 +339,69 @@ class Claims(StoreCore):
         if any(claim.execution_id != execution_id for claim, _ in results):
             raise ValueError("finish_all records results of one execution")
         async with self.sessions() as session, session.begin():
-            loaded = await self.lock(session, execution_id)
-            if loaded is None:
-                return [Applied(False, "unknown", [], None) for _ in results]
-            steps = sorted({claim.step_id for claim, _ in results})
-            rows = await sql(session, _SELECT_LEASES, {"b_execution": execution_id, "b_steps": steps})
-            tokens = {(row.step_id, row.attempt): row.lease_token for row in rows}
-            now = self.now()
-            applied: list[Applied | None] = []
-            events: list[Event] = []
-            for claim, outcome in results:
-                event = _stamped(outcome, now)
-                if tokens.get((claim.step_id, claim.attempt)) != claim.lease_token:
-                    await self.record_stale(session, execution_id, event_tag(event), msgspec.to_builtins(event), _LATE)
-                    applied.append(Applied(False, loaded.status, [], None))
-                    continue
-                applied.append(None)
-                events.append(event)
-            outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, queue=queue, worker=worker))
-            return [next(outcomes).applied if item is None else item for item in applied]
+            return await self._finish_all_in(session, results, worker, eager, queue)
+
+    async def finish_many(self, groups: Sequence[FinishGroup], *, worker: str | None = None) -> list[list[Applied]]:
+        """Records the results of attempts of any executions in one transaction.
+
+        Each group holds the results of one execution with what its result may
+        claim (``eager``, ``queue``), and is recorded as ``finish_all`` records
+        them; the executions are locked in the order of their ids (two batches
+        never wait for each other's locks in a cycle), with one commit for all:
+        results that end together on one worker cost one transaction. One list
+        of ``Applied`` per group, in order. What one execution raises fails
+        the whole batch (nothing is recorded).
+
+        Raises:
+            TypeError: An outcome is not a step result.
+            ValueError: An outcome is about another attempt than its claim, or a group's
+                claims are of more than one execution, or two groups are of one execution.
+        """
+        for group in groups:
+            for claim, outcome in group.results:
+                _check(claim, outcome)
+            if len({claim.execution_id for claim, _ in group.results}) != 1:
+                raise ValueError("a group holds the results of one execution")
+        found: list[list[Applied]] = [[] for _ in groups]
+        async with self.sessions() as session, session.begin():
+            for _, indexes in _by_execution([group.results[0][0].execution_id for group in groups]):
+                if len(indexes) > 1:
+                    raise ValueError("two groups hold results of one execution")
+                group = groups[indexes[0]]
+                found[indexes[0]] = await self._finish_all_in(session, group.results, worker, group.eager, group.queue)
+        return found
+
+    async def _finish_all_in(
+        self,
+        session: AsyncSession,
+        results: Sequence[tuple[Claim, Outcome]],
+        worker: str | None,
+        eager: int,
+        queue: int,
+    ) -> list[Applied]:
+        if len(results) == 1:
+            claim, outcome = results[0]
+            return [await self._finish_in(session, claim, outcome, worker, eager, queue)]
+        execution_id = results[0][0].execution_id
+        loaded = await self.lock(session, execution_id)
+        if loaded is None:
+            return [Applied(False, "unknown", [], None) for _ in results]
+        steps = sorted({claim.step_id for claim, _ in results})
+        rows = await sql(session, _SELECT_LEASES, {"b_execution": execution_id, "b_steps": steps})
+        tokens = {(row.step_id, row.attempt): row.lease_token for row in rows}
+        now = self.now()
+        applied: list[Applied | None] = []
+        events: list[Event] = []
+        for claim, outcome in results:
+            event = _stamped(outcome, now)
+            if tokens.get((claim.step_id, claim.attempt)) != claim.lease_token:
+                await self.record_stale(session, execution_id, event_tag(event), msgspec.to_builtins(event), _LATE)
+                applied.append(Applied(False, loaded.status, [], None))
+                continue
+            applied.append(None)
+            events.append(event)
+        outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, queue=queue, worker=worker))
+        return [next(outcomes).applied if item is None else item for item in applied]
 
     async def hand_back(self, claim: Claim, reason: str, *, send: bool = False) -> Dispatch | None:
         """Releases a claim without a result: the attempt is dispatched again, to any worker.
@@ -429,3 +508,26 @@ def _stamped(outcome: Outcome, now: datetime) -> Outcome:
     if isinstance(outcome, StepSuspended):
         return replace(outcome, at=now, until=now + (outcome.until - outcome.at))
     return replace(outcome, at=now)
+
+
+@dataclass(frozen=True)
+class FinishGroup:
+    """The results of one execution's attempts for ``finish_many``, with what they may claim.
+
+    Attributes:
+        results: The claims and their outcomes, all of one execution.
+        eager: How many of the attempts they make ready to claim for the worker (see ``finish``).
+        queue: How many more to claim for the worker's queue.
+    """
+
+    results: Sequence[tuple[Claim, Outcome]]
+    eager: int = 0
+    queue: int = 0
+
+
+def _by_execution(execution_ids: Sequence[UUID]) -> list[tuple[UUID, list[int]]]:
+    """The positions of each execution's items, the executions in the order of their ids (the lock order)."""
+    positions: dict[UUID, list[int]] = {}
+    for index, execution_id in enumerate(execution_ids):
+        positions.setdefault(execution_id, []).append(index)
+    return sorted(positions.items(), key=lambda item: item[0])

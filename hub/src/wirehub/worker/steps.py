@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from structlog.contextvars import bound_contextvars
 
 from wirehub.runtime import Attempt, HandedBack, StepEnvironment, run_attempt
+from wirehub.store import FinishGroup
 from wirehub.worker.claim_queue import ClaimQueue, Queued
 from wirehub.worker.dispatcher import Dispatcher
 from wirehub.worker.slots import Slots
@@ -100,10 +101,12 @@ class StepRunner:
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
-    _finishing: dict[UUID, list[_Waiting]] = field(default_factory=dict, init=False)
-    """Per execution whose result is being recorded: the results waiting to be recorded next, together."""
-    _claiming: dict[UUID, list[_Claiming]] = field(default_factory=dict, init=False)
-    """Per execution with a claim under way: the dispatches waiting to be claimed next, together."""
+    _finishing: list[_Waiting] = field(default_factory=list, init=False)
+    """While a result is being recorded: the results waiting to be recorded next, together."""
+    _finishing_busy: bool = field(default=False, init=False)
+    _claiming: list[_Claiming] = field(default_factory=list, init=False)
+    """While a claim is under way: the dispatches waiting to be claimed next, together."""
+    _claiming_busy: bool = field(default=False, init=False)
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
     _tending: asyncio.Task[None] | None = field(default=None, init=False)
@@ -139,40 +142,54 @@ class StepRunner:
         await self._run_chain(claim)
 
     async def _claim(self, dispatch: Dispatch) -> Claim | None:
-        """Claims a dispatched attempt; those of the same execution that arrive meanwhile go together next.
+        """Claims a dispatched attempt; those that arrive meanwhile, of any execution, go together next.
 
-        The first dispatch of an execution is claimed alone; the ones that
-        arrive while it is (a fan-out's branches read one after another) wait
-        and are claimed in one transaction after it (``claim_all``). A
-        dispatch whose batch failed is claimed again on its own.
+        A dispatch that finds no claim under way in this worker is claimed
+        alone; the ones that arrive while one is (a broker read's messages,
+        a fan-out's branches) wait and are claimed in one transaction after it
+        (``claim_many``), by a task of their own, while the first runs its
+        attempt. A dispatch whose batch failed is claimed again on its own.
         """
-        execution_id = dispatch.execution_id
-        queue = self._claiming.get(execution_id)
-        if queue is not None:
+        if self._claiming_busy:
             waiting: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
-            queue.append((dispatch, waiting))
+            self._claiming.append((dispatch, waiting))
             try:
                 return await waiting
             except Exception as exc:  # the batch failed: on our own, then
                 logger.info("claiming %s with others failed (%s): alone now", dispatch.dispatch_id, exc)
                 return await self.store.claim(dispatch, self.worker)
-        self._claiming[execution_id] = queue = []
+        self._claiming_busy = True
         try:
-            claim = await self.store.claim(dispatch, self.worker)
-            while queue:
-                batch = queue[:]
-                del queue[:]
-                await self._claim_batch(batch)
-            return claim
+            return await self.store.claim(dispatch, self.worker)
         finally:
-            del self._claiming[execution_id]
-            for _, left in queue:  # cancelled meanwhile: those waiting claim on their own
-                if not left.done():
-                    left.set_exception(RuntimeError("the batch was not claimed"))
+            self._pump(self._claiming, self._claim_batch, "_claiming_busy")
+
+    def _pump(self, lane: list[Any], run: Callable[[list[Any]], Awaitable[None]], busy: str) -> None:
+        """Runs what waits in ``lane`` in batches, in a task of its own, until it is empty; then ``busy`` is unset."""
+        if not lane:
+            setattr(self, busy, False)
+            return
+
+        async def pump() -> None:
+            try:
+                while lane:
+                    batch = lane[:]
+                    del lane[:]
+                    await run(batch)
+            finally:
+                setattr(self, busy, False)
+                for *_, left in lane:  # cancelled meanwhile: those waiting go on their own
+                    if not left.done():
+                        left.set_exception(RuntimeError("the batch was not run"))
+                del lane[:]
+
+        task = asyncio.create_task(pump())
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
 
     async def _claim_batch(self, batch: list[_Claiming]) -> None:
         try:
-            claims = await self.store.claim_all([dispatch for dispatch, _ in batch], self.worker)
+            claims = await self.store.claim_many([dispatch for dispatch, _ in batch], self.worker)
         except BaseException as exc:
             error = exc if isinstance(exc, Exception) else RuntimeError("the batch was not claimed")
             for _, waiting in batch:
@@ -398,38 +415,28 @@ class StepRunner:
         await self.dispatcher.send(dispatches)
 
     async def _finish(self, claim: Claim, outcome: Outcome) -> Applied | None:
-        """Records a result; those of the same execution that end while it is recorded go together next.
+        """Records a result; those that end meanwhile, of any execution, are recorded together next.
 
-        The first result of an execution records alone; the ones that arrive
-        meanwhile (a fan-out's branches ending together) wait and are recorded
-        in one transaction after it (``finish_all``). A result whose batch
-        failed is recorded again on its own, with the usual retries.
+        A result that finds no record under way in this worker is recorded
+        alone; the ones that end while one is (a fan-out's branches, other
+        executions' steps) wait and are recorded in one transaction after it
+        (``finish_many``), by a task of their own. A result whose batch failed
+        is recorded again on its own, with the usual retries.
         """
         self.queue.note_ended(asyncio.get_running_loop().time())
-        execution_id = claim.execution_id
-        queue = self._finishing.get(execution_id)
-        if queue is not None:
+        if self._finishing_busy:
             waiting: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
-            queue.append((claim, outcome, waiting))
+            self._finishing.append((claim, outcome, waiting))
             try:
                 return await waiting
             except Exception as exc:  # the batch failed: on our own, then
                 logger.info("recording %s#%d with others failed (%s): alone now", claim.step_id, claim.attempt, exc)
-        else:
-            self._finishing[execution_id] = queue = []
-            try:
-                applied = await self._record(claim, outcome)
-                while queue:
-                    batch = queue[:]
-                    del queue[:]
-                    await self._record_batch(batch)
-                return applied
-            finally:
-                del self._finishing[execution_id]
-                for _, _, left in queue:  # cancelled meanwhile: those waiting record on their own
-                    if not left.done():
-                        left.set_exception(RuntimeError("the batch was not recorded"))
-        return await self._record(claim, outcome)
+                return await self._record(claim, outcome)
+        self._finishing_busy = True
+        try:
+            return await self._record(claim, outcome)
+        finally:
+            self._pump(self._finishing, self._record_batch, "_finishing_busy")
 
     async def _record(self, claim: Claim, outcome: Outcome) -> Applied | None:
         asked = asyncio.get_running_loop().time()
@@ -448,22 +455,37 @@ class StepRunner:
             self._give_unused(extra, [applied])
 
     async def _record_batch(self, batch: list[_Waiting]) -> None:
+        """Records the results of ``batch`` in one transaction, grouped by execution.
+
+        The first execution's group may claim what its results make ready for
+        the slots taken now and the queue; every other group one attempt, run
+        in the slot its first result's attempt gives back.
+        """
         asked = asyncio.get_running_loop().time()
         extra = self._take_slots()
         places = self._reserve_queue(asked)
+        order: dict[UUID, list[int]] = {}
+        for index, (claim, _, _) in enumerate(batch):
+            order.setdefault(claim.execution_id, []).append(index)
+        groups = [
+            FinishGroup(
+                [(batch[index][0], batch[index][1]) for index in indexes],
+                eager=self._eager(extra) if number == 0 else self._eager(0),
+                queue=places if number == 0 else 0,
+            )
+            for number, indexes in enumerate(order.values())
+        ]
         results: list[Applied] = []
         delivered: list[Applied | None] = []  # a result whose waiter is gone runs nothing it claimed
         try:
-            results = await self.store.finish_all(
-                [(claim, outcome) for claim, outcome, _ in batch],
-                worker=self.worker,
-                eager=self._eager(extra),
-                queue=places,
-            )
-            for (_, _, waiting), applied in zip(batch, results, strict=True):
-                if not waiting.done():
-                    waiting.set_result(applied)
-                    delivered.append(applied)
+            recorded = await self.store.finish_many(groups, worker=self.worker)
+            for indexes, applied_group in zip(order.values(), recorded, strict=True):
+                for index, applied in zip(indexes, applied_group, strict=True):
+                    results.append(applied)
+                    waiting = batch[index][2]
+                    if not waiting.done():
+                        waiting.set_result(applied)
+                        delivered.append(applied)
         except BaseException as exc:
             error = exc if isinstance(exc, Exception) else RuntimeError("the batch was not recorded")
             for _, _, waiting in batch:
