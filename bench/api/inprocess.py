@@ -1,8 +1,8 @@
 """The API's own cost per request, without sockets or other processes: ``python -m bench.api.inprocess``.
 
 Also starts with the definition caches emptied before each request: the compiled plan only
-(the definition then comes from the shared layer), and every cache (the latest version and the
-definition read from the database): the difference to a warm start is what the caches save.
+(the definition then comes from the shared layer), and every cache (the definition read from the
+database): the difference to a warm start is what the caches save.
 
 Builds the distributed app (``create_app``) on a throwaway PostgreSQL database and a Redis database
 of its own, and sends it get-execution and start-execution requests one after another through
@@ -118,7 +118,7 @@ async def measure(count: int, profile_path: Path | None, logs: Path, *, show_sql
                 def start(c: httpx.AsyncClient) -> Awaitable[httpx.Response]:
                     return c.post(start_path, json={"input": {"n": 1}})
 
-                def without_cache() -> None:  # every start reads the latest version and the definition
+                def without_cache() -> None:  # every start reads the definition from the database
                     plans.clear()
                     plans.shared = None
 

@@ -1,4 +1,4 @@
-"""The shared cache of versions and latest-version pointers: hits counted, an update seen by every replica."""
+"""The shared cache of saved versions: hits counted, an update started at once by every replica."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from redis.asyncio import Redis
 
 from tests.api.conftest import DEFAULT_WORKSPACE, Api, running_api
 from tests.api.livews import in_app
@@ -49,7 +50,7 @@ async def _save_version(api: Api, workflow_id: str, definition: dict[str, Any]) 
     return await in_app(api, save)
 
 
-async def test_an_update_moves_the_latest_pointer_of_every_replica(
+async def test_an_update_is_started_at_once_by_every_replica_and_the_saved_versions_are_shared(
     api_settings: Settings, registry: NodeRegistry, postgresql_url: str, redis_url: str
 ) -> None:
     settings = msgspec.structs.replace(api_settings, database_url=postgresql_url)
@@ -61,23 +62,30 @@ async def test_an_update_moves_the_latest_pointer_of_every_replica(
         created = await first.client.post(f"{WS}/workflows", json=_definition("one"), headers=first.admin)
         workflow_id = created.json()["id"]
         version_one = (await _start(second, workflow_id))["workflow_version_id"]
-        assert (_stats(second).latest.misses, _stats(second).latest.hits) == (1, 0)
+        # The second replica read the saved version from the database and kept it in the shared layer...
+        assert (_stats(second).versions.hits, _stats(second).versions.misses) == (0, 1)
+        # ...from which the first compiles its plan, without reading the version from the database.
         assert (await _start(first, workflow_id))["workflow_version_id"] == version_one
+        assert (_stats(first).versions.hits, _stats(first).versions.misses) == (1, 0)
         assert (await _start(second, workflow_id))["workflow_version_id"] == version_one
-        assert _stats(first).latest.hits == 1  # the pointer the other replica read from the database
-        assert _stats(second).latest.hits == 1
+        assert (_stats(second).plans.hits, _stats(second).plans.misses) == (1, 1)
 
         version_two = await _save_version(first, workflow_id, _definition("two"))
-        # The other replica starts the new version at once, still from the cache.
+        # The next start on either replica runs the new version: a start reads the workflow's row.
         assert (await _start(second, workflow_id))["workflow_version_id"] == version_two
-        assert _stats(second).latest.hits == 2
-        assert _stats(second).latest.misses == 1
-        # A version asked for by number is not a latest lookup.
+        assert (await _start(first, workflow_id))["workflow_version_id"] == version_two
+        assert (_stats(second).versions.hits, _stats(second).versions.misses) == (0, 2)
+        assert (_stats(first).versions.hits, _stats(first).versions.misses) == (2, 0)
+        # A version asked for by number is started as before.
         pinned = await second.client.post(
             f"{WS}/workflows/{workflow_id}/executions", json={"input": {}, "version": 1}, headers=second.admin
         )
         assert pinned.json()["workflow_version_id"] == version_one
-        assert _stats(second).latest.hits + _stats(second).latest.misses == 3
+
+        # The saved versions are the only keys the replicas share of the workflow: none says which is the latest.
+        async with Redis.from_url(redis_url) as redis:
+            keys = sorted([key.decode() async for key in redis.scan_iter(match=f"{namespace}:*{workflow_id}*")])
+        assert keys == [f"{namespace}:version:{workflow_id}:1", f"{namespace}:version:{workflow_id}:2"]
 
 
 async def test_the_stats_count_plans_and_versions_and_estimate_the_time_saved(api: Api) -> None:
@@ -86,11 +94,10 @@ async def test_the_stats_count_plans_and_versions_and_estimate_the_time_saved(ap
     for _ in range(4):
         await _start(api, workflow_id)
     stats = _stats(api)
-    assert stats.latest.misses == 1
-    assert stats.latest.hits == 3
-    assert stats.plans.hits >= 3
-    assert 0.0 < stats.latest.hit_rate < 1.0
+    assert (stats.plans.hits, stats.plans.misses) == (3, 1)
+    assert (stats.versions.hits, stats.versions.misses) == (0, 1)  # the embedded hub's shared layer is in memory
+    assert stats.plans.hit_rate == 0.75
     report = stats.as_dict()
-    assert set(report) == {"plans", "versions", "latest"}
-    assert report["latest"]["hits"] == 3
-    assert report["latest"]["saved_seconds"] >= 0.0
+    assert set(report) == {"plans", "versions"}
+    assert report["plans"]["hits"] == 3
+    assert report["plans"]["saved_seconds"] >= 0.0

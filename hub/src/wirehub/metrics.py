@@ -59,7 +59,7 @@ QUEUE_DEPTH = Gauge(
 
 CACHE_LOOKUPS = Counter(
     "cache_lookups",
-    "Lookups of the definition caches: plans (compiled, in this process), versions and latest (the shared layer).",
+    "Lookups of the definition caches: plans (compiled, in this process) and versions (the shared layer).",
     ["cache", "result"],
     namespace=NAMESPACE,
 )
@@ -109,6 +109,6 @@ def observe_schedule_to_start(seconds: float) -> None:
 
 
 def observe_cache(cache: str, result: str, seconds: float) -> None:
-    """Counts one lookup of a definition cache (``plans``, ``versions``, ``latest``): ``hit`` or ``miss``."""
+    """Counts one lookup of a definition cache (``plans``, ``versions``): ``hit`` or ``miss``."""
     CACHE_LOOKUPS.labels(cache, result).inc()
     CACHE_LOOKUP_SECONDS.labels(cache, result).inc(max(seconds, 0.0))

@@ -352,17 +352,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             " wrong. 0: no limit.",
         ),
     ] = 10
-    cache_latest_seconds: Annotated[
-        float,
-        msgspec.Meta(
-            gt=0,
-            le=86_400,
-            description=(
-                "How long a workflow's latest-version pointer stays in the shared cache. Saving a version replaces it"
-                " at once on every replica; this bounds how long it could lag if Redis failed at that instant."
-            ),
-        ),
-    ] = 300.0
     cache_definition_seconds: Annotated[
         float,
         msgspec.Meta(

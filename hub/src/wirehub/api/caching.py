@@ -1,11 +1,11 @@
-"""Saved versions and latest-version pointers, shared by the API's replicas (``SharedVersions``).
+"""Saved versions, shared by the API's replicas (``SharedVersions``).
 
 A saved version never changes, so it is kept as long as
-``WIREHUB_CACHE_DEFINITION_SECONDS`` allows; the latest-version pointer is
-the only thing an update changes, and the transaction that saves a version
-raises it when it commits (``wirehub.store.latest``), numbers only growing.
-A failing backend (Redis away) makes every lookup a miss, logged once per
-outage: the database answers instead.
+``WIREHUB_CACHE_DEFINITION_SECONDS`` allows. Nothing an update changes is
+cached: a start reads the workflow's row anyway (in its own transaction, for
+its checks) and takes the latest version's number and row id from the same
+statement. A failing backend (Redis away) makes every lookup a miss, logged
+once per outage: the database answers instead.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from uuid import UUID
 import msgspec
 
 from wirehub.api.shared import SharedStore
-from wirehub.store.plans import VersionRecord, VersionRef
+from wirehub.store.plans import VersionRecord
 
 logger = logging.getLogger("wirehub.api")
 
@@ -26,7 +26,6 @@ T = TypeVar("T")
 
 _encode = msgspec.json.Encoder().encode
 _version_decoder = msgspec.json.Decoder(VersionRecord)
-_ref_decoder = msgspec.json.Decoder(VersionRef)
 
 
 class SharedDefinitions:
@@ -34,27 +33,13 @@ class SharedDefinitions:
 
     Args:
         shared: Where the entries live.
-        latest_seconds: How long a latest-version pointer is kept.
         definition_seconds: How long a saved version is kept.
     """
 
-    def __init__(self, shared: SharedStore, *, latest_seconds: float, definition_seconds: float) -> None:
+    def __init__(self, shared: SharedStore, *, definition_seconds: float) -> None:
         self.shared = shared
-        self.latest_seconds = latest_seconds
         self.definition_seconds = definition_seconds
         self._failing = False
-
-    async def latest(self, workflow_id: UUID) -> VersionRef | None:
-        """The workflow's latest version as last raised, or ``None``."""
-        found = await self._quietly(self.shared.numbered(f"latest:{workflow_id}"))
-        if found is None:
-            return None
-        return _ref_decoder.decode(found[1])
-
-    async def raise_latest(self, workflow_id: UUID, ref: VersionRef) -> None:
-        """Records ``ref`` as the latest version unless a higher number is recorded."""
-        key = f"latest:{workflow_id}"
-        await self._quietly(self.shared.raise_number(key, ref.number, _encode(ref).decode(), self.latest_seconds))
 
     async def version(self, workflow_id: UUID, number: int) -> VersionRecord | None:
         """A saved version, or ``None``."""

@@ -97,9 +97,7 @@ class HubServices:
 
 def _share(settings: Settings, shared: SharedStore, plans: PlanCache) -> RateLimiter:
     """Gives ``plans`` its shared layer; the rate limiter over the same store."""
-    plans.shared = SharedDefinitions(
-        shared, latest_seconds=settings.cache_latest_seconds, definition_seconds=settings.cache_definition_seconds
-    )
+    plans.shared = SharedDefinitions(shared, definition_seconds=settings.cache_definition_seconds)
     return RateLimiter(shared, settings)
 
 

@@ -1,4 +1,4 @@
-"""What the API replicas share: a Litestar store (Redis distributed, memory embedded) and three atomic steps.
+"""What the API replicas share: a Litestar store (Redis distributed, memory embedded) and two atomic steps.
 
 Litestar's ``Store`` gets, sets and deletes; the API also needs steps that
 must be atomic across replicas, which its interface lacks, so they run on
@@ -6,8 +6,7 @@ the same Redis keys as Lua scripts (one round trip, nothing between read and
 write); embedded, in this event loop with no ``await`` between read and write:
 
 - ``take``: get and delete (a single-use ticket);
-- ``count``: add one to a counter that lives for a window (a rate limit);
-- ``raise_number``: keep the value with the highest number (a latest-version pointer).
+- ``count``: add one to a counter that lives for a window (a rate limit).
 """
 
 from __future__ import annotations
@@ -33,17 +32,6 @@ if ttl < 0 then
 end
 return {n, ttl}
 """
-_RAISE = """
-local current = redis.call('GET', KEYS[1])
-if current then
-    local number = tonumber(string.match(current, '^(%d+) '))
-    if number and number >= tonumber(ARGV[1]) then
-        return 0
-    end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
-return 1
-"""
 
 
 class SharedStore:
@@ -61,7 +49,6 @@ class SharedStore:
         if isinstance(store, RedisStore):
             self._redis = store._redis  # Litestar's store exposes no client; the atomic steps need it
             self._count = self._redis.register_script(_COUNT)
-            self._raise = self._redis.register_script(_RAISE)
 
     @classmethod
     def in_memory(cls) -> SharedStore:
@@ -119,22 +106,3 @@ class SharedStore:
                 self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
         self._counters[key] = (count + 1, ends)
         return count + 1, ends - now
-
-    async def raise_number(self, key: str, number: int, value: str, seconds: float) -> None:
-        """Sets ``key`` to ``(number, value)`` unless it holds a number at least as high."""
-        if self._redis is not None:
-            await self._raise(keys=[self.key(key)], args=[number, value, max(1, int(seconds * 1000))])
-            return
-        async with self._lock:
-            current = await self.store.get(key)
-            if current is not None and int(current.split(b" ", 1)[0]) >= number:
-                return
-            await self.store.set(key, f"{number} {value}".encode(), expires_in=max(1, math.ceil(seconds)))
-
-    async def numbered(self, key: str) -> tuple[int, str] | None:
-        """What ``raise_number`` keeps at ``key``: the number and the value."""
-        current = await self.store.get(key)
-        if current is None:
-            return None
-        number, value = current.decode().split(" ", 1)
-        return int(number), value

@@ -87,7 +87,7 @@ from wirehub.store.models import (
     Workspace,
     metadata,
 )
-from wirehub.store.plans import CacheCounter, CacheStats, PlanCache, SharedVersions, VersionRecord, VersionRef
+from wirehub.store.plans import CacheCounter, CacheStats, PlanCache, SharedVersions, VersionRecord
 from wirehub.store.records import (
     Applied,
     Claim,
@@ -129,7 +129,6 @@ __all__ = [
     "CacheCounter",
     "SharedVersions",
     "VersionRecord",
-    "VersionRef",
     "content_hash",
     # Executions
     "ExecutionStore",

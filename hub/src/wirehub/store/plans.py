@@ -1,10 +1,11 @@
 """Compiled plans, kept by (workflow, version): a saved version never changes, so its plan never goes stale.
 
 A ``PlanCache`` may also carry a shared layer (``SharedVersions``: Redis for
-the API replicas of a distributed hub, memory embedded) holding what every
-process reads again and again: saved versions (immutable) and each workflow's
-latest-version pointer, the one thing an update changes. ``CacheStats``
-counts the hits and misses of both layers and the time each took.
+the API replicas of a distributed hub, memory embedded) holding the saved
+versions (immutable) that every process compiles plans from. Only immutable
+things are cached: a start reads which version is a workflow's latest (the
+one thing an update changes) from the workflow's row. ``CacheStats`` counts
+the hits and misses of both layers and the time each took.
 """
 
 from __future__ import annotations
@@ -24,13 +25,6 @@ from wirehub.metrics import observe_cache
 PlanKey = tuple[UUID, int]
 
 
-class VersionRef(msgspec.Struct, frozen=True, array_like=True):
-    """Which row holds a workflow's version number ``number``."""
-
-    id: UUID
-    number: int
-
-
 class VersionRecord(msgspec.Struct, frozen=True):
     """What a saved version's plan compiles from (the row's immutable columns)."""
 
@@ -42,17 +36,11 @@ class VersionRecord(msgspec.Struct, frozen=True):
 
 
 class SharedVersions(Protocol):
-    """Versions and latest-version pointers shared by the processes of a hub (implemented by the API).
+    """Saved versions shared by the processes of a hub (implemented by the API).
 
     Every method answers ``None`` or does nothing when its backend is away: the
     database is the record, the cache only spares it.
     """
-
-    async def latest(self, workflow_id: UUID) -> VersionRef | None:
-        """The workflow's latest version as last seen, or ``None``."""
-
-    async def raise_latest(self, workflow_id: UUID, ref: VersionRef) -> None:
-        """Records ``ref`` as the latest version unless a higher number is recorded (numbers only grow)."""
 
     async def version(self, workflow_id: UUID, number: int) -> VersionRecord | None:
         """A saved version, or ``None``."""
@@ -121,16 +109,14 @@ class CacheStats:
     Attributes:
         plans: Compiled plans, in this process.
         versions: Saved versions, in the shared layer (a miss reads the database).
-        latest: Latest-version pointers, in the shared layer (a miss reads the database).
     """
 
     plans: CacheCounter = field(default_factory=lambda: CacheCounter("plans"))
     versions: CacheCounter = field(default_factory=lambda: CacheCounter("versions"))
-    latest: CacheCounter = field(default_factory=lambda: CacheCounter("latest"))
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         """Each cache's figures, for a report."""
-        return {"plans": self.plans.as_dict(), "versions": self.versions.as_dict(), "latest": self.latest.as_dict()}
+        return {"plans": self.plans.as_dict(), "versions": self.versions.as_dict()}
 
 
 def elapsed(since: float) -> float:

@@ -29,9 +29,8 @@ from wirehub.engine import (
 )
 from wirehub.store.access import DEFAULT_WORKSPACE_ID
 from wirehub.store.errors import InvalidDefinitionError, WorkflowNotFoundError
-from wirehub.store.latest import raise_latest_after_commit
 from wirehub.store.models import Workflow, WorkflowVersion
-from wirehub.store.plans import PlanCache, VersionRecord, VersionRef, elapsed
+from wirehub.store.plans import PlanCache, VersionRecord, elapsed
 from wirehub.store.repositories import WorkflowRepository, WorkflowVersionRepository
 
 DefinitionSource = str | bytes | dict[str, Any]
@@ -58,7 +57,6 @@ class WorkflowVersionService:
     def __init__(self, session: AsyncSession, catalog: NodeCatalog, plans: PlanCache) -> None:
         self.catalog = catalog
         self.plans = plans
-        self.session = session
         # Keys and timestamps are made here, not by the database: reading a row back after writing it is a waste.
         self.workflows = WorkflowRepository(session=session, auto_refresh=False)
         self.versions = WorkflowVersionRepository(session=session, auto_refresh=False)
@@ -109,7 +107,7 @@ class WorkflowVersionService:
         workflow.latest_version += 1
         workflow.name = pinned["name"]
         workflow.description = pinned.get("description")  # the session flushes this change with the insert below
-        saved = await self.versions.add(
+        return await self.versions.add(
             WorkflowVersion(
                 workflow_id=workflow_id,
                 version=workflow.latest_version,
@@ -118,9 +116,6 @@ class WorkflowVersionService:
                 node_facts=facts,
             )
         )
-        if self.plans.shared is not None:
-            raise_latest_after_commit(self.session, self.plans.shared, workflow_id, VersionRef(saved.id, saved.version))
-        return saved
 
     async def get_version(self, workflow_id: UUID, version: int | None = None) -> WorkflowVersion:
         """One stored version; the latest when ``version`` is ``None``.
