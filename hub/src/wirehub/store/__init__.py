@@ -35,6 +35,7 @@ from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSION
 from wirehub.store.api_keys import API_KEY_PREFIX, api_keys_of, create_api_key, usable_api_key
 from wirehub.store.audit import AuditFilter, audit_page
 from wirehub.store.checkpoints import WalCheckpoints
+from wirehub.store.claims import FinishGroup
 from wirehub.store.credential_keys import CredentialKeyring, credential_keyring
 from wirehub.store.credentials import (
     CredentialExistsError,
@@ -63,7 +64,6 @@ from wirehub.store.execution_pages import (
     execution_workspace,
     history_page,
 )
-from wirehub.store.claims import FinishGroup
 from wirehub.store.executions import ExecutionStore, StartCheck, WorkflowFacts
 from wirehub.store.failures import FailureFilter, FailureRow, attempt_tracebacks, failure_page
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
