@@ -83,7 +83,7 @@ def count_redis(broker: Any, cells: MutableSequence[int]) -> None:
 
 
 def count_steps(store: Any, cells: MutableSequence[int]) -> None:
-    """Counts the accepted results of succeeded attempts of ``store`` (``finish``, ``finish_all``) as steps."""
+    """Counts the accepted results of succeeded attempts of ``store`` (``finish``, ``finish_all``, ``finish_many``)."""
     from wirehub.engine import StepSucceeded
 
     finish = store.finish
@@ -103,8 +103,18 @@ def count_steps(store: Any, cells: MutableSequence[int]) -> None:
             cells[counting.STEPS] += sum(a.accepted and isinstance(outcome, StepSucceeded) for a, (_, outcome) in pairs)
         return applied
 
+    finish_many = store.finish_many
+
+    async def counted_many(groups: Any, **options: Any) -> Any:
+        applied = await finish_many(groups, **options)
+        for group, recorded in zip(groups, applied, strict=True):
+            pairs = zip(recorded, group.results, strict=True)
+            cells[counting.STEPS] += sum(a.accepted and isinstance(outcome, StepSucceeded) for a, (_, outcome) in pairs)
+        return applied
+
     store.finish = counted
     store.finish_all = counted_all
+    store.finish_many = counted_many
 
 
 FLOOR_TASKS = FloorWorkerConfig.max_async_tasks

@@ -1,4 +1,4 @@
-"""A distributed worker claims the dispatched branches of one execution that reach it together in one transaction."""
+"""A distributed worker claims the dispatched branches that reach it while it claims one, together, in one transaction."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ async def test_branches_read_while_one_is_claimed_are_claimed_together(
         runner = hub.worker.runner
         runner.eager = 1  # the root's result claims no branch: all eight go through the stream
         batches: list[int] = []
-        claim_all = hub.store.claim_all
+        claim_many = hub.store.claim_many
 
         async def counted(dispatches: Sequence[Dispatch], worker: str) -> list[Claim | None]:
             batches.append(len(dispatches))
-            return await claim_all(dispatches, worker)
+            return await claim_many(dispatches, worker)
 
-        hub.store.claim_all = counted  # type: ignore[method-assign]
+        hub.store.claim_many = counted  # type: ignore[method-assign]
         execution_id = await hub.start(await hub.save(FAN_OUT))
         async with asyncio.timeout(RUN_WITHIN):
             view = await hub.wait(execution_id)

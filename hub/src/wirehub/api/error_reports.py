@@ -30,6 +30,11 @@ def may_debug(principal: Principal, workspace_id: UUID) -> bool:
     return principal.can(DEBUG_PERMISSION, workspace_id)
 
 
+def is_internal(error: Any) -> bool:
+    """Whether a stored error record is an internal error (one that may have a traceback)."""
+    return isinstance(error, dict) and error.get("kind") in INTERNAL_ERROR_KINDS
+
+
 def shown_error(error: Any, *, debug: bool, traceback: str | None = None) -> Any:
     """An error record as the caller may see it.
 

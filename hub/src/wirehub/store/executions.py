@@ -64,6 +64,27 @@ _SELECT_START = (
 number is ``None``), whose columns are null when there is no such version."""
 
 
+_INSERT_EXECUTION = insert(EXECUTIONS).values(
+    {
+        column: bindparam(column, type_=EXECUTIONS.c[column].type)
+        for column in (
+            "id",
+            "workflow_id",
+            "workflow_version_id",
+            "status",
+            "input",
+            "state",
+            "lock_version",
+            "next_sequence",
+            "idempotency_key",
+            "created_at",
+            "updated_at",
+        )
+    }
+)
+"""A new execution's row, built once: the values travel as parameters (see ``wirehub.store.writes``)."""
+
+
 @dataclass(frozen=True)
 class WorkflowFacts:
     """What a start read of its workflow, in its own transaction, for the caller's checks.
@@ -266,22 +287,20 @@ class ExecutionStore(Claims, Sweeper):
             execution_id = uuid7()
             now = self.now()
             state = engine.prepare(plan, str(execution_id), input)
-            await sql(
-                session,
-                insert(EXECUTIONS).values(
-                    id=execution_id,
-                    workflow_id=workflow_id,
-                    workflow_version_id=version_id,
-                    status=str(state.status),
-                    input=input,
-                    state=replace(state, input=None),
-                    lock_version=1,
-                    next_sequence=1,
-                    idempotency_key=key,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
+            row = {
+                "id": execution_id,
+                "workflow_id": workflow_id,
+                "workflow_version_id": version_id,
+                "status": str(state.status),
+                "input": input,
+                "state": replace(state, input=None),
+                "lock_version": 1,
+                "next_sequence": 1,
+                "idempotency_key": key,
+                "created_at": now,
+                "updated_at": now,
+            }
+            await sql(session, _INSERT_EXECUTION, row)
             self.remember_version(version_id, (workflow_id, number))
             # Inserted just above, in this transaction: nobody else can have it, no need to read it back.
             loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 1, 1)

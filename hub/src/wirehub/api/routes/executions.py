@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.api import audit
-from wirehub.api.error_reports import Tracebacks, may_debug, shown_error, traceback_of
+from wirehub.api.error_reports import Tracebacks, is_internal, may_debug, shown_error, traceback_of
 from wirehub.api.node_rules import CODE as NODE_TYPE_NOT_ALLOWED
 from wirehub.api.node_rules import node_type_problems
 from wirehub.api.problems import ApiError, items_of, not_found
@@ -244,8 +244,9 @@ async def get_execution(
         raise not_found("the execution") from exc
     if summary.workspace_id != workspace_id:  # the workflow is another workspace's: so is its execution
         raise not_found("the execution")
-    if not may_debug(principal_of(request), workspace_id):
-        return execution_out(summary)
+    internal = is_internal(summary.error) or any(is_internal(step.error) for step in summary.steps)
+    if not internal or not may_debug(principal_of(request), workspace_id):
+        return execution_out(summary)  # nothing a debugging caller would see more of
     async with services.sessions() as session:
         tracebacks = await attempt_tracebacks(session, execution_id)
     return execution_out(summary, debug=True, tracebacks=tracebacks)
