@@ -1,4 +1,4 @@
-"""A distributed worker claims the dispatched branches that reach it while it claims one, together, in one transaction."""
+"""A distributed worker claims the branches that reach it while it claims one together, in one transaction."""
 
 from __future__ import annotations
 
