@@ -39,8 +39,8 @@ BACKOFF_MAX = 5.0
 class Consumer:
     """Takes messages from a listening broker and runs each in a slot of its own.
 
-    It asks the broker for the next message only once a slot is free, so with
-    ``xread_count=1`` a worker never holds a message it cannot start.
+    It asks the broker for messages only once a slot is free, and from the Redis stream for as
+    many as there are free slots then, in one read: a worker never holds a message it cannot start.
 
     Args:
         broker: A broker that can listen (``DispatchStreamBroker``), started.
@@ -92,6 +92,9 @@ class Consumer:
         return not self._running
 
     async def _listen(self, stop: asyncio.Event) -> None:
+        if isinstance(self.broker, DispatchStreamBroker):
+            await self._read_stream(self.broker, stop)
+            return
         messages: AsyncIterator[bytes | AckableMessage] = aiter(self.broker.listen())
         stopping = asyncio.ensure_future(stop.wait())
         try:
@@ -113,6 +116,35 @@ class Consumer:
             stopping.cancel()
             with contextlib.suppress(BaseException):
                 await messages.aclose()  # type: ignore[attr-defined]
+
+    async def _read_stream(self, broker: DispatchStreamBroker, stop: asyncio.Event) -> None:
+        """Reads as many messages as there are free slots, in one ``XREADGROUP``, once a slot is free.
+
+        Their tasks start together, so their claims go in one transaction (the step runner batches
+        the claims that arrive while one is under way). Slots a read did not fill are given back.
+        """
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                if not await _first(self.slots.acquire(), stopping):
+                    return
+                taken = 1 + self.slots.take(self.slots.size)
+                try:
+                    received = await _first(broker.read(taken), stopping)
+                except BaseException:
+                    self.slots.give(taken)
+                    raise
+                if received is None:
+                    # Stopping while a read was under way: a message it took stays pending and
+                    # unacknowledged; the database dispatches it again, since nobody claimed it.
+                    self.slots.give(taken)
+                    return
+                if len(received) < taken:
+                    self.slots.give(taken - len(received))
+                for message in received:
+                    self._start(message)
+        finally:
+            stopping.cancel()
 
     def _start(self, message: bytes | AckableMessage) -> None:
         task = asyncio.create_task(self._handle(message))

@@ -26,8 +26,9 @@ ABANDONED_PER_TRIM = 1000
 class DispatchStreamBroker(RedisStreamBroker):
     """``RedisStreamBroker`` configured so that none of its traps can lose or double an effect.
 
-    - ``xread_count=1``: a worker reads a message only when it has a free slot
-      (see ``Consumer``), so it never reserves messages it cannot start.
+    - A worker reads messages only when it has a free slot, at most as many as
+      it has free slots (``Consumer`` calls ``read``; ``listen`` reads
+      ``xread_count=1`` at a time), so it never reserves messages it cannot start.
     - No ``maxlen``: trimming by length drops unread and pending entries.
       ``trim`` (called by the sweeper) removes only what every worker has
       read and acknowledged, so the stream stays as long as the work in flight.

@@ -144,11 +144,13 @@ class StepRunner:
     async def _claim(self, dispatch: Dispatch) -> Claim | None:
         """Claims a dispatched attempt; those that arrive meanwhile, of any execution, go together next.
 
-        A dispatch that finds no claim under way in this worker is claimed
-        alone; the ones that arrive while one is (a broker read's messages,
-        a fan-out's branches) wait and are claimed in one transaction after it
-        (``claim_many``), by a task of their own, while the first runs its
-        attempt. A dispatch whose batch failed is claimed again on its own.
+        A dispatch that finds no claim under way in this worker leads: it lets
+        the loop run once (the other messages of the same broker read get
+        here), then claims itself with those in one transaction
+        (``claim_many``). The ones that arrive while a claim is under way wait
+        and are claimed together after it, by a task of their own, while the
+        leader runs its attempt. A dispatch whose batch failed is claimed again
+        on its own.
         """
         if self._claiming_busy:
             waiting: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
@@ -160,7 +162,16 @@ class StepRunner:
                 return await self.store.claim(dispatch, self.worker)
         self._claiming_busy = True
         try:
-            return await self.store.claim(dispatch, self.worker)
+            await asyncio.sleep(
+                0
+            )  # the other messages of the same read reach the lane meanwhile: claimed with this one
+            if not self._claiming:
+                return await self.store.claim(dispatch, self.worker)
+            mine: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
+            batch = [(dispatch, mine), *self._claiming]
+            del self._claiming[:]
+            await self._claim_batch(batch)
+            return mine.result()
         finally:
             self._pump(self._claiming, self._claim_batch, "_claiming_busy")
 
