@@ -39,8 +39,9 @@ BACKOFF_MAX = 5.0
 class Consumer:
     """Takes messages from a listening broker and runs each in a slot of its own.
 
-    It asks the broker for messages only once a slot is free, and from the Redis stream for as
-    many as there are free slots then, in one read: a worker never holds a message it cannot start.
+    It asks the broker for a message only once a slot is free, and from the Redis stream, once
+    one came, for one more per free slot without waiting: a worker never holds a message it
+    cannot start.
 
     Args:
         broker: A broker that can listen (``DispatchStreamBroker``), started.
@@ -118,29 +119,34 @@ class Consumer:
                 await messages.aclose()  # type: ignore[attr-defined]
 
     async def _read_stream(self, broker: DispatchStreamBroker, stop: asyncio.Event) -> None:
-        """Reads as many messages as there are free slots, in one ``XREADGROUP``, once a slot is free.
+        """Reads a message once a slot is free, then, in a second read that does not wait, one more per free slot.
 
-        Their tasks start together, so their claims go in one transaction (the step runner batches
-        the claims that arrive while one is under way). Slots a read did not fill are given back.
+        The messages of the two reads start together, so their claims go in one transaction (the
+        step runner batches the claims that arrive together). While it waits, the first read holds
+        one slot only: the slots free meanwhile stay for what results claim (eager claims).
         """
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
                 if not await _first(self.slots.acquire(), stopping):
                     return
-                taken = 1 + self.slots.take(self.slots.size)
                 try:
-                    received = await _first(broker.read(taken), stopping)
+                    received = await _first(broker.read(1), stopping)
                 except BaseException:
-                    self.slots.give(taken)
+                    self.slots.give()
                     raise
-                if received is None:
-                    # Stopping while a read was under way: a message it took stays pending and
-                    # unacknowledged; the database dispatches it again, since nobody claimed it.
-                    self.slots.give(taken)
-                    return
-                if len(received) < taken:
-                    self.slots.give(taken - len(received))
+                if not received:  # stopping (a message read meanwhile is dispatched again), or nothing came
+                    self.slots.give()
+                    if received is None:
+                        return
+                    continue
+                more = self.slots.take(self.slots.size)
+                if more:
+                    try:
+                        received += await broker.read(more, wait=False)
+                    except (RedisError, OSError) as exc:  # the first message is ours: start it all the same
+                        logger.warning("could not read more dispatch messages: %s", exc)
+                    self.slots.give(more - (len(received) - 1))
                 for message in received:
                     self._start(message)
         finally:

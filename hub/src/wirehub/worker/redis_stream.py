@@ -174,13 +174,16 @@ class DispatchStreamBroker(RedisStreamBroker):
             for message in await self.read(self.count or 1):
                 yield message
 
-    async def read(self, count: int) -> list[AckableMessage]:
-        """One ``XREADGROUP`` of at most ``count`` new messages, waiting up to ``xread_block`` ms for one."""
+    async def read(self, count: int, *, wait: bool = True) -> list[AckableMessage]:
+        """One ``XREADGROUP`` of at most ``count`` new messages, waiting up to ``xread_block`` ms for one.
+
+        Without ``wait``, only the messages there are now (maybe none).
+        """
         fetched = await self.client.xreadgroup(
             self.consumer_group_name,
             self.consumer_name,
             {self.queue_name: ">"},
-            block=self.block,
+            block=self.block if wait else None,
             noack=False,
             count=count,
         )
