@@ -49,10 +49,10 @@ def worker_command(
     for WIREHUB_WORKER_HEARTBEAT_TIMEOUT_SECONDS (a node blocked it), is
     killed and started again; SIGTERM is passed on to all of them.
     """
-    import asyncio
 
     import msgspec
 
+    from wirehub.cli.loop import run as run_loop
     from wirehub.settings import SettingsError
     from wirehub.store import StoreError
     from wirehub.worker import WorkerConfigError, serve
@@ -77,7 +77,7 @@ def worker_command(
             )
         )
     try:
-        asyncio.run(serve(settings, name=name, heartbeat=heartbeat_file))
+        run_loop(serve(settings, name=name, heartbeat=heartbeat_file))
     except (WorkerConfigError, StoreError, SettingsError) as exc:
         raise CliError(str(exc)) from exc
 
