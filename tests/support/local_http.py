@@ -132,6 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
+    """A server's usual backlog, not socketserver's 5: a worker starts what it reads at once, and 40
+    simultaneous connections to a backlog of 5 lose some of their handshakes."""
 
     def __init__(self, owner: LocalServer) -> None:
         self.owner = owner

@@ -121,6 +121,34 @@ async def test_a_worker_reads_only_what_it_can_start(redis_server: RedisServer) 
     assert sorted(idle.finished) == [0, 1, 2, 3, 4]
 
 
+async def test_a_worker_takes_one_message_then_one_per_free_slot_without_waiting(redis_server: RedisServer) -> None:
+    """Waiting messages start together (their claims then share a transaction), never more than the free slots."""
+    broker = _broker(redis_server.url)
+    recorder = Recorder()
+    recorder.gate.clear()  # every task holds its slot
+    _with_task(broker, recorder)
+    await broker.startup()
+    reads: list[tuple[int, bool]] = []
+    read = broker.read
+
+    async def counted(count: int, *, wait: bool = True) -> list[Any]:
+        reads.append((count, wait))
+        messages: list[Any] = await read(count, wait=wait)
+        return messages
+
+    broker.read = counted
+    for payload in range(5):
+        await _send(broker, payload)
+    async with _consuming(broker, concurrency=3):
+        await _until(lambda: len(recorder.started) == 3)
+        await asyncio.sleep(0.3)
+        assert sorted(recorder.started) == [0, 1, 2]  # three slots: three messages, the rest left in the stream
+        assert reads[:2] == [(1, True), (2, False)]  # one message waited for, then one per free slot at once
+        recorder.gate.set()
+        await _until(lambda: len(recorder.finished) == 5)
+    assert sorted(recorder.finished) == [0, 1, 2, 3, 4]
+
+
 async def test_unknown_tasks_and_malformed_messages_are_acknowledged_and_the_worker_goes_on(
     redis_server: RedisServer,
 ) -> None:
