@@ -64,7 +64,7 @@ from wirehub.store.execution_pages import (
     execution_workspace,
     history_page,
 )
-from wirehub.store.executions import ExecutionStore, StartCheck, WorkflowFacts
+from wirehub.store.executions import ExecutionStore, StartCheck, WorkflowFacts, workflow_facts
 from wirehub.store.failures import FailureFilter, FailureRow, attempt_tracebacks, failure_page
 from wirehub.store.identity import UserExistsError, create_user, role_named, seed_access, user_named
 from wirehub.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
@@ -135,6 +135,7 @@ __all__ = [
     "FinishGroup",
     "StartCheck",
     "WorkflowFacts",
+    "workflow_facts",
     "QUEUED_START_SECONDS",
     "Dispatch",
     "Claim",

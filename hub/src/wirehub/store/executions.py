@@ -106,6 +106,12 @@ class WorkflowFacts:
     version: int | None
 
 
+async def workflow_facts(session: AsyncSession, workflow_id: UUID, version: int | None) -> WorkflowFacts | None:
+    """What a start reads of its workflow (the latest version when ``version`` is ``None``); ``None``: no workflow."""
+    row = (await sql(session, _SELECT_START, {"b_workflow": workflow_id, "b_version": version})).one_or_none()
+    return None if row is None else WorkflowFacts(workflow_id, *row)
+
+
 StartCheck = Callable[[AsyncSession, WorkflowFacts], Awaitable[None]]
 """Checks, in the start's transaction, what a caller requires of the workflow: what it raises stops the start."""
 
@@ -252,10 +258,9 @@ class ExecutionStore(Claims, Sweeper):
         Raises:
             WorkflowNotFoundError: No such workflow, or (after ``check``) no such version.
         """
-        row = (await sql(session, _SELECT_START, {"b_workflow": workflow_id, "b_version": version})).one_or_none()
-        if row is None:
+        facts = await workflow_facts(session, workflow_id, version)
+        if facts is None:
             raise WorkflowNotFoundError(workflow_id)
-        facts = WorkflowFacts(workflow_id, *row)
         if check is not None:
             await check(session, facts)  # before the version: another workspace's workflow is not found, whatever
         if facts.version_id is None or facts.version is None:

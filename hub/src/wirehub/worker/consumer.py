@@ -93,64 +93,62 @@ class Consumer:
         return not self._running
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        if isinstance(self.broker, DispatchStreamBroker):
-            await self._read_stream(self.broker, stop)
-            return
-        messages: AsyncIterator[bytes | AckableMessage] = aiter(self.broker.listen())
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
-            while True:
-                if not await _first(self.slots.acquire(), stopping):
-                    return
-                try:
-                    received = await _first(anext(messages), stopping)
-                except BaseException:
-                    self.slots.give()
-                    raise
-                if received is None:
-                    # Stopping while a read was under way: a message it took stays pending and
-                    # unacknowledged; the database dispatches it again, since nobody claimed it.
-                    self.slots.give()
-                    return
-                self._start(received)
-        finally:
-            stopping.cancel()
-            with contextlib.suppress(BaseException):
-                await messages.aclose()  # type: ignore[attr-defined]
+        """Reads a message once a slot is free; from the Redis stream, then one more per free slot.
 
-    async def _read_stream(self, broker: DispatchStreamBroker, stop: asyncio.Event) -> None:
-        """Reads a message once a slot is free, then, in a second read that does not wait, one more per free slot.
-
-        The messages of the two reads start together, so their claims go in one transaction (the
-        step runner batches the claims that arrive together). While it waits, the first read holds
-        one slot only: the slots free meanwhile stay for what results claim (eager claims).
+        The stream's second read does not wait, and its messages start with the first, so their
+        claims go in one transaction (the step runner batches the claims that arrive together).
+        While it waits, the first read holds one slot only: the slots free meanwhile stay for what
+        results claim (eager claims).
         """
+        stream = self.broker if isinstance(self.broker, DispatchStreamBroker) else None
+        messages: AsyncIterator[bytes | AckableMessage] | None = None if stream else aiter(self.broker.listen())
+
+        async def first() -> list[bytes | AckableMessage]:
+            if stream is not None:
+                return list(await stream.read(1))
+            assert messages is not None  # not the stream: listening
+            return [await anext(messages)]
+
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
                 if not await _first(self.slots.acquire(), stopping):
                     return
                 try:
-                    received = await _first(broker.read(1), stopping)
+                    received = await _first(first(), stopping)
                 except BaseException:
                     self.slots.give()
                     raise
-                if not received:  # stopping (a message read meanwhile is dispatched again), or nothing came
+                if not received:
+                    # Stopping while a read was under way (a message it took stays pending and
+                    # unacknowledged; the database dispatches it again, since nobody claimed it),
+                    # or the stream's read waited for nothing.
                     self.slots.give()
                     if received is None:
                         return
                     continue
-                more = self.slots.take(self.slots.size)
-                if more:
-                    try:
-                        received += await broker.read(more, wait=False)
-                    except (RedisError, OSError) as exc:  # the first message is ours: start it all the same
-                        logger.warning("could not read more dispatch messages: %s", exc)
-                    self.slots.give(more - (len(received) - 1))
+                if stream is not None:
+                    received += await self._more(stream)
                 for message in received:
                     self._start(message)
         finally:
             stopping.cancel()
+            if messages is not None:
+                with contextlib.suppress(BaseException):
+                    await messages.aclose()  # type: ignore[attr-defined]
+
+    async def _more(self, stream: DispatchStreamBroker) -> list[AckableMessage]:
+        """One more message per free slot, those in the stream now: their slots taken, the others given back."""
+        more = self.slots.take(self.slots.size)
+        if not more:
+            return []
+        found: list[AckableMessage] = []
+        try:
+            found = await stream.read(more, wait=False)
+        except (RedisError, OSError) as exc:  # the first message is ours: it starts all the same
+            logger.warning("could not read more dispatch messages: %s", exc)
+        self.slots.give(more - len(found))
+        return found
 
     def _start(self, message: bytes | AckableMessage) -> None:
         task = asyncio.create_task(self._handle(message))

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from structlog.contextvars import bound_contextvars
 
@@ -49,6 +49,17 @@ RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
 TEND_SECONDS = 0.05
 """How often the queued claims are looked at while there are any: hand-backs are this late at most."""
+
+
+W = TypeVar("W", bound=tuple[Any, ...])
+
+
+@dataclass
+class _Lane(Generic[W]):
+    """One kind of transaction in this worker: whether one is under way, and what waits to go in the next."""
+
+    waiting: list[W] = field(default_factory=list)
+    busy: bool = False
 
 
 @dataclass(eq=False)
@@ -101,12 +112,10 @@ class StepRunner:
     """Set after each transition this runner commits: lets a waiter in this process look again at once."""
     _running: dict[tuple[str, str, int], _Running] = field(default_factory=dict, init=False)
     _accepting: bool = field(default=True, init=False)
-    _finishing: list[_Waiting] = field(default_factory=list, init=False)
+    _finishing: _Lane[_Waiting] = field(default_factory=_Lane, init=False)
     """While a result is being recorded: the results waiting to be recorded next, together."""
-    _finishing_busy: bool = field(default=False, init=False)
-    _claiming: list[_Claiming] = field(default_factory=list, init=False)
+    _claiming: _Lane[_Claiming] = field(default_factory=_Lane, init=False)
     """While a claim is under way: the dispatches waiting to be claimed next, together."""
-    _claiming_busy: bool = field(default=False, init=False)
     _spawned: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     """Tasks running attempts claimed beyond the first with a result: kept referenced until they end."""
     _tending: asyncio.Task[None] | None = field(default=None, init=False)
@@ -152,47 +161,48 @@ class StepRunner:
         leader runs its attempt. A dispatch whose batch failed is claimed again
         on its own.
         """
-        if self._claiming_busy:
+        if self._claiming.busy:
             waiting: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
-            self._claiming.append((dispatch, waiting))
+            self._claiming.waiting.append((dispatch, waiting))
             try:
                 return await waiting
             except Exception as exc:  # the batch failed: on our own, then
                 logger.info("claiming %s with others failed (%s): alone now", dispatch.dispatch_id, exc)
                 return await self.store.claim(dispatch, self.worker)
-        self._claiming_busy = True
+        self._claiming.busy = True
         try:
             await asyncio.sleep(
                 0
             )  # the other messages of the same read reach the lane meanwhile: claimed with this one
-            if not self._claiming:
+            if not self._claiming.waiting:
                 return await self.store.claim(dispatch, self.worker)
             mine: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
-            batch = [(dispatch, mine), *self._claiming]
-            del self._claiming[:]
+            batch = [(dispatch, mine), *self._claiming.waiting]
+            del self._claiming.waiting[:]
             await self._claim_batch(batch)
             return mine.result()
         finally:
-            self._pump(self._claiming, self._claim_batch, "_claiming_busy")
+            self._pump(self._claiming, self._claim_batch)
 
-    def _pump(self, lane: list[Any], run: Callable[[list[Any]], Awaitable[None]], busy: str) -> None:
-        """Runs what waits in ``lane`` in batches, in a task of its own, until it is empty; then ``busy`` is unset."""
-        if not lane:
-            setattr(self, busy, False)
+    def _pump(self, lane: _Lane[W], run: Callable[[list[W]], Awaitable[None]]) -> None:
+        """Runs what waits in ``lane`` in batches, in a task of its own, until none waits; then the lane is free."""
+        waiting = lane.waiting
+        if not waiting:
+            lane.busy = False
             return
 
         async def pump() -> None:
             try:
-                while lane:
-                    batch = lane[:]
-                    del lane[:]
+                while waiting:
+                    batch = waiting[:]
+                    del waiting[:]
                     await run(batch)
             finally:
-                setattr(self, busy, False)
-                for *_, left in lane:  # cancelled meanwhile: those waiting go on their own
+                lane.busy = False
+                for *_, left in waiting:  # cancelled meanwhile: those waiting go on their own
                     if not left.done():
                         left.set_exception(RuntimeError("the batch was not run"))
-                del lane[:]
+                del waiting[:]
 
         task = asyncio.create_task(pump())
         self._spawned.add(task)
@@ -435,19 +445,19 @@ class StepRunner:
         is recorded again on its own, with the usual retries.
         """
         self.queue.note_ended(asyncio.get_running_loop().time())
-        if self._finishing_busy:
+        if self._finishing.busy:
             waiting: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
-            self._finishing.append((claim, outcome, waiting))
+            self._finishing.waiting.append((claim, outcome, waiting))
             try:
                 return await waiting
             except Exception as exc:  # the batch failed: on our own, then
                 logger.info("recording %s#%d with others failed (%s): alone now", claim.step_id, claim.attempt, exc)
                 return await self._record(claim, outcome)
-        self._finishing_busy = True
+        self._finishing.busy = True
         try:
             return await self._record(claim, outcome)
         finally:
-            self._pump(self._finishing, self._record_batch, "_finishing_busy")
+            self._pump(self._finishing, self._record_batch)
 
     async def _record(self, claim: Claim, outcome: Outcome) -> Applied | None:
         asked = asyncio.get_running_loop().time()

@@ -28,13 +28,12 @@ from wirehub.store import (
     ExecutionSummary,
     NotRetryableError,
     StepRunView,
-    Workflow,
     WorkflowFacts,
     WorkflowVersion,
     WorkflowVersionService,
-    Workspace,
     attempt_tracebacks,
     execution_workspace,
+    workflow_facts,
 )
 from wirehub.tracing import link_to_execution
 
@@ -133,15 +132,9 @@ async def runnable_in(
     Raises:
         ApiError: As :func:`runnable`.
     """
-    query = (
-        select(Workflow.workspace_id, Workflow.archived, Workspace.allowed_node_types)
-        .join(Workspace, Workspace.id == Workflow.workspace_id)
-        .where(Workflow.id == workflow_id)
-    )
-    row = (await session.execute(query)).one_or_none()
-    if row is None:
+    facts = await workflow_facts(session, workflow_id, version)
+    if facts is None:
         raise not_found("the workflow")
-    facts = WorkflowFacts(workflow_id, row.workspace_id, row.archived, row.allowed_node_types, None, None)
     await runnable(session, services, workspace_id, facts, version)
 
 
