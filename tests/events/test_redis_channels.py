@@ -199,3 +199,21 @@ def _terminal(sequence: int) -> ExecutionEvent:
         status="cancelled",
         at=at,
     )
+
+
+async def test_a_subscription_that_ends_after_its_channels_closed_leaves_no_connection_open(
+    redis_url: str, prefix: str
+) -> None:
+    # As when a server stops: the channels close, then a WebSocket handler's subscription is cancelled.
+    name = f"{prefix}-subscriber"
+    channels = ExecutionChannels(f"{redis_url}{'&' if '?' in redis_url else '?'}client_name={name}", prefix=prefix)
+    async with channels:
+        subscription = channels.subscribe([channels.all_channel])
+        await subscription.__aenter__()
+    await subscription.__aexit__(None, None, None)
+    observer = Redis.from_url(redis_url)
+    try:
+        left = [client for client in await observer.client_list() if client["name"] == name]
+    finally:
+        await observer.aclose()
+    assert left == []
