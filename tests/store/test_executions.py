@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from msgspec.structs import replace
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uuid_utils.compat import uuid7
 
@@ -31,6 +32,8 @@ from wirehub.store import (
     WorkflowVersionService,
     session_factory,
 )
+from wirehub.store.transition import timer_writes
+from wirehub.store.writes import Change, Insert, Prepared, run_writes
 
 STEP_RUNS: Any = StepRun.__table__
 EXECUTIONS: Any = Execution.__table__
@@ -462,11 +465,24 @@ async def test_start_and_summarize_makes_the_summary_from_its_writes_and_a_repla
     statements: list[str] = []
     event.listen(hub.engine.sync_engine, "commit", lambda *_: commits.append(1))
     event.listen(hub.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    on_the_wire: list[str] = []  # what the driver sent, BEGIN and COMMIT included
+    watched: set[int] = set()
+
+    def watch(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if hub.engine.dialect.name == "postgresql" and id(driver) not in watched:
+            watched.add(id(driver))
+            driver.add_query_logger(lambda record: on_the_wire.append(record.query))
+
+    event.listen(hub.engine.sync_engine, "checkout", watch)
     summary, applied = await hub.store.start_and_summarize(workflow_id, None, {"n": 1})
     assert len(commits) == 1
-    if hub.engine.dialect.name == "postgresql":  # the workflow's facts, the execution, then every other row at once
-        assert len(statements) == 3
+    if hub.engine.dialect.name == "postgresql":
+        # The workflow's facts, then the execution and every other row at once, each committing by itself.
+        assert len(statements) == 2
+        assert statements[1].lstrip().upper().startswith("WITH")
         assert not any(statement.lstrip().upper().startswith("SELECT EXECUTIONS") for statement in statements)
+        assert not [query for query in on_the_wire if query.split()[0].upper().rstrip(";") in ("BEGIN", "COMMIT")]
     assert applied.accepted
     assert summary == await hub.store.summary(summary.execution_id)
     assert [(step.step_id, step.attempt) for step in summary.steps] == [("s0", 1)]
@@ -474,6 +490,10 @@ async def test_start_and_summarize_makes_the_summary_from_its_writes_and_a_repla
     replayed, again = await hub.store.start_and_summarize(workflow_id, None, {"n": 2}, idempotency_key="k")
     assert again.accepted is False
     assert replayed == keyed
+    if hub.engine.dialect.name == "postgresql":  # an ordinary transaction: the driver's log does see one
+        on_the_wire.clear()
+        await hub.store.cancel(summary.execution_id, "seen")
+        assert [query.split()[0].upper().rstrip(";") for query in on_the_wire] == ["BEGIN", "COMMIT"]
 
 
 async def test_the_summary_a_start_makes_is_the_one_read_back_for_every_first_step(hub: Harness) -> None:
@@ -541,3 +561,37 @@ async def test_start_runs_the_latest_version_unless_one_is_named_and_refuses_unk
         await hub.store.start(workflow_id, 3, {})
     with pytest.raises(WorkflowNotFoundError):
         await hub.store.start(uuid7(), None, {})
+
+
+async def test_a_timer_that_moves_stays_one_row_with_its_new_time(hub: Harness) -> None:
+    # Written with the transition's other writes (one statement on PostgreSQL), a moved timer is an update.
+    workflow_id = await hub.workflow(chain(1, timeout_seconds=10))
+    execution_id, applied = await hub.store.start(workflow_id, None, {})
+    claim = await hub.store.claim(applied.dispatches[0], "w1")
+    assert claim is not None
+    assert claim.deadline is not None
+    later = claim.deadline + timedelta(seconds=5)
+    async with hub.store.sessions() as session, session.begin():
+        loaded = await hub.store.lock(session, execution_id)
+        assert loaded is not None
+        old = loaded.state
+        new = replace(old, steps={**old.steps, "s0": replace(old.steps["s0"], run_deadline=later)})
+        writes = timer_writes(execution_id, old, new, hub.clock.at)
+        assert [type(write) for write in writes] == [Change]
+        await run_writes(session, writes, Change(EXECUTIONS, {"id": execution_id}, {"updated_at": hub.clock.at}))
+    async with hub.engine.connect() as connection:
+        timers = (
+            await connection.execute(
+                select(Timer.kind, Timer.step_id, Timer.due_at).where(Timer.execution_id == execution_id)
+            )
+        ).all()
+    assert [tuple(row) for row in timers] == [("run_timeout", "s0", later)]
+    gone = timer_writes(
+        execution_id,
+        new,
+        replace(new, steps={**new.steps, "s0": replace(new.steps["s0"], run_deadline=None)}),
+        hub.clock.at,
+    )
+    fresh = timer_writes(execution_id, old, replace(old, deadline=later), hub.clock.at)
+    assert [type(write) for write in gone] == [Prepared]
+    assert [type(write) for write in fresh] == [Insert]

@@ -129,6 +129,21 @@ def session_factory(engine: AsyncEngine, *, writes: bool = False) -> async_sessi
     return async_sessionmaker(bind, expire_on_commit=False)
 
 
+def single_statement(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions like ``sessions`` for work whose writes are one statement: no ``BEGIN``/``COMMIT`` on PostgreSQL.
+
+    On PostgreSQL each statement commits by itself (autocommit), which is
+    atomic, and saves the two round trips of a transaction; what such a
+    session reads before its write is not read in the write's snapshot.
+    Elsewhere (SQLite, whose writes are several statements) they are
+    ``sessions`` themselves.
+    """
+    bind = sessions.kw["bind"]
+    if bind.dialect.name != "postgresql":
+        return sessions
+    return async_sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+
 def reading(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """Sessions like ``sessions`` whose transactions only read: on SQLite they do not take the write lock."""
     bind = sessions.kw["bind"]

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Integer, Table, and_, bindparam, func, insert, select
+from sqlalchemy import Integer, Table, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
@@ -62,27 +62,6 @@ _SELECT_START = (
 )
 """What a start reads of its workflow: its workspace's rules and the version by number (the latest when the
 number is ``None``), whose columns are null when there is no such version."""
-
-
-_INSERT_EXECUTION = insert(EXECUTIONS).values(
-    {
-        column: bindparam(column, type_=EXECUTIONS.c[column].type)
-        for column in (
-            "id",
-            "workflow_id",
-            "workflow_version_id",
-            "status",
-            "input",
-            "state",
-            "lock_version",
-            "next_sequence",
-            "idempotency_key",
-            "created_at",
-            "updated_at",
-        )
-    }
-)
-"""A new execution's row, built once: the values travel as parameters (see ``wirehub.store.writes``)."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +260,8 @@ class ExecutionStore(Claims, Sweeper):
             found = await self._by_key(workflow_id, version, key, input, check)
             if found is not None:
                 return (*found, None)
-        async with self.sessions() as session, session.begin():
+        # On PostgreSQL what the start writes is one statement, atomic by itself: no transaction around it.
+        async with self.single_writes() as session, session.begin():
             # One read of the workflow: the caller's checks, the latest version, the version's row id.
             facts = await self._facts(session, workflow_id, version, check)
             version_id, number = cast(UUID, facts.version_id), cast(int, facts.version)
@@ -296,22 +276,17 @@ class ExecutionStore(Claims, Sweeper):
                 "id": execution_id,
                 "workflow_id": workflow_id,
                 "workflow_version_id": version_id,
-                "status": str(state.status),
                 "input": input,
-                "state": replace(state, input=None),
-                "lock_version": 1,
-                "next_sequence": 1,
                 "idempotency_key": key,
                 "created_at": now,
-                "updated_at": now,
             }
-            await sql(session, _INSERT_EXECUTION, row)
             self.remember_version(version_id, (workflow_id, number))
-            # Inserted just above, in this transaction: nobody else can have it, no need to read it back.
-            loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 1, 1)
+            # Written with the transition's writes, as they leave it: nobody else can have it before.
+            loaded = Loaded(execution_id, workflow_id, str(state.status), plan, state, 0, 1)
             extra = [Insert(AUDIT_LOG, [orm_row(record(execution_id))])] if record is not None else []
             written: list[Write] = []
-            outcome = await self.transition(session, loaded, ExecutionStarted(at=now), writes=extra, written=written)
+            event = ExecutionStarted(at=now)
+            outcome = await self.transition(session, loaded, event, writes=extra, written=written, inserted=row)
             summary = None
             if summarize:
                 summary = _new_summary(loaded, facts, outcome, input, now, written)

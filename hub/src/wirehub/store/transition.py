@@ -19,7 +19,7 @@ later transition.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -27,7 +27,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -46,7 +46,7 @@ from wirehub.engine import (
     TimerKind,
     live_timers,
 )
-from wirehub.store.database import reading
+from wirehub.store.database import reading, single_statement
 from wirehub.store.errors import ConcurrentTransitionError
 from wirehub.store.events import EventPublisher, publish_after_commit
 from wirehub.store.models import DispatchRecord, Execution, HistoryEntry, StaleEvent, StepRun, Timer, WorkflowVersion
@@ -215,6 +215,8 @@ class StoreCore:
         self.sessions = sessions
         self.reads = reading(sessions)
         """Sessions for what only reads (``get``, ``history``, ``wait``)."""
+        self.single_writes = single_statement(sessions)
+        """Sessions for what writes in one statement on PostgreSQL, without a transaction around it (a start)."""
         self.plans = plans
         self.lease_seconds = lease_seconds
         self.redelivery_seconds = redelivery_seconds
@@ -329,6 +331,7 @@ class StoreCore:
         worker: str | None = None,
         writes: Sequence[Write] = (),
         written: list[Write] | None = None,
+        inserted: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Applies ``event`` (already stamped with the store's clock) and writes what changed.
 
@@ -352,6 +355,10 @@ class StoreCore:
         gets every write the transition made (a new execution's summary is
         made from them).
 
+        ``inserted`` is a new execution's row (a start): the transition
+        inserts it, with what the event changed, instead of updating it, so
+        a start writes everything in one statement on PostgreSQL.
+
         Raises:
             ConcurrentTransitionError: The row's ``lock_version`` moved on
                 since it was read (only possible without the row lock).
@@ -366,6 +373,7 @@ class StoreCore:
             worker=worker,
             writes=writes,
             written=written,
+            inserted=inserted,
         )
         return outcomes[0]
 
@@ -381,6 +389,7 @@ class StoreCore:
         worker: str | None = None,
         writes: Sequence[Write] = (),
         written: list[Write] | None = None,
+        inserted: Mapping[str, Any] | None = None,
     ) -> list[Outcome]:
         """Applies several events in order, as ``transition`` does one, and writes what changed once.
 
@@ -430,8 +439,7 @@ class StoreCore:
             taken = {(claim.step_id, claim.attempt) for claim in (*claims, *queued)}
             unclaimed = {key: value for key, value in inputs.items() if key not in taken}
         # Every new attempt's row keeps its input (a claim handed back is claimed again from it).
-        await self._write_timers(session, loaded.execution_id, old, new)
-        writes = list(writes)
+        writes = [*writes, *timer_writes(loaded.execution_id, old, new, now)]
         row_ids = self._write_step_runs(writes, loaded.execution_id, old, new, inputs, now, attempt_values)
         dispatches = self._write_outbox(writes, loaded.execution_id, unclaimed, row_ids)
         sequence = loaded.next_sequence
@@ -460,7 +468,11 @@ class StoreCore:
             "next_sequence": following,
             "updated_at": now,
         }
-        execution = Change(EXECUTIONS, {"id": loaded.execution_id, "lock_version": loaded.lock_version}, changes)
+        execution: Change | Insert
+        if inserted is None:
+            execution = Change(EXECUTIONS, {"id": loaded.execution_id, "lock_version": loaded.lock_version}, changes)
+        else:
+            execution = Insert(EXECUTIONS, [{**inserted, **changes}])
         if written is not None:
             written.extend(writes)
         result = await run_writes(session, writes, execution)
@@ -662,44 +674,44 @@ class StoreCore:
         )
         return dispatches
 
-    async def _write_timers(
-        self, session: AsyncSession, execution_id: UUID, old: ExecutionState, new: ExecutionState
-    ) -> None:
-        """Makes the execution's timers equal to ``live_timers(new)``: the table held ``live_timers(old)``."""
-        before = _timer_map(old)
-        after = _timer_map(new)
-        gone = [key for key, at in before.items() if after.get(key) != at]
-        fresh = [(key, at) for key, at in after.items() if before.get(key) != at]
-        t = TIMERS.c
-        if gone:
-            await sql(
-                session,
-                delete(TIMERS).where(
-                    t.execution_id == execution_id,
-                    or_(
-                        *(and_(t.kind == kind, t.step_id == step, t.attempt == attempt) for kind, step, attempt in gone)
-                    ),
-                ),
+
+def timer_writes(execution_id: UUID, old: ExecutionState, new: ExecutionState, now: datetime) -> list[Write]:
+    """The writes that make an execution's timers ``live_timers(new)``: the table holds ``live_timers(old)``.
+
+    New timers are inserted, gone ones deleted, and one that moved is updated in place (a delete
+    and an insert of one key in one statement could run in either order, and the insert would then
+    meet the row it replaces).
+    """
+    before = _timer_map(old)
+    after = _timer_map(new)
+    writes: list[Write] = []
+    fresh: list[dict[str, Any]] = []
+    for key, at in after.items():
+        kind, step, attempt = key
+        if key not in before:
+            fresh.append(
+                {
+                    "id": uuid7(),
+                    "execution_id": execution_id,
+                    "kind": kind,
+                    "step_id": step,
+                    "attempt": attempt,
+                    "due_at": at,
+                    "fired_at": None,
+                    "created_at": now,
+                }
             )
-        if fresh:
-            now = self.now()
-            await sql(
-                session,
-                insert(TIMERS),
-                [
-                    {
-                        "id": uuid7(),
-                        "execution_id": execution_id,
-                        "kind": kind,
-                        "step_id": step,
-                        "attempt": attempt,
-                        "due_at": at,
-                        "fired_at": None,
-                        "created_at": now,
-                    }
-                    for (kind, step, attempt), at in fresh
-                ],
-            )
+        elif before[key] != at:
+            where = {"execution_id": execution_id, "kind": kind, "step_id": step, "attempt": attempt}
+            writes.append(Change(TIMERS, where, {"due_at": at, "fired_at": None}))
+    writes.extend(
+        Prepared(_forget_timer, {"execution_id": execution_id, "kind": kind, "step_id": step, "attempt": attempt})
+        for (kind, step, attempt) in before
+        if (kind, step, attempt) not in after
+    )
+    if fresh:
+        writes.append(Insert(TIMERS, fresh))
+    return writes
 
 
 def without_tracebacks(events: Sequence[Event]) -> tuple[list[Event], dict[tuple[str, int], str]]:
@@ -716,6 +728,18 @@ def without_tracebacks(events: Sequence[Event]) -> tuple[list[Event], dict[tuple
             event = replace(event, error=replace(event.error, traceback=None))
         cleaned.append(event)
     return cleaned, tracebacks
+
+
+@functools.lru_cache(maxsize=512)
+def _forget_timer(prefix: str) -> Any:
+    """Deletes one timer of an execution (``{prefix}execution_id``, ``kind``, ``step_id``, ``attempt``)."""
+    t = TIMERS.c
+    return delete(TIMERS).where(
+        *(
+            t[column] == bindparam(f"{prefix}{column}", type_=t[column].type)
+            for column in ("execution_id", "kind", "step_id", "attempt")
+        )
+    )
 
 
 @functools.lru_cache(maxsize=512)

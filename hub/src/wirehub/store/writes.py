@@ -11,11 +11,12 @@ key columns), holds ``bindparam`` placeholders, and is built once and reused
 key); the values travel as parameters.
 
 On PostgreSQL the writes are data-modifying ``WITH`` clauses of the last
-update (the execution's), one round trip: they run in the same snapshot and
-change other rows than each other (new attempts, history entries and dispatch
-records; the changed attempts' rows; the last the execution), so their order
-does not matter. Elsewhere they run in order, the rows of an insert in one
-``executemany``.
+statement (the execution's update, or a new execution's insert), one round
+trip: they run in the same snapshot and change other rows than each other
+(new attempts, history entries, timers and dispatch records; the changed
+attempts' rows; the last the execution), so their order does not matter, and
+foreign keys are checked at the end of the statement. Elsewhere they run in
+order, the rows of an insert in one ``executemany``.
 """
 
 from __future__ import annotations
@@ -90,8 +91,13 @@ def orm_row(instance: Any) -> dict[str, Any]:
     return row
 
 
-async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Change) -> CursorResult[Any]:
-    """Runs ``writes``, then ``last``, whose result it returns: on PostgreSQL as one statement."""
+async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Change | Insert) -> CursorResult[Any]:
+    """Runs ``writes`` and ``last``, whose result it returns: on PostgreSQL as one statement.
+
+    ``last`` is the execution's row: a ``Change`` (checked by the caller against the result's row
+    count) or, for a new execution, an ``Insert`` of one row. Elsewhere than on PostgreSQL that
+    insert runs first, before the rows that refer to it; a ``Change`` runs last.
+    """
     if session.get_bind().dialect.name == "postgresql":
         shapes: list[_Shape] = []
         parameters: dict[str, Any] = {}
@@ -109,9 +115,17 @@ async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Chang
                 prefix = f"w{len(shapes)}_"
                 shapes.append(("prepared", write.build))
                 parameters.update((prefix + name, value) for name, value in write.parameters.items())
-        _bind_change(parameters, "x_", last)
-        statement = _combined(tuple(shapes), (last.table.name, tuple(last.key), tuple(last.values)))
-        return await _execute(session, statement, parameters)
+        if isinstance(last, Insert):
+            (row,) = last.rows
+            parameters.update(("x_" + column, value) for column, value in row.items())
+            final: _Shape = ("insert", last.table.name, tuple(row))
+        else:
+            _bind_change(parameters, "x_", last)
+            final = ("change", last.table.name, tuple(last.key), tuple(last.values))
+        return await _execute(session, _combined(tuple(shapes), final), parameters)
+    inserted = None
+    if isinstance(last, Insert):  # before the rows that refer to it
+        inserted = await _execute(session, insert(last.table), dict(last.rows[0]))
     for write in writes:
         if isinstance(write, Insert):
             rows = [dict(row) for row in write.rows]
@@ -121,6 +135,9 @@ async def run_writes(session: AsyncSession, writes: Sequence[Write], last: Chang
         else:
             parameters = {"x_" + name: value for name, value in write.parameters.items()}
             await _execute(session, write.build("x_"), parameters)
+    if inserted is not None:
+        return inserted
+    assert isinstance(last, Change)
     return await _run_change(session, last)
 
 
@@ -166,7 +183,7 @@ def _change(table_name: str, key: tuple[str, ...], columns: tuple[str, ...], pre
 
 
 @functools.lru_cache(maxsize=_STATEMENT_SHAPES)
-def _combined(shapes: tuple[_Shape, ...], last: tuple[str, tuple[str, ...], tuple[str, ...]]) -> Any:
+def _combined(shapes: tuple[_Shape, ...], last: _Shape) -> Any:
     clauses = []
     for index, shape in enumerate(shapes):
         prefix = f"w{index}_"
@@ -176,5 +193,5 @@ def _combined(shapes: tuple[_Shape, ...], last: tuple[str, tuple[str, ...], tupl
             clauses.append(shape[1](prefix).cte(f"w{index}"))
         else:
             clauses.append(_change(shape[1], shape[2], shape[3], prefix).cte(f"w{index}"))
-    statement = _change(*last, "x_")
+    statement = _insert(last[1], last[2], "x_") if last[0] == "insert" else _change(*last[1:], "x_")
     return statement.add_cte(*clauses) if clauses else statement
