@@ -1,3 +1,4 @@
+# Generated from _async.py by `python3 dev.py unasync`: edit _async.py, never this file.
 """``Client``: the hub's API from synchronous code."""
 
 from __future__ import annotations
