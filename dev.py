@@ -5,6 +5,7 @@
     python3 dev.py example   run an example workflow end to end, without the API
     python3 dev.py test      run the whole test suite
     python3 dev.py check     lint, format check and type check
+    python3 dev.py unasync   write the SDK's synchronous client (client/_sync.py) from client/_async.py
 
 uv is bootstrapped when it is missing; it then builds the locked environment
 in .venv on first use.
@@ -64,6 +65,8 @@ def main(argv: list[str]) -> int:
             if code:
                 return code
         return 0
+    if task == "unasync":
+        return _uv_run("python", "sdk/scripts/unasync.py")
     print(__doc__, file=sys.stderr)
     return 0 if task == "help" else 2
 

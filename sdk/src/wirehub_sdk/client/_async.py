@@ -1,4 +1,4 @@
-"""``AsyncClient``: the hub's API from asyncio code (the same methods as ``Client``, awaited)."""
+"""``AsyncClient``: the hub's API from asyncio code."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from wirehub_sdk.client._base import (
     backoff,
     definition_bytes,
     every_item_async,
+    next_message_async,
 )
 from wirehub_sdk.client._calls import Definition
 from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
@@ -65,7 +66,7 @@ class AsyncClient(ClientBase):
             logout): a refresh token works once, so whoever stores the login must store the new one.
         transport: An httpx transport (tests, proxies); the default connects directly.
 
-    Use it as an async context manager, or call ``close``.
+    Use it as a context manager (``async with AsyncClient(...) as hub``), or call ``close``.
     """
 
     def __init__(
@@ -119,7 +120,7 @@ class AsyncClient(ClientBase):
 
     async def _refresh(self, stale: Tokens) -> None:
         async with self._lock:
-            if self._tokens is not stale:  # another thread refreshed meanwhile
+            if self._tokens is not stale:  # another caller refreshed meanwhile
                 return
             try:
                 call = calls.refresh(stale.refresh_token)
@@ -350,7 +351,19 @@ class AsyncClient(ClientBase):
         cursor: str | None = None,
         limit: int | None = None,
     ) -> FailurePage:
-        """One page of the failed and timed-out executions, the latest to end first (see ``Client.failures``)."""
+        """One page of the workspace's failed and timed-out executions, the latest to finish first.
+
+        Each item is flat: the workflow, the step that failed, its node type and attempt, the
+        error's kind and message, and when the execution ended, in one request.
+
+        Args:
+            workflow: Only this workflow's (an id or a name).
+            node_type: Only where a step of this node type failed (``core.http``).
+            error_kind: Only errors of this kind (``http.status``).
+            since: Only those that ended at or after this time (with a time zone).
+            cursor: The previous page's ``next``.
+            limit: 1 to 500 a page (100 by default).
+        """
         workflow_id = await self._resolve(workflow) if workflow is not None else None
         return await self._send(
             calls.list_failures(
@@ -510,8 +523,7 @@ class AsyncClient(ClientBase):
                     while not follow.ended:
                         wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
                         try:
-                            async with asyncio.timeout(wait):
-                                data = await socket.recv()
+                            data = await next_message_async(socket, wait)
                         except TimeoutError:
                             raise WaitTimeoutError(f"execution {follow.execution_id} did not end in time") from None
                         event = follow.receive(data)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 import httpx
@@ -14,6 +15,11 @@ import msgspec
 from wirehub_sdk.client._calls import Call, Definition
 from wirehub_sdk.client._errors import ClientError, NotFoundError, live_error, problem_error
 from wirehub_sdk.client._models import LiveEvent, Tokens, Workflow, Workspace
+
+if TYPE_CHECKING:  # websockets comes with the client extra, and is imported when a stream opens
+    from websockets.asyncio.client import ClientConnection as AsyncClientConnection
+    from websockets.sync.client import ClientConnection
+    from websockets.typing import Data
 
 T = TypeVar("T")
 Item = TypeVar("Item", covariant=True)
@@ -256,6 +262,21 @@ class Follow:
             return None
         self.after = event.sequence
         return event
+
+
+def next_message(socket: ClientConnection, wait: float | None) -> Data:
+    """The next message of a live connection, within ``wait`` seconds (``None``: however long it takes).
+
+    Raises:
+        TimeoutError: None came in time.
+    """
+    return socket.recv(timeout=wait)
+
+
+async def next_message_async(socket: AsyncClientConnection, wait: float | None) -> Data:
+    """``next_message`` on an asyncio connection."""
+    async with asyncio.timeout(wait):
+        return await socket.recv()
 
 
 def definition_bytes(definition: Definition | Path) -> Definition:

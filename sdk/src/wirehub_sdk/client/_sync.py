@@ -1,3 +1,4 @@
+# Generated from _async.py by `python3 dev.py unasync`: edit _async.py, never this file.
 """``Client``: the hub's API from synchronous code."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wirehub_sdk.client._base import (
     backoff,
     definition_bytes,
     every_item,
+    next_message,
 )
 from wirehub_sdk.client._calls import Definition
 from wirehub_sdk.client._errors import AuthenticationError, TransportError, WaitTimeoutError
@@ -52,7 +54,7 @@ T = TypeVar("T")
 
 
 class Client(ClientBase):
-    """A connection to a running hub: workflows, executions and their live events.
+    """A connection to a running hub from synchronous code: workflows, executions and their live events.
 
     Args:
         url: The hub's base URL (``http://localhost:8000``).
@@ -65,7 +67,7 @@ class Client(ClientBase):
             logout): a refresh token works once, so whoever stores the login must store the new one.
         transport: An httpx transport (tests, proxies); the default connects directly.
 
-    Use it as a context manager, or call ``close``.
+    Use it as a context manager (``with Client(...) as hub``), or call ``close``.
     """
 
     def __init__(
@@ -119,7 +121,7 @@ class Client(ClientBase):
 
     def _refresh(self, stale: Tokens) -> None:
         with self._lock:
-            if self._tokens is not stale:  # another thread refreshed meanwhile
+            if self._tokens is not stale:  # another caller refreshed meanwhile
                 return
             try:
                 call = calls.refresh(stale.refresh_token)
@@ -502,7 +504,7 @@ class Client(ClientBase):
                     while not follow.ended:
                         wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
                         try:
-                            data = socket.recv(timeout=wait)
+                            data = next_message(socket, wait)
                         except TimeoutError:
                             raise WaitTimeoutError(f"execution {follow.execution_id} did not end in time") from None
                         event = follow.receive(data)
