@@ -344,6 +344,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             description="`Host` headers the API answers, e.g. `hub.example.com,*.internal`; any other is a 400."
         ),
     ] = ()
+    forwarded_allow_ips: Annotated[
+        tuple[Network, ...],
+        msgspec.Meta(
+            description=(
+                "Addresses or CIDR networks of the reverse proxies `wirehub serve` trusts, e.g. `10.0.0.5` or "
+                "`10.20.0.0/16`: from them, the client's address is the last one `X-Forwarded-For` names that is "
+                "not itself trusted (and the scheme `X-Forwarded-Proto`'s), for the audit log, the per-address rate "
+                "limits and the access log. Unset: nobody is trusted, the address is the socket's peer. Never list "
+                "addresses a client can connect from directly. See [deployment.md](deployment.md#behind-a-proxy)."
+            )
+        ),
+    ] = ()
     rate_limit_window_seconds: Annotated[
         int, msgspec.Meta(ge=1, le=3_600, description="The fixed window the API's rate limits count in. 1 to 3600.")
     ] = 60
