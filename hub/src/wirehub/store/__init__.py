@@ -32,7 +32,7 @@ Nothing here runs at import time. The rest of the hub imports from here:
 """
 
 from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
-from wirehub.store.api_keys import API_KEY_PREFIX, api_keys_of, create_api_key, usable_api_key
+from wirehub.store.api_keys import API_KEY_PREFIX, api_key_digest, api_keys_of, create_api_key, usable_api_key
 from wirehub.store.audit import AuditFilter, audit_page
 from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.claims import FinishGroup
@@ -189,6 +189,7 @@ __all__ = [
     "API_KEY_PREFIX",
     "create_api_key",
     "usable_api_key",
+    "api_key_digest",
     "api_keys_of",
     "AuditFilter",
     "audit_page",
