@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute, WebSocketRoute
 
-from wirehub.api.security.guards import SCHEMA_PATH, access_rule
+from wirehub.api.security.guards import SCHEMA_PATH, access_rule, is_automatic_options
 
 DOCS_API = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 TABLE_HEADING = "## Permissions by route"
@@ -30,7 +30,9 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/live",  # the WebSocket: authenticated by its single-use ticket at the handshake
     }
 )
-"""The only routes anyone may call, with the docs (``/schema`` and everything under it)."""
+"""The only routes anyone may call, with the docs (``/schema`` and everything under it) and ``PUBLIC_METHODS``."""
+PUBLIC_METHODS = frozenset({"OPTIONS"})
+"""Methods anyone may call on every path: Litestar's automatic ``OPTIONS`` (204, ``Allow:`` the path's methods)."""
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -62,17 +64,23 @@ class Operation:
 
 
 def operations(app: Litestar) -> list[Operation]:
-    """Every operation of ``app``, but the OPTIONS answers Litestar adds to each path (refused by the guard)."""
+    """Every operation of ``app``, but the OPTIONS answers Litestar adds to each path (``automatic_options``)."""
+    return [op for op in _all_operations(app) if not is_automatic_options(op.handler)]
+
+
+def automatic_options(app: Litestar) -> list[Operation]:
+    """The OPTIONS answer Litestar adds to each HTTP path: public, and in no table (one per path)."""
+    return [op for op in _all_operations(app) if is_automatic_options(op.handler)]
+
+
+def _all_operations(app: Litestar) -> list[Operation]:
     found: list[Operation] = []
     for route in app.routes:
         if isinstance(route, WebSocketRoute):
             found.append(Operation("GET", route.path_format, route.route_handler, websocket=True))
         elif isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
-                for method in sorted(handler.http_methods):
-                    if method == "OPTIONS" and handler.handler_name == "options_handler":
-                        continue
-                    found.append(Operation(method, route.path_format, handler))
+                found += [Operation(method, route.path_format, handler) for method in sorted(handler.http_methods)]
     return sorted(found, key=lambda op: (op.path, op.method))
 
 

@@ -3,7 +3,8 @@
 The walk runs the app's real guard (``authorize``) on each operation with the principal of each
 built-in role, held globally, in the route's workspace and in another workspace, and compares its
 answer with the one the docs table's rule gives. A second test calls every HTTP operation of the
-running app with a token of each role and checks the same answers end to end.
+running app with a token of each role and checks the same answers end to end. The ``OPTIONS``
+Litestar adds to every path is public (``PUBLIC_METHODS``), for everyone, and in no table.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from tests.api.routes_walk import (
     DOCS_API,
     GLOBALLY,
     PUBLIC,
+    PUBLIC_METHODS,
     PUBLIC_PATHS,
     TABLE_HEADING,
     Operation,
+    automatic_options,
     documented_rules,
     is_docs_path,
     markdown_table,
@@ -111,6 +114,15 @@ def test_every_route_declares_a_permission_or_is_on_the_public_list(api_app: Lit
     assert public == PUBLIC_PATHS
 
 
+def test_every_http_path_has_a_public_options_answer_and_nothing_else_is_public_by_method(api_app: Litestar) -> None:
+    options = automatic_options(api_app)
+    http_paths = {op.path for op in operations(api_app) if not op.websocket}
+    assert {op.path for op in options} == http_paths
+    assert {op.method for op in options} == PUBLIC_METHODS
+    assert {rule_of(op) for op in options} == {PUBLIC}
+    assert not any(op.method in PUBLIC_METHODS for op in operations(api_app)), "a route declares its own OPTIONS"
+
+
 def test_the_docs_table_lists_every_route_with_its_permission(api_app: Litestar) -> None:
     actual = {op.key: rule_of(op) or PUBLIC for op in operations(api_app)}
     assert documented_rules() == actual, (
@@ -131,7 +143,8 @@ async def test_the_guard_allows_and_denies_every_route_as_the_table_says(api_app
     table = documented_rules()
     mismatches = []
     checked = 0
-    for operation in operations(api_app):
+    table.update({op.key: PUBLIC for op in automatic_options(api_app)})
+    for operation in [*operations(api_app), *automatic_options(api_app)]:
         rule = table[operation.key]
         for scope in SCOPES if role is not None else ("anonymous",):
             want = expected(rule, operation, role, scope)
@@ -139,7 +152,7 @@ async def test_the_guard_allows_and_denies_every_route_as_the_table_says(api_app
             checked += 1
             if got != want:
                 mismatches.append((operation.key, scope, want, got))
-    assert checked >= 50
+    assert checked >= 100
     assert mismatches == []
 
 
@@ -170,18 +183,19 @@ def _concrete(operation: Operation, workspace: UUID) -> str:
 
 def _skipped(operation: Operation) -> bool:
     # Logging out revokes the token the rest of the test uses; the WebSocket has its own tests.
-    return operation.websocket or operation.path == "/api/v1/auth/logout"
+    return operation.websocket or operation.key == ("POST", "/api/v1/auth/logout")
 
 
 async def test_a_token_of_each_role_gets_what_the_table_says_on_every_route(api: Api) -> None:
     table = documented_rules()
+    table.update({op.key: PUBLIC for op in automatic_options(_app(api))})
     callers: dict[tuple[str | None, str], Headers] = {(None, "anonymous"): {}}
     for granted, where in ROLE_SCOPES:
         home = None if where == "global" else DEFAULT_WORKSPACE
         callers[(granted, where)] = await api.user(granted, workspace_id=home)
     wrong = []
     calls = 0
-    for operation in operations(_app(api)):
+    for operation in [*operations(_app(api)), *automatic_options(_app(api))]:
         if _skipped(operation):
             continue
         for (role, scope), headers in callers.items():
@@ -195,7 +209,7 @@ async def test_a_token_of_each_role_gets_what_the_table_says_on_every_route(api:
             refused_wrongly = want == ALLOWED and got in (401, 403)
             if got >= 500 or refused_wrongly or (want != ALLOWED and got != want):
                 wrong.append((operation.key, role, scope, want, got, response.text[:200]))
-    assert calls > 300
+    assert calls > 600
     assert wrong == []
 
 

@@ -1,4 +1,5 @@
-"""A replica keeps an access token's principal for under a second: a disabled user is refused within one."""
+"""A replica keeps an access token's or an API key's principal for under a second: a disabled user or a
+revoked key is refused within one."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import uuid
 from sqlalchemy import update
 
 from tests.api.conftest import DEFAULT_WORKSPACE, Api
+from tests.api.test_api_keys import service_account
 from wirehub.api.security import Principal
 from wirehub.api.security.principal_cache import PRINCIPAL_CACHE_SECONDS, PrincipalCache
 from wirehub.api.services import HubServices
-from wirehub.store import User
+from wirehub.store import ApiKey, User
 
 WORKSPACES = "/api/v1/workspaces"
 
@@ -58,6 +60,22 @@ def test_the_cache_is_bounded_and_forgets_a_token_a_user_or_everything() -> None
     assert len(cache) == 0
 
 
+def test_an_entry_that_must_end_sooner_ends_sooner_and_a_key_is_forgotten_by_its_id() -> None:
+    clock = Clock()
+    cache = PrincipalCache(seconds=0.9, clock=clock)
+    key_id = uuid.uuid4()
+    bot = Principal(user_id=uuid.uuid4(), username="bot", is_service=True, api_key_id=key_id)
+    cache.put("api-key:expiring", bot, at_most=0.3)
+    cache.put("api-key:expired", bot, at_most=-1.0)
+    cache.put("api-key:later", bot, at_most=5.0)
+    assert cache.get("api-key:expired") is None
+    clock.now += 0.3
+    assert cache.get("api-key:expiring") is None
+    assert cache.get("api-key:later") is bot
+    cache.forget_api_key(key_id)
+    assert cache.get("api-key:later") is None
+
+
 def test_the_cache_trusts_a_principal_for_under_a_second() -> None:
     assert 0 < PRINCIPAL_CACHE_SECONDS < 1
 
@@ -95,3 +113,61 @@ async def test_a_role_revoked_on_this_replica_takes_effect_at_once(api: Api) -> 
     assert revoked.status_code == 204
     # A member of nothing now: the workspace is hidden from it on the very next request, not a second later.
     assert (await api.client.get(workflows, headers=editor)).status_code == 404
+
+
+async def _served_until_refused(api: Api, headers: dict[str, str], since: float) -> int:
+    """Requests served after ``since`` until the first refusal (a 401), which must come within a second."""
+    served = 0
+    while (status := (await api.client.get(WORKSPACES, headers=headers)).status_code) == 200:
+        served += 1
+        assert time.monotonic() - since < 1.0, "a refused credential was still served after a second"
+        await asyncio.sleep(0.02)
+    assert status == 401
+    assert time.monotonic() - since < 1.0
+    return served
+
+
+async def test_an_api_key_revoked_behind_the_replicas_back_is_refused_within_a_second(api: Api) -> None:
+    account = await service_account(api, "cached-bot")
+    created = await api.client.post(f"/api/v1/users/{account}/api-keys", json={"name": "k"}, headers=api.admin)
+    key_id = created.json()["api_key"]["id"]
+    headers = {"X-API-Key": created.json()["key"]}
+    assert (await api.client.get(WORKSPACES, headers=headers)).status_code == 200
+
+    async def revoke(services: HubServices) -> None:
+        # As another replica would: straight in the database, so this one forgets nothing.
+        async with services.sessions.begin() as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.id == uuid.UUID(key_id)).values(revoked_at=services.store.now())
+            )
+
+    await api.in_app(revoke)
+    served_after = await _served_until_refused(api, headers, time.monotonic())
+    assert served_after > 0  # the principal was kept: the first requests did not read the database
+
+
+async def test_a_service_account_disabled_behind_the_replicas_back_is_refused_within_a_second(api: Api) -> None:
+    account = await service_account(api, "cached-etl")
+    created = await api.client.post(f"/api/v1/users/{account}/api-keys", json={"name": "k"}, headers=api.admin)
+    headers = {"Authorization": f"Bearer {created.json()['key']}"}
+    assert (await api.client.get(WORKSPACES, headers=headers)).status_code == 200
+
+    async def disable(services: HubServices) -> None:
+        async with services.sessions.begin() as session:
+            await session.execute(update(User).where(User.username == "cached-etl").values(disabled=True))
+
+    await api.in_app(disable)
+    served_after = await _served_until_refused(api, headers, time.monotonic())
+    assert served_after > 0
+
+
+async def test_an_api_key_revoked_on_this_replica_is_refused_at_once(api: Api) -> None:
+    account = await service_account(api, "cached-ops")
+    created = await api.client.post(f"/api/v1/users/{account}/api-keys", json={"name": "k"}, headers=api.admin)
+    headers = {"X-API-Key": created.json()["key"]}
+    assert (await api.client.get(WORKSPACES, headers=headers)).status_code == 200
+    revoked = await api.client.delete(
+        f"/api/v1/users/{account}/api-keys/{created.json()['api_key']['id']}", headers=api.admin
+    )
+    assert revoked.status_code == 204
+    assert (await api.client.get(WORKSPACES, headers=headers)).status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from sqlalchemy import delete, text
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wirehub.plugins import Registry
-from wirehub.settings import DEFAULT_DATABASE_URL, Settings
+from wirehub.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from wirehub.store import (
     PlanCache,
     StoreError,
@@ -19,6 +20,7 @@ from wirehub.store import (
     database,
     database_engine,
     database_url,
+    service_engine,
     session_factory,
 )
 
@@ -110,5 +112,61 @@ async def test_a_connection_in_steady_use_is_not_pinged(postgresql_url: str, mon
         with pytest.raises(DBAPIError):  # handed out unpinged: the next statement meets the closed connection
             await _backend_pid(engine)
         assert await _backend_pid(engine) != dropped  # the pool then replaced it
+    finally:
+        await engine.dispose()
+
+
+# --- the pool of a long-running process -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("WIREHUB_DATABASE_POOL_SIZE", "0", "WIREHUB_DATABASE_POOL_SIZE: expected `int` >= 1"),
+        ("WIREHUB_DATABASE_POOL_SIZE", "1001", "WIREHUB_DATABASE_POOL_SIZE: expected `int` <= 1000"),
+        ("WIREHUB_DATABASE_POOL_SIZE", "lots", "WIREHUB_DATABASE_POOL_SIZE: expected an integer"),
+        ("WIREHUB_DATABASE_MAX_OVERFLOW", "-1", "WIREHUB_DATABASE_MAX_OVERFLOW: expected `int` >= 0"),
+        ("WIREHUB_DATABASE_MAX_OVERFLOW", "1001", "WIREHUB_DATABASE_MAX_OVERFLOW: expected `int` <= 1000"),
+    ],
+)
+def test_a_pool_size_out_of_bounds_is_refused_naming_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match="^" + re.escape(message)):
+        Settings.from_env({variable: value})
+
+
+def test_the_pool_settings_default_to_the_stores_pool() -> None:
+    settings = Settings.from_env({})
+    assert (settings.database_pool_size, settings.database_max_overflow) == (database.POOL_SIZE, database.POOL_OVERFLOW)
+    sized = Settings.from_env({"WIREHUB_DATABASE_POOL_SIZE": "25", "WIREHUB_DATABASE_MAX_OVERFLOW": "0"})
+    assert (sized.database_pool_size, sized.database_max_overflow) == (25, 0)
+
+
+async def test_the_pool_settings_size_a_long_running_processs_postgresql_pool(postgresql_url: str) -> None:
+    """Two connections at once (one kept, one in a burst), and a third waits: the pool holds what the settings say."""
+    settings = Settings(database_url=postgresql_url, database_pool_size=1, database_max_overflow=1)
+    engine = service_engine(settings)
+    try:
+        assert engine.pool.size() == 1  # type: ignore[attr-defined] # a QueuePool
+        async with engine.connect() as first, engine.connect() as second:
+            assert (await first.scalar(text("SELECT 1")), await second.scalar(text("SELECT 1"))) == (1, 1)
+            assert engine.pool.overflow() == 1  # type: ignore[attr-defined]
+            with pytest.raises(TimeoutError):  # the third waits for one of them (SQLAlchemy's pool timeout)
+                await asyncio.wait_for(_select_one(engine), 0.5)
+        assert await _select_one(engine) == 1  # returned: it gets one
+    finally:
+        await engine.dispose()
+
+
+async def _select_one(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(text("SELECT 1")) or 0)
+
+
+async def test_sqlite_ignores_the_pool_settings(sqlite_url: str) -> None:
+    engine = service_engine(Settings(database_url=sqlite_url, database_pool_size=50, database_max_overflow=50))
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT 1")) == 1
+        assert engine.pool.size() != 50  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

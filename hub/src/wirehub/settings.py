@@ -97,6 +97,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = DEFAULT_DATABASE_URL
+    database_pool_size: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=1_000,
+            description=(
+                "PostgreSQL connections each `wirehub serve` and `wirehub worker` process keeps open once it needed "
+                "them (opened on demand, not up front). Ignored on SQLite: the embedded hub writes through one "
+                "connection. 1 to 1000."
+            ),
+        ),
+    ] = 10
+    database_max_overflow: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=1_000,
+            description=(
+                "PostgreSQL connections such a process may open beyond `WIREHUB_DATABASE_POOL_SIZE` in a burst, closed"
+                " again when returned; a transaction past both waits for one (up to 30 s). Budget `max_connections`"
+                " for the two together per process. Ignored on SQLite. 0 to 1000."
+            ),
+        ),
+    ] = 10
     redis_url: Annotated[
         str | None,
         msgspec.Meta(
@@ -318,6 +342,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         tuple[str, ...],
         msgspec.Meta(
             description="`Host` headers the API answers, e.g. `hub.example.com,*.internal`; any other is a 400."
+        ),
+    ] = ()
+    forwarded_allow_ips: Annotated[
+        tuple[Network, ...],
+        msgspec.Meta(
+            description=(
+                "Addresses or CIDR networks of the reverse proxies `wirehub serve` trusts, e.g. `10.0.0.5` or "
+                "`10.20.0.0/16`: from them, the client's address is the last one `X-Forwarded-For` names that is "
+                "not itself trusted (and the scheme `X-Forwarded-Proto`'s), for the audit log, the per-address rate "
+                "limits and the access log. Unset: nobody is trusted, the address is the socket's peer. Never list "
+                "addresses a client can connect from directly. See [deployment.md](deployment.md#behind-a-proxy)."
+            )
         ),
     ] = ()
     rate_limit_window_seconds: Annotated[

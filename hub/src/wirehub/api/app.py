@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import swagger_ui_bundle  # type: ignore[import-untyped]
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -29,6 +29,7 @@ from wirehub.api.input_bounds import HeaderLimitMiddleware, check_request
 from wirehub.api.keys import signing_keys
 from wirehub.api.limits import rate_limit
 from wirehub.api.openapi import complete_openapi
+from wirehub.api.options import ALLOW_KEY, allowed_methods, options_answer
 from wirehub.api.problems import exception_handlers
 from wirehub.api.routes import ROUTES
 from wirehub.api.routes.metrics import METRICS_CONFIG, MetricsController
@@ -100,7 +101,7 @@ def create_app(
         HeaderLimitMiddleware,
         METRICS_CONFIG.middleware,
     ]
-    hooks: dict[str, Any] = {}
+    before_request: Callable[[Request[Any, Any, Any]], Response[None] | None] = options_answer
     if configure_tracing(settings.tracing, service="wirehub-api"):
         from litestar.plugins.opentelemetry import OpenTelemetryConfig
 
@@ -111,7 +112,7 @@ def create_app(
             scope_span_details_extractor=lambda scope: (str(scope.get("method", "WEBSOCKET")), {}),
         )
         middleware.append(otel.middleware)
-        hooks["before_request"] = _name_span_by_route
+        before_request = _traced(options_answer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -126,7 +127,7 @@ def create_app(
             app.state.services = services
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, MetricsController, _swagger_assets()],
         logging_config=None,  # the process configures logging (wirehub.cli.logs); Litestar's would replace it
         lifespan=[lifespan],
@@ -136,7 +137,7 @@ def create_app(
         stores={REVOKED_TOKENS_STORE: revocation_store(settings)},
         on_app_init=[auth.on_app_init],
         middleware=middleware,
-        **hooks,
+        before_request=before_request,
         dependencies={"services": Provide(provide_services)},
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.api_max_body_bytes,
@@ -160,6 +161,20 @@ def create_app(
         state=State({"jwt_auth": auth}),
         debug=False,
     )
+    app.state[ALLOW_KEY] = allowed_methods(app)
+    return app
+
+
+def _traced(
+    then: Callable[[Request[Any, Any, Any]], Response[None] | None],
+) -> Callable[[Request[Any, Any, Any]], Response[None] | None]:
+    """``then``, after naming the request's span by its route (:func:`_name_span_by_route`)."""
+
+    def before_request(request: Request[Any, Any, Any]) -> Response[None] | None:
+        _name_span_by_route(request)
+        return then(request)
+
+    return before_request
 
 
 def _name_span_by_route(request: Request[Any, Any, Any]) -> None:

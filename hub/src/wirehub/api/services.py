@@ -31,7 +31,7 @@ from wirehub.store import (
     ExecutionStore,
     PlanCache,
     credential_keyring,
-    database_engine,
+    service_engine,
     session_factory,
 )
 from wirehub.worker import STREAM, Dispatcher, broker_for, register
@@ -141,7 +141,7 @@ async def open_services(
                 limiter=_share(settings, shared, hub.store.plans),
             )
         return
-    engine = database_engine(settings.database_url, ping_idle=True)
+    engine = service_engine(settings)
     store = ExecutionStore(
         session_factory(engine, writes=True),
         PlanCache(),

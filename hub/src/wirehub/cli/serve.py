@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from wirehub.cli.errors import CliError, load_settings, refuse_unsafe
+
+if TYPE_CHECKING:
+    from wirehub.settings import Settings
 
 
 @click.command("serve")
@@ -39,15 +44,23 @@ def serve_command(host: str, port: int) -> None:
     click.echo(
         f"wirehub: serving the API on http://{host}:{port} (docs: http://{host}:{port}/schema/swagger)", err=True
     )
-    # log_config=None: uvicorn's lines go through the hub's logging. Its access lines are off: the
-    # app writes its own (wirehub.api.access), with the request's correlation id.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        log_level=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    uvicorn.run(app, host=host, port=port, **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How ``wirehub serve`` runs the app under uvicorn, but the address: ``uvicorn.run``'s keywords.
+
+    ``log_config=None``: uvicorn's lines go through the hub's logging. Its access lines are off:
+    the app writes its own (``wirehub.api.access``), with the request's correlation id. Proxy
+    headers are read only from the proxies of ``WIREHUB_FORWARDED_ALLOW_IPS`` (uvicorn's own
+    default would trust 127.0.0.1); from them, the client's address is the one they forwarded.
+    """
+    trusted = [str(network) for network in settings.forwarded_allow_ips]
+    return {
+        "log_config": None,
+        "log_level": None,
+        "access_log": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "server_header": False,
+    }

@@ -2,7 +2,7 @@
 
 Nothing here runs at import time. The rest of the hub imports from here:
 
-- ``database_engine`` / ``session_factory``: SQLite (embedded) or PostgreSQL
+- ``database_engine`` / ``service_engine`` / ``session_factory``: SQLite (embedded) or PostgreSQL
   (asyncpg), JSON columns encoded by msgspec; ``WalCheckpoints``: a SQLite
   file's WAL checkpoints on a thread of their own.
 - ``upgrade_database`` / ``downgrade_database`` / ``current_revision``: the
@@ -32,7 +32,7 @@ Nothing here runs at import time. The rest of the hub imports from here:
 """
 
 from wirehub.store.access import BUILTIN_ROLES, DEFAULT_WORKSPACE_ID, PERMISSIONS
-from wirehub.store.api_keys import API_KEY_PREFIX, api_keys_of, create_api_key, usable_api_key
+from wirehub.store.api_keys import API_KEY_PREFIX, api_key_digest, api_keys_of, create_api_key, usable_api_key
 from wirehub.store.audit import AuditFilter, audit_page
 from wirehub.store.checkpoints import WalCheckpoints
 from wirehub.store.claims import FinishGroup
@@ -44,7 +44,7 @@ from wirehub.store.credentials import (
     credential_for_execution,
     rotate_credentials,
 )
-from wirehub.store.database import database_engine, database_url, session_factory
+from wirehub.store.database import database_engine, database_url, service_engine, session_factory
 from wirehub.store.errors import (
     ConcurrentTransitionError,
     ExecutionNotFoundError,
@@ -114,6 +114,7 @@ from wirehub.store.versions import WorkflowVersionService, content_hash
 __all__ = [
     # Connecting
     "database_engine",
+    "service_engine",
     "database_url",
     "session_factory",
     "WalCheckpoints",
@@ -188,6 +189,7 @@ __all__ = [
     "API_KEY_PREFIX",
     "create_api_key",
     "usable_api_key",
+    "api_key_digest",
     "api_keys_of",
     "AuditFilter",
     "audit_page",

@@ -22,7 +22,8 @@ API_KEY_PREFIX = "whk_"
 _SHAPE = re.compile(r"whk_(?P<prefix>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})")
 
 
-def _digest(key: str) -> str:
+def api_key_digest(key: str) -> str:
+    """The SHA-256 of a key, as stored (hex)."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -38,7 +39,7 @@ async def create_api_key(
     prefix = secrets.token_hex(6)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
-        user_id=user_id, name=name, prefix=prefix, key_hash=_digest(key), expires_at=expires_at, created_at=now
+        user_id=user_id, name=name, prefix=prefix, key_hash=api_key_digest(key), expires_at=expires_at, created_at=now
     )
     session.add(row)
     await session.flush()
@@ -51,7 +52,7 @@ async def usable_api_key(session: AsyncSession, key: str, now: datetime.datetime
     if shape is None:
         return None
     row = await session.scalar(select(ApiKey).where(ApiKey.prefix == shape.group("prefix")))
-    if row is None or not hmac.compare_digest(row.key_hash, _digest(key)):
+    if row is None or not hmac.compare_digest(row.key_hash, api_key_digest(key)):
         return None
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None

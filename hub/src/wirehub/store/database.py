@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import event
@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wirehub.store.errors import StoreError
 from wirehub.store.inline_sqlite import inline_connector
 
+if TYPE_CHECKING:
+    from wirehub.settings import Settings
+
 _DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 _SUPPORTED = frozenset({"postgresql+asyncpg", "sqlite+aiosqlite"})
 _WRITES = "wirehub_writes"
@@ -22,9 +25,11 @@ _WRITES = "wirehub_writes"
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for another's transaction before failing."""
 POOL_SIZE = 10
-"""PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front)."""
+"""PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front);
+``WIREHUB_DATABASE_POOL_SIZE`` for the API and the workers."""
 POOL_OVERFLOW = 10
-"""PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned."""
+"""PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned;
+``WIREHUB_DATABASE_MAX_OVERFLOW`` for the API and the workers."""
 IDLE_PING_SECONDS = 1.0
 """A pooled connection idle longer than this is pinged before it is handed out (``ping_idle``)."""
 _RETURNED_AT = "wirehub_returned_at"
@@ -51,7 +56,15 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=drivername)
 
 
-def database_engine(url: str | URL, *, inline: bool = False, ping_idle: bool = False, **options: Any) -> AsyncEngine:
+def database_engine(
+    url: str | URL,
+    *,
+    inline: bool = False,
+    ping_idle: bool = False,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+    **options: Any,
+) -> AsyncEngine:
     """Creates the async engine the store uses, set up for its database.
 
     JSON columns are encoded and decoded by msgspec, so a msgspec Struct
@@ -59,7 +72,7 @@ def database_engine(url: str | URL, *, inline: bool = False, ping_idle: bool = F
     file's folder is created, foreign keys are enforced, the journal is WAL,
     and transactions begin with the first statement (DDL included), which
     the Python driver does not do by itself. On PostgreSQL the pool keeps
-    up to ``POOL_SIZE`` connections (a worker's concurrent attempts would
+    up to ``pool_size`` connections (a worker's concurrent attempts would
     otherwise open and close a connection per transaction beyond SQLAlchemy's
     default of 5). A long-running process passes ``ping_idle=True`` (as
     ``wirehub worker`` does), so the connections a database restart broke
@@ -78,18 +91,39 @@ def database_engine(url: str | URL, *, inline: bool = False, ping_idle: bool = F
             transaction pays for its own statements only. A connection the database
             dropped within the last second fails its next transaction, which the caller
             retries (a worker) or answers with a 503 (the API).
-        **options: Passed on to ``create_async_engine`` (``poolclass``...).
+        pool_size: PostgreSQL: connections the pool keeps open once it needed them. Ignored on
+            SQLite, whose pool is the driver's (one connection for ``inline``).
+        max_overflow: PostgreSQL: connections opened beyond ``pool_size`` in a burst, closed again
+            when returned. Ignored on SQLite.
+        **options: Passed on to ``create_async_engine`` (``poolclass``...); a ``poolclass``
+            (``NullPool``) makes the pool settings moot.
 
     Raises:
         StoreError: The URL is not one the hub runs on.
     """
-    engine = _create_engine(url, inline=inline, **options)
+    engine = _create_engine(url, inline=inline, pool=(pool_size, max_overflow), **options)
     if ping_idle:
         _ping_when_idle(engine, IDLE_PING_SECONDS)
     return engine
 
 
-def _create_engine(url: str | URL, *, inline: bool, **options: Any) -> AsyncEngine:
+def service_engine(settings: Settings) -> AsyncEngine:
+    """The engine of a long-running process (an API replica, a worker): ``WIREHUB_DATABASE_URL``, its pool
+    sized by ``WIREHUB_DATABASE_POOL_SIZE`` and ``WIREHUB_DATABASE_MAX_OVERFLOW`` (on PostgreSQL), idle
+    connections pinged before use.
+
+    Raises:
+        StoreError: The URL is not one the hub runs on.
+    """
+    return database_engine(
+        settings.database_url,
+        ping_idle=True,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+
+
+def _create_engine(url: str | URL, *, inline: bool, pool: tuple[int, int], **options: Any) -> AsyncEngine:
     parsed = database_url(url) if isinstance(url, str) else url
     options.setdefault("json_serializer", _encode_json)
     options.setdefault("json_deserializer", msgspec.json.decode)
@@ -107,8 +141,8 @@ def _create_engine(url: str | URL, *, inline: bool, **options: Any) -> AsyncEngi
         _configure_sqlite(engine)
         return engine
     if "poolclass" not in options:
-        options.setdefault("pool_size", POOL_SIZE)
-        options.setdefault("max_overflow", POOL_OVERFLOW)
+        options.setdefault("pool_size", pool[0])
+        options.setdefault("max_overflow", pool[1])
     return create_async_engine(parsed, **options)
 
 

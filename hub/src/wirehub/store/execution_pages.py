@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wirehub.store.models import Execution, HistoryEntry, Workflow
@@ -82,6 +82,23 @@ async def execution_page(
     limit: int = 100,
 ) -> list[ExecutionRow]:
     """Up to ``limit`` executions of the workspace's workflows, newest first, older than ``before``."""
+    query = execution_page_query(workspace_id, filters, before=before, limit=limit)
+    return [ExecutionRow(*row) for row in (await session.execute(query)).all()]
+
+
+def execution_page_query(
+    workspace_id: UUID,
+    filters: ExecutionFilter,
+    *,
+    before: tuple[datetime.datetime, UUID] | None = None,
+    limit: int = 100,
+) -> Select[Any]:
+    """The statement of :func:`execution_page`.
+
+    It walks an index on ``(created_at, id)`` backwards (alone, after ``workflow_id`` or after
+    ``status``); the cursor is one row comparison, so a later page starts where the last ended
+    instead of skipping the rows before it.
+    """
     query = select(*_LISTED).join(Workflow, Workflow.id == _E.workflow_id).where(Workflow.workspace_id == workspace_id)
     if filters.workflow_id is not None:
         query = query.where(_E.workflow_id == filters.workflow_id)
@@ -92,10 +109,8 @@ async def execution_page(
     if filters.started_before is not None:
         query = query.where(_E.created_at < filters.started_before)
     if before is not None:
-        at, execution_id = before
-        query = query.where(or_(_E.created_at < at, and_(_E.created_at == at, _E.id < execution_id)))
-    query = query.order_by(_E.created_at.desc(), _E.id.desc()).limit(limit)
-    return [ExecutionRow(*row) for row in (await session.execute(query)).all()]
+        query = query.where(tuple_(_E.created_at, _E.id) < before)  # bound with the columns' types
+    return query.order_by(_E.created_at.desc(), _E.id.desc()).limit(limit)
 
 
 async def execution_workspace(session: AsyncSession, execution_id: UUID) -> UUID | None:

@@ -14,7 +14,7 @@ from prometheus_client import start_http_server
 
 from wirehub.runtime import NodeThreads, StepEnvironment, default_registry
 from wirehub.settings import Settings
-from wirehub.store import PlanCache, credential_keyring, database_engine, session_factory
+from wirehub.store import PlanCache, credential_keyring, service_engine, session_factory
 from wirehub.tracing import configure_tracing
 from wirehub.worker.credentials import StoreCredentialSource
 from wirehub.worker.process import Worker
@@ -54,7 +54,7 @@ async def serve(settings: Settings, *, name: str | None = None, heartbeat: Path 
         logger.info("metrics on %s:%d", settings.worker_metrics_address, settings.worker_metrics_port)
     configure_tracing(settings.tracing, service="wirehub-worker")
     registry = default_registry(settings=settings)
-    engine = database_engine(settings.database_url, ping_idle=True)
+    engine = service_engine(settings)
     store = ExecutionStore(
         session_factory(engine, writes=True),
         PlanCache(),

@@ -117,7 +117,7 @@ async def revoke_key(
     services: NamedDependency[HubServices],
     request: Request[Any, Any, Any],
 ) -> None:
-    """Revokes a key: refused from the next request on, on every replica."""
+    """Revokes a key: refused from the next request on this replica, within a second on the others."""
     async with services.sessions.begin() as session:
         row = await session.get(ApiKey, key_id)
         if row is None or row.user_id != user_id:
@@ -127,3 +127,4 @@ async def revoke_key(
         await audit.record(
             request, "api_key.revoke", target=("api_key", row.id), details={"prefix": row.prefix}, session=session
         )
+    services.principals.forget_api_key(key_id)  # at once on this replica, within a second on the others

@@ -7,6 +7,10 @@ A route handler declares ``opt=needs("workflow:read")``; in a route under
 authenticated caller (logging out). A workspace
 the caller is not a member of answers 404, never 403, so its existence does not
 leak. A handler that declares nothing is refused, whoever calls it.
+
+The ``OPTIONS`` answer Litestar adds to every path (204, ``Allow:`` the path's
+methods) is public: it tells no more than the OpenAPI document. A CORS
+preflight never reaches it: Litestar's CORS middleware answers those first.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ SIGNED_IN: dict[str, Any] = {SIGNED_IN_KEY: True}
 
 SCHEMA_PATH = "/schema"
 """Litestar's OpenAPI routes (the schema and its docs page) are public."""
+_AUTOMATIC_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
+"""The qualified name of the function Litestar makes for the ``OPTIONS`` of a path that declares none."""
 
 
 class WorkspaceHiddenError(ApiError):
@@ -72,7 +78,7 @@ def access_rule(handler: BaseRouteHandler) -> str | None:
     `` (any workspace)`` or `` (global)``; ``None`` when it declares nothing (refused to everyone).
     """
     opt = handler.opt
-    if opt.get(PUBLIC_KEY):
+    if opt.get(PUBLIC_KEY) or is_automatic_options(handler):
         return "public"
     if opt.get(SIGNED_IN_KEY):
         return "authenticated"
@@ -86,9 +92,19 @@ def access_rule(handler: BaseRouteHandler) -> str | None:
     return permission
 
 
+def is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """Whether ``handler`` is the ``OPTIONS`` answer Litestar adds to a path (not one a route declares)."""
+    return getattr(handler.fn, "__qualname__", None) == _AUTOMATIC_OPTIONS
+
+
 def is_public(handler: BaseRouteHandler, path: str) -> bool:
-    """Whether anyone may call the route."""
-    return bool(handler.opt.get(PUBLIC_KEY)) or path == SCHEMA_PATH or path.startswith(SCHEMA_PATH + "/")
+    """Whether anyone may call the route: public routes, the docs, and every path's automatic ``OPTIONS``."""
+    return (
+        bool(handler.opt.get(PUBLIC_KEY))
+        or is_automatic_options(handler)
+        or path == SCHEMA_PATH
+        or path.startswith(SCHEMA_PATH + "/")
+    )
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -16,9 +16,11 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuthenticationMiddleware
 
 from wirehub.api.security.principal import Principal, load_principal
-from wirehub.store import API_KEY_PREFIX, usable_api_key
+from wirehub.store import API_KEY_PREFIX, api_key_digest, usable_api_key
 
 API_KEY_HEADER = "x-api-key"
+API_KEY_CACHE_PREFIX = "api-key:"
+"""Where an API key's entries sit in the principal cache, apart from tokens' ``jti``."""
 
 
 def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -34,14 +36,27 @@ def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 async def api_key_principal(connection: ASGIConnection[Any, Any, Any, Any], key: str) -> Principal | None:
-    """The service account a usable key belongs to; ``None`` for a bad, revoked or expired key or a disabled account."""
+    """The service account a usable key belongs to; ``None`` for a bad, revoked or expired key or a disabled account.
+
+    What this replica found less than a second ago when it has that (``PrincipalCache``, by the
+    key's SHA-256, never past the key's expiry); else the database is asked and the answer kept.
+    """
     services = connection.app.state.services
+    cache_key = API_KEY_CACHE_PREFIX + api_key_digest(key)
+    cached: Principal | None = services.principals.get(cache_key)
+    if cached is not None:
+        return cached
+    now = services.store.now()
     async with services.sessions() as session:
-        row = await usable_api_key(session, key, services.store.now())
+        row = await usable_api_key(session, key, now)
         if row is None:
             return None
         principal = await load_principal(session, row.user_id, api_key_id=row.id)
-    return principal if principal is not None and principal.is_service else None
+    if principal is None or not principal.is_service:
+        return None
+    expires_in = None if row.expires_at is None else (row.expires_at - now).total_seconds()
+    services.principals.put(cache_key, principal, at_most=expires_in)
+    return principal
 
 
 class HubAuthenticationMiddleware(JWTAuthenticationMiddleware):

@@ -60,7 +60,7 @@ async def load_principal(
 ) -> Principal | None:
     """The user's principal, or ``None`` when the user is unknown or disabled.
 
-    Loaded from the database for each new access token, then kept for under a
+    Loaded from the database for each new access token or API key, then kept for under a
     second (``PrincipalCache``): a disabled user or a changed role takes effect
     within a second on every replica, at once on the one that changed it.
     """

@@ -1,11 +1,12 @@
-"""Principals of access tokens, kept by ``jti`` for less than a second.
+"""Principals of access tokens (by ``jti``) and API keys (by the key's SHA-256), kept for less than a second.
 
 Authenticating a request read the user, its memberships and the token's
-revocation (two SQL statements and a Redis command) every time. A token's
-principal is now kept for ``PRINCIPAL_CACHE_SECONDS`` after it was loaded,
-revocation check included: a token revoked or a user disabled on another
-replica is refused within a second, as the issue requires; on this replica at
-once, since revoking a token, changing a user or changing a role or
+revocation (two SQL statements and a Redis command), or the API key's row, its
+account and memberships (three SQL statements), every time. A principal is now
+kept for ``PRINCIPAL_CACHE_SECONDS`` after it was loaded, revocation check
+included (never past an API key's expiry): a token or key revoked or a user
+disabled on another replica is refused within a second; on this replica at
+once, since revoking a token or a key, changing a user or changing a role or
 membership here forgets the entries it affects.
 """
 
@@ -56,10 +57,14 @@ class PrincipalCache:
             return None
         return found[1]
 
-    def put(self, jti: str, principal: Principal) -> None:
-        """Keeps ``principal`` for ``jti`` for ``seconds`` from now."""
+    def put(self, jti: str, principal: Principal, *, at_most: float | None = None) -> None:
+        """Keeps ``principal`` for ``jti`` for ``seconds`` from now, or for ``at_most`` when that is less
+        (an API key that expires sooner); not at all when ``at_most`` is not positive."""
+        seconds = self.seconds if at_most is None else min(self.seconds, at_most)
         self._entries.pop(jti, None)  # re-inserted last: the dict's order is the order of expiry
-        self._entries[jti] = (self._clock() + self.seconds, principal)
+        if seconds <= 0:
+            return
+        self._entries[jti] = (self._clock() + seconds, principal)
         if len(self._entries) > self.max_entries:
             self._prune()
 
@@ -73,6 +78,11 @@ class PrincipalCache:
     def forget(self, jti: str) -> None:
         """Drops the entry of one token (it was revoked here)."""
         self._entries.pop(jti, None)
+
+    def forget_api_key(self, api_key_id: UUID) -> None:
+        """Drops the entry of one API key (it was revoked here)."""
+        for key in [key for key, (_, principal) in self._entries.items() if principal.api_key_id == api_key_id]:
+            del self._entries[key]
 
     def forget_user(self, user_id: UUID) -> None:
         """Drops every entry of one user (disabled, deleted or given a new password here)."""

@@ -40,15 +40,19 @@ class Execution(Entity):
     """
 
     __tablename__ = "executions"
+    # The executions list pages newest first by (created_at, id), in a workspace (through its
+    # workflows), by workflow or by status: each of its queries walks one of the first three backwards.
     __table_args__ = (
-        Index(None, "workflow_id", "created_at"),
+        Index("ix_executions_created_at", "created_at", "id"),
+        Index("ix_executions_workflow_id_created_at", "workflow_id", "created_at", "id"),
+        Index("ix_executions_status_created_at", "status", "created_at", "id"),
         Index("ix_executions_status_finished_at", "status", "finished_at"),
         Index("ix_executions_idempotency_key", "workflow_id", "idempotency_key", unique=True),
     )
 
     workflow_id: Mapped[UUID] = mapped_column(ForeignKey("workflows.id", ondelete="RESTRICT"))
     workflow_version_id: Mapped[UUID] = mapped_column(ForeignKey("workflow_versions.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     input: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     output: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
     error: Mapped[Any] = mapped_column(JSON_VALUE, nullable=True)
