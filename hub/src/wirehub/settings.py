@@ -108,7 +108,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "connection. 1 to 1000."
             ),
         ),
-    ] = 10
+    ] = 20
     database_max_overflow: Annotated[
         int,
         msgspec.Meta(
@@ -116,11 +116,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             le=1_000,
             description=(
                 "PostgreSQL connections such a process may open beyond `WIREHUB_DATABASE_POOL_SIZE` in a burst, closed"
-                " again when returned; a transaction past both waits for one (up to 30 s). Budget `max_connections`"
-                " for the two together per process. Ignored on SQLite. 0 to 1000."
+                " again when returned; a transaction past both waits for one (up to 30 s). None by default: under a"
+                " steady load, opening and closing connections costs more than waiting for a pooled one. Budget"
+                " `max_connections` for the two together per process. Ignored on SQLite. 0 to 1000."
             ),
         ),
-    ] = 10
+    ] = 0
     redis_url: Annotated[
         str | None,
         msgspec.Meta(

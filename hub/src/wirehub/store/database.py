@@ -24,11 +24,12 @@ _WRITES = "wirehub_writes"
 """The execution option that makes a SQLite transaction begin with the write lock."""
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite writer waits for another's transaction before failing."""
-POOL_SIZE = 10
+POOL_SIZE = 20
 """PostgreSQL connections a process keeps open once it needed them (opened on demand, not up front);
 ``WIREHUB_DATABASE_POOL_SIZE`` for the API and the workers."""
-POOL_OVERFLOW = 10
-"""PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned;
+POOL_OVERFLOW = 0
+"""PostgreSQL connections it may open beyond ``POOL_SIZE`` in a burst, closed again when returned (none: under a
+steady load a connection opened and closed per transaction costs more, in both processes, than a wait for one);
 ``WIREHUB_DATABASE_MAX_OVERFLOW`` for the API and the workers."""
 IDLE_PING_SECONDS = 1.0
 """A pooled connection idle longer than this is pinged before it is handed out (``ping_idle``)."""
