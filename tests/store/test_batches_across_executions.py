@@ -110,3 +110,43 @@ async def test_finish_many_refuses_two_groups_of_one_execution(hub: Harness) -> 
 def replace_token(claim: Claim) -> Claim:
     """The claim with another lease token: a result that comes too late."""
     return msgspec.structs.replace(claim, lease_token=uuid4())
+
+
+@contextmanager
+def counting_reads(engine: AsyncEngine) -> Iterator[dict[str, int]]:
+    """How many statements read each table (``SELECT ... FROM <table>``), by table."""
+    reads: dict[str, int] = {}
+
+    def executed(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        text = " ".join(statement.split()).lower()
+        if text.startswith("select"):
+            table = text.split(" from ", 1)[1].split()[0]
+            reads[table] = reads.get(table, 0) + 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        yield reads
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", executed)
+
+
+async def test_a_batch_locks_its_executions_and_reads_their_attempts_and_outputs_in_one_statement_each(
+    hub: Harness, migrated: AsyncEngine
+) -> None:
+    dispatches = await _first_dispatches(hub, EXECUTIONS, length=2)
+    with counting_reads(migrated) as reads:
+        claims = [claim for claim in await hub.store.claim_many(dispatches, "w1") if claim is not None]
+    assert reads == {"executions": 1, "step_runs": 1}  # the locks, then the attempts' rows
+    assert len(claims) == EXECUTIONS
+    groups = [FinishGroup([(claim, _succeeded(claim))], eager=1) for claim in claims]
+    recorded = await hub.store.finish_many(groups, worker="w1")
+    last = [group[0].claims[0] for group in recorded]
+    assert [claim.input for claim in last] == [{"done": "s0"}] * EXECUTIONS  # s0's output, s1's input
+    # The last steps complete their executions, whose output reads every step's: one read for the three.
+    with counting_reads(migrated) as reads:
+        ended = await hub.store.finish_many([FinishGroup([(claim, _succeeded(claim))]) for claim in last])
+    assert reads == {"executions": 1, "step_runs": 2}  # the locks, the attempts' lease tokens, the outputs
+    assert [group[0].status for group in ended] == ["succeeded"] * EXECUTIONS
+    for claim in last:
+        view = await hub.store.get(claim.execution_id)
+        assert view.output == {"s0": {"done": "s0"}, "s1": {"done": "s1"}}

@@ -38,6 +38,7 @@ from wirehub.store.transition import (
     Loaded,
     StoreCore,
     event_tag,
+    outputs_read,
     sql,
 )
 
@@ -136,13 +137,22 @@ class Claims(StoreCore):
         if len(dispatches) <= 1:
             return [await self.claim(dispatch, worker) for dispatch in dispatches]
         claims: list[Claim | None] = [None] * len(dispatches)
+        groups = _by_execution([dispatch.execution_id for dispatch in dispatches])
         async with self.sessions() as session, session.begin():
-            for _, indexes in _by_execution([dispatch.execution_id for dispatch in dispatches]):
+            locked = await self.lock_many(session, [execution_id for execution_id, _ in groups])
+            keys = [(d.execution_id, d.step_id, d.attempt) for d in dispatches if d.execution_id in locked]
+            rows = await self.attempt_rows(session, keys)
+            for execution_id, indexes in groups:
+                loaded = locked.get(execution_id)
+                if loaded is None:
+                    continue  # no such execution: nothing to claim
                 group = [dispatches[index] for index in indexes]
-                if len(group) == 1:
-                    claimed = [await self._claim_in(session, group[0], worker)]
-                else:
-                    claimed = await self._claim_all_in(session, group, worker)
+                found = {
+                    (d.step_id, d.attempt): rows[key]
+                    for d in group
+                    if (key := (execution_id, d.step_id, d.attempt)) in rows
+                }
+                claimed = await self._claim_loaded(session, loaded, group, found, worker)
                 for index, claim in zip(indexes, claimed, strict=True):
                     claims[index] = claim
         return claims
@@ -154,12 +164,23 @@ class Claims(StoreCore):
         loaded = await self.lock(session, execution_id, outputs=False)
         if loaded is None:
             return [None] * len(dispatches)
-        now = self.now()
         steps = sorted({dispatch.step_id for dispatch in dispatches})
         rows = {
             (row.step_id, row.attempt): AttemptRow(*row)
             for row in await sql(session, _SELECT_ATTEMPTS, {"b_execution": execution_id, "b_steps": steps})
         }
+        return await self._claim_loaded(session, loaded, dispatches, rows, worker)
+
+    async def _claim_loaded(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        dispatches: Sequence[Dispatch],
+        rows: dict[tuple[str, int], AttemptRow],
+        worker: str,
+    ) -> list[Claim | None]:
+        """Claims what dispatches of one locked execution name, given their attempts' rows (by step and attempt)."""
+        now = self.now()
         expires = now + timedelta(seconds=self.lease_seconds)
         claims: list[Claim | None] = [None] * len(dispatches)
         starting: dict[tuple[str, int], tuple[int, UUID, AttemptRow]] = {}
@@ -362,13 +383,39 @@ class Claims(StoreCore):
                 _check(claim, outcome)
             if len({claim.execution_id for claim, _ in group.results}) != 1:
                 raise ValueError("a group holds the results of one execution")
+        order = _by_execution([group.results[0][0].execution_id for group in groups])
+        if any(len(indexes) > 1 for _, indexes in order):
+            raise ValueError("two groups hold results of one execution")
         found: list[list[Applied]] = [[] for _ in groups]
         async with self.sessions() as session, session.begin():
-            for _, indexes in _by_execution([group.results[0][0].execution_id for group in groups]):
-                if len(indexes) > 1:
-                    raise ValueError("two groups hold results of one execution")
-                group = groups[indexes[0]]
-                found[indexes[0]] = await self._finish_all_in(session, group.results, worker, group.eager, group.queue)
+            locked = await self.lock_many(session, [execution_id for execution_id, _ in order])
+            keys = [
+                (claim.execution_id, claim.step_id, claim.attempt)
+                for group in groups
+                for claim, _ in group.results
+                if claim.execution_id in locked
+            ]
+            rows = await self.attempt_rows(session, keys)
+            wanted: dict[UUID, tuple[Loaded, frozenset[str] | None]] = {}
+            for execution_id, (index,) in order:
+                loaded = locked.get(execution_id)
+                if loaded is not None:
+                    wanted[execution_id] = (loaded, _outputs_needed(loaded, groups[index].results))
+            await self.restore_outputs(session, wanted)
+            for execution_id, (index,) in order:
+                group = groups[index]
+                loaded = locked.get(execution_id)
+                if loaded is None:
+                    found[index] = [Applied(False, "unknown", [], None) for _ in group.results]
+                    continue
+                tokens = {
+                    (step_id, attempt): row.lease_token
+                    for (row_execution, step_id, attempt), row in rows.items()
+                    if row_execution == execution_id
+                }
+                found[index] = await self._finish_loaded(
+                    session, loaded, group.results, tokens, worker, group.eager, group.queue
+                )
         return found
 
     async def _finish_all_in(
@@ -379,9 +426,6 @@ class Claims(StoreCore):
         eager: int,
         queue: int,
     ) -> list[Applied]:
-        if len(results) == 1:
-            claim, outcome = results[0]
-            return [await self._finish_in(session, claim, outcome, worker, eager, queue)]
         execution_id = results[0][0].execution_id
         loaded = await self.lock(session, execution_id)
         if loaded is None:
@@ -389,17 +433,34 @@ class Claims(StoreCore):
         steps = sorted({claim.step_id for claim, _ in results})
         rows = await sql(session, _SELECT_LEASES, {"b_execution": execution_id, "b_steps": steps})
         tokens = {(row.step_id, row.attempt): row.lease_token for row in rows}
+        return await self._finish_loaded(session, loaded, results, tokens, worker, eager, queue)
+
+    async def _finish_loaded(
+        self,
+        session: AsyncSession,
+        loaded: Loaded,
+        results: Sequence[tuple[Claim, Outcome]],
+        tokens: dict[tuple[str, int], UUID | None],
+        worker: str | None,
+        eager: int,
+        queue: int,
+    ) -> list[Applied]:
+        """Records results of one locked execution, each fenced by its attempt's current lease token."""
         now = self.now()
         applied: list[Applied | None] = []
         events: list[Event] = []
         for claim, outcome in results:
             event = _stamped(outcome, now)
             if tokens.get((claim.step_id, claim.attempt)) != claim.lease_token:
-                await self.record_stale(session, execution_id, event_tag(event), msgspec.to_builtins(event), _LATE)
+                await self.record_stale(
+                    session, loaded.execution_id, event_tag(event), msgspec.to_builtins(event), _LATE
+                )
                 applied.append(Applied(False, loaded.status, [], None))
                 continue
             applied.append(None)
             events.append(event)
+        if not events:
+            return [item for item in applied if item is not None]
         outcomes = iter(await self.transition_all(session, loaded, events, eager=eager, queue=queue, worker=worker))
         return [next(outcomes).applied if item is None else item for item in applied]
 
@@ -523,6 +584,13 @@ class FinishGroup:
     results: Sequence[tuple[Claim, Outcome]]
     eager: int = 0
     queue: int = 0
+
+
+def _outputs_needed(loaded: Loaded, results: Sequence[tuple[Claim, Outcome]]) -> frozenset[str] | None:
+    """The stored outputs recording ``results`` can read (``None``: maybe any; see ``outputs_read``)."""
+    if len(results) == 1 and isinstance(results[0][1], StepSucceeded):
+        return outputs_read(loaded.plan, loaded.state, results[0][1].step_id)
+    return None
 
 
 def _by_execution(execution_ids: Sequence[UUID]) -> list[tuple[UUID, list[int]]]:

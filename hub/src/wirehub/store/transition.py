@@ -27,7 +27,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from msgspec.structs import replace
-from sqlalchemy import Table, and_, bindparam, delete, insert, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, tuple_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -126,6 +126,25 @@ _SELECT_OUTPUTS = {
         _S.execution_id == bindparam("b_execution"), _HOLDING, _S.step_id.in_(bindparam("b_steps", expanding=True))
     ),
 }
+# Several executions at once (a worker's batch): their rows locked in one statement, in the order of their ids
+# (so that two batches never wait for each other in a cycle), then their attempts' rows and outputs read in one
+# statement each, under the locks (a new statement sees what committed before the locks were granted).
+_LOCK_MANY = (
+    select(_E.id, *_SELECT_EXECUTION.selected_columns)
+    .where(_E.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(_E.id)
+    .with_for_update()
+)
+_SELECT_ATTEMPTS_OF = select(_S.execution_id, *ATTEMPT_COLUMNS).where(
+    tuple_(_S.execution_id, _S.step_id, _S.attempt).in_(bindparam("b_keys", expanding=True))
+)
+_SELECT_OUTPUTS_OF = select(_S.execution_id, *_OUTPUT_COLUMNS).where(
+    _HOLDING,
+    or_(
+        _S.execution_id.in_(bindparam("b_every", expanding=True)),
+        tuple_(_S.execution_id, _S.step_id).in_(bindparam("b_some", expanding=True)),
+    ),
+)
 
 _CONNECTION = "wirehub_connection"
 QUEUED_START_SECONDS = 2.0
@@ -300,9 +319,7 @@ class StoreCore:
         row = (await sql(session, query, parameters)).one_or_none()
         if row is None:
             return None
-        plan = await self.plan_of(session, row.workflow_version_id)
-        state = msgspec.convert(row.state, ExecutionState)
-        state = replace(state, input=row.input, output=row.output)
+        loaded = await self._loaded(session, execution_id, row)
         attempt_row = None
         if attempt is not None:
             if row.seen_lock_version == row.lock_version:
@@ -312,12 +329,54 @@ class StoreCore:
                 parameters = {"b_execution": execution_id, "b_step": attempt[0], "b_attempt": attempt[1]}
                 again = (await sql(session, _SELECT_ATTEMPT, parameters)).one_or_none()
                 attempt_row = None if again is None else AttemptRow(*again)
+        loaded.attempt_row = attempt_row
         if outputs:
-            read = outputs_read(plan, state, succeeded) if succeeded is not None else None
-            state = await _restore_outputs(session, execution_id, state, read)
-        return Loaded(
-            execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence, attempt_row
-        )
+            read = outputs_read(loaded.plan, loaded.state, succeeded) if succeeded is not None else None
+            loaded.state = await _restore_outputs(session, execution_id, loaded.state, read)
+        return loaded
+
+    async def _loaded(self, session: AsyncSession, execution_id: UUID, row: Any) -> Loaded:
+        """An execution as its locked row has it, outputs not restored."""
+        plan = await self.plan_of(session, row.workflow_version_id)
+        state = msgspec.convert(row.state, ExecutionState)
+        state = replace(state, input=row.input, output=row.output)
+        return Loaded(execution_id, row.workflow_id, row.status, plan, state, row.lock_version, row.next_sequence)
+
+    async def lock_many(self, session: AsyncSession, execution_ids: Sequence[UUID]) -> dict[UUID, Loaded]:
+        """Locks several executions' rows in one statement, in the order of their ids; rebuilds their states.
+
+        Their outputs are not put back (see ``restore_outputs``). An execution with no row is left out.
+        """
+        rows = await sql(session, _LOCK_MANY, {"b_ids": sorted(set(execution_ids))})
+        return {row.id: await self._loaded(session, row.id, row) for row in rows.all()}
+
+    async def attempt_rows(
+        self, session: AsyncSession, keys: Sequence[tuple[UUID, str, int]]
+    ) -> dict[tuple[UUID, str, int], AttemptRow]:
+        """The ``step_runs`` rows of several attempts (``(execution_id, step_id, attempt)``) in one statement."""
+        if not keys:
+            return {}
+        rows = await sql(session, _SELECT_ATTEMPTS_OF, {"b_keys": list(keys)})
+        return {(row.execution_id, row.step_id, row.attempt): AttemptRow(*row[1:]) for row in rows.all()}
+
+    async def restore_outputs(
+        self, session: AsyncSession, wanted: dict[UUID, tuple[Loaded, frozenset[str] | None]]
+    ) -> None:
+        """Puts the stored outputs back into several locked executions' states, read in one statement.
+
+        ``wanted`` maps each execution to its ``Loaded`` and the steps whose outputs to put back
+        (``None``: every one; see ``outputs_read``).
+        """
+        every = [execution_id for execution_id, (_, read) in wanted.items() if read is None]
+        some = [(execution_id, step) for execution_id, (_, read) in wanted.items() for step in sorted(read or ())]
+        if not every and not some:
+            return
+        rows = (await sql(session, _SELECT_OUTPUTS_OF, {"b_every": every, "b_some": some})).all()
+        by_execution: dict[UUID, list[Any]] = {}
+        for row in rows:
+            by_execution.setdefault(row.execution_id, []).append(row)
+        for execution_id, (loaded, _) in wanted.items():
+            loaded.state = _with_outputs(loaded.state, by_execution.get(execution_id, []))
 
     async def transition(
         self,
@@ -764,6 +823,11 @@ async def _restore_outputs(
             return state
         parameters["b_steps"] = sorted(read)
     rows = (await sql(session, _SELECT_OUTPUTS[read is not None], parameters)).all()
+    return _with_outputs(state, rows)
+
+
+def _with_outputs(state: ExecutionState, rows: Sequence[Any]) -> ExecutionState:
+    """``state`` with the stored outputs of ``rows`` (``step_id``, ``attempt``, ``output``) put back."""
     steps = state.steps
     restored: dict[str, Any] = {}
     for row in rows:
