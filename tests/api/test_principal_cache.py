@@ -76,6 +76,52 @@ def test_an_entry_that_must_end_sooner_ends_sooner_and_a_key_is_forgotten_by_its
     assert cache.get("api-key:later") is None
 
 
+async def test_requests_that_miss_together_load_the_principal_once_and_all_get_it() -> None:
+    cache = PrincipalCache()
+    expected = principal("ada")
+    loads: list[int] = []
+    gate = asyncio.Event()
+
+    async def loader() -> tuple[Principal | None, float | None]:
+        loads.append(1)
+        await gate.wait()
+        return expected, None
+
+    waiting = [asyncio.create_task(cache.load("jti", loader)) for _ in range(20)]
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # one caller leaves: the load the others wait for goes on
+    gate.set()
+    found = await asyncio.gather(*waiting[1:])
+    assert found == [expected] * 19
+    assert loads == [1]
+    assert cache.get("jti") == expected
+    assert await cache.load("jti", loader) == expected  # kept: no second load
+    assert loads == [1]
+
+
+async def test_a_principal_loaded_while_it_was_forgotten_is_not_kept_and_a_refusal_never_is() -> None:
+    cache = PrincipalCache()
+    expected = principal("bob")
+    gate = asyncio.Event()
+
+    async def loader() -> tuple[Principal | None, float | None]:
+        await gate.wait()
+        return expected, None
+
+    loading = asyncio.create_task(cache.load("jti", loader))
+    await asyncio.sleep(0)
+    cache.forget_user(expected.user_id)  # revoked here while the load read what was there before
+    gate.set()
+    assert await loading == expected  # the request already under way is answered as it was read
+    assert cache.get("jti") is None  # but the next one loads again
+
+    async def refused() -> tuple[Principal | None, float | None]:
+        return None, None
+
+    assert await cache.load("other", refused) is None
+    assert len(cache) == 0
+
+
 def test_the_cache_trusts_a_principal_for_under_a_second() -> None:
     assert 0 < PRINCIPAL_CACHE_SECONDS < 1
 

@@ -43,19 +43,19 @@ async def api_key_principal(connection: ASGIConnection[Any, Any, Any, Any], key:
     """
     services = connection.app.state.services
     cache_key = API_KEY_CACHE_PREFIX + api_key_digest(key)
-    cached: Principal | None = services.principals.get(cache_key)
-    if cached is not None:
-        return cached
-    now = services.store.now()
-    async with services.sessions() as session:
-        row = await usable_api_key(session, key, now)
-        if row is None:
-            return None
-        principal = await load_principal(session, row.user_id, api_key_id=row.id)
-    if principal is None or not principal.is_service:
-        return None
-    expires_in = None if row.expires_at is None else (row.expires_at - now).total_seconds()
-    services.principals.put(cache_key, principal, at_most=expires_in)
+
+    async def loaded() -> tuple[Principal | None, float | None]:
+        now = services.store.now()
+        async with services.sessions() as session:
+            row = await usable_api_key(session, key, now)
+            if row is None:
+                return None, None
+            principal = await load_principal(session, row.user_id, api_key_id=row.id)
+        if principal is None or not principal.is_service:
+            return None, None
+        return principal, None if row.expires_at is None else (row.expires_at - now).total_seconds()
+
+    principal: Principal | None = await services.principals.load(cache_key, loaded)
     return principal
 
 

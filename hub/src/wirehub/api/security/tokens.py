@@ -134,20 +134,20 @@ async def _retrieve(token: Token, connection: ASGIConnection[Any, Any, Any, Any]
     jti = token.jti if isinstance(token.jti, str) else None
     if jti is None:
         return None
-    cached: Principal | None = services.principals.get(jti)
-    if cached is not None and str(cached.user_id) == token.sub:
-        return cached
     try:
         user_id = UUID(token.sub)
     except ValueError:
         return None
-    if await is_revoked(token, connection):
-        return None
-    async with services.sessions() as session:
-        principal = await load_principal(session, user_id, token_id=jti)
-    if principal is not None:
-        services.principals.put(jti, principal)
-    return principal
+
+    async def loaded() -> tuple[Principal | None, float | None]:
+        if await is_revoked(token, connection):
+            return None, None
+        async with services.sessions() as session:
+            return await load_principal(session, user_id, token_id=jti), None
+
+    principal: Principal | None = await services.principals.load(jti, loaded)
+    # A jti names one token, signed for one user: anything else is refused, never served from the cache.
+    return principal if principal is not None and principal.user_id == user_id else None
 
 
 def jwt_auth(
