@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 import uvicorn
 
 from tests.api.conftest import ADMIN
+from tests.support.serving import serving
 from wirehub.api import create_app
 from wirehub.cli.serve import server_options
 from wirehub.runtime.registry import NodeRegistry
@@ -32,22 +32,11 @@ LOGIN_LIMIT = 2
 def _served(settings: Settings, registry: NodeRegistry) -> Iterator[str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
     config = uvicorn.Config(create_app(settings, registry=registry), lifespan="on", **server_options(settings))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "the server stopped while starting"
-            assert time.monotonic() < deadline, "the server did not start in time"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        listener.close()
+    with serving(server, thread, listener) as url:
+        yield url
 
 
 @pytest.fixture(params=["trusted", "nobody", "another proxy"])

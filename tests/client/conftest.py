@@ -35,14 +35,13 @@ from tests.behaviour.conftest import (  # noqa: F401 - fixtures, registered by n
     postgresql_url,
     registry,
 )
+from tests.support.serving import serving
 from wirehub.api import create_app
 from wirehub.runtime.registry import NodeRegistry
 from wirehub.settings import Settings
 from wirehub.store import credential_keyring, database_engine, session_factory
 from wirehub.worker.credentials import StoreCredentialSource
 from wirehub_sdk.client import Client
-
-START_WITHIN = 30.0
 
 
 def chain(name: str, steps: int, seconds: float = 0.05) -> dict[str, Any]:
@@ -135,7 +134,6 @@ def serve(
     """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
     stream = new_stream()
     if redis_url is not None:
         settings = msgspec.structs.replace(settings, redis_url=redis_url)
@@ -165,18 +163,10 @@ def serve(
     access = logging.getLogger("wirehub.api.access")
     access_level = access.level
     access.setLevel(logging.WARNING)
-    thread.start()
     try:
-        deadline = time.monotonic() + START_WITHIN
-        while not server.started:
-            assert thread.is_alive(), "the server stopped while starting"
-            assert time.monotonic() < deadline, "the server did not start in time"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        with serving(server, thread, listener) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(15)
-        listener.close()
         access.setLevel(access_level)
 
 
