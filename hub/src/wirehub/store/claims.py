@@ -395,7 +395,9 @@ class Claims(StoreCore):
                 for claim, _ in group.results
                 if claim.execution_id in locked
             ]
-            rows = await self.attempt_rows(session, keys)
+            tokens: dict[UUID, dict[tuple[str, int], UUID | None]] = {}
+            for (execution_id, step_id, attempt), row in (await self.attempt_rows(session, keys)).items():
+                tokens.setdefault(execution_id, {})[(step_id, attempt)] = row.lease_token
             wanted: dict[UUID, tuple[Loaded, frozenset[str] | None]] = {}
             for execution_id, (index,) in order:
                 loaded = locked.get(execution_id)
@@ -408,13 +410,8 @@ class Claims(StoreCore):
                 if loaded is None:
                     found[index] = [Applied(False, "unknown", [], None) for _ in group.results]
                     continue
-                tokens = {
-                    (step_id, attempt): row.lease_token
-                    for (row_execution, step_id, attempt), row in rows.items()
-                    if row_execution == execution_id
-                }
                 found[index] = await self._finish_loaded(
-                    session, loaded, group.results, tokens, worker, group.eager, group.queue
+                    session, loaded, group.results, tokens.get(execution_id, {}), worker, group.eager, group.queue
                 )
         return found
 
